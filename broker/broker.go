@@ -1,0 +1,350 @@
+package broker
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/brokerlab/brokerlab/broker/events"
+	"github.com/brokerlab/brokerlab/broker/tlsconf"
+	"github.com/brokerlab/brokerlab/broker/transport"
+)
+
+// Version is reported in CONNECTED's server header.
+const Version = "0.1"
+
+// ErrBrokerClosed is returned by Start after Shutdown or Kill.
+var ErrBrokerClosed = errors.New("broker: closed")
+
+// Broker is one STOMP broker with its listeners and network connectors.
+type Broker struct {
+	cfg   *config
+	runID string
+	seq   atomic.Uint64
+
+	mu        sync.Mutex
+	dests     map[string]*destination
+	conns     map[*conn]struct{}
+	bridges   map[*conn]struct{}
+	listeners []net.Listener
+	bound     []Listener
+	started   bool
+	stopped   bool
+
+	demandMu sync.Mutex // serialises demand advertisement so peers see changes in order
+	audit    *audit
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Listener is a bound listener: its URI as configured, and the address
+// actually bound (port 0 resolved).
+type Listener struct {
+	URI  string `json:"uri"`
+	Addr string `json:"addr"`
+}
+
+// New validates the options and returns a broker that is not yet listening.
+func New(o Options) (*Broker, error) {
+	cfg, err := o.validate()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Broker{
+		cfg:     cfg,
+		runID:   strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
+		dests:   map[string]*destination{},
+		conns:   map[*conn]struct{}{},
+		bridges: map[*conn]struct{}{},
+		audit:   newAudit(1 << 16),
+		ctx:     ctx,
+		cancel:  cancel,
+	}, nil
+}
+
+// Name is the broker's name.
+func (b *Broker) Name() string { return b.cfg.Name }
+
+// Start binds every listener, then starts the network connectors. When it
+// returns without error the broker accepts connections on Listeners().
+func (b *Broker) Start() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stopped {
+		return ErrBrokerClosed
+	}
+	if b.started {
+		return errors.New("broker: already started")
+	}
+	b.started = true
+	for _, l := range b.cfg.listeners {
+		ln, err := l.Listen()
+		if err != nil {
+			for _, x := range b.listeners {
+				x.Close()
+			}
+			b.listeners = nil
+			return fmt.Errorf("broker %s: %w", b.cfg.Name, err)
+		}
+		b.listeners = append(b.listeners, ln)
+		b.bound = append(b.bound, Listener{URI: l.WithAddr(ln.Addr().String()), Addr: ln.Addr().String()})
+	}
+	for i, ln := range b.listeners {
+		l := b.cfg.listeners[i]
+		b.emit(events.Event{Kind: events.ListenerUp, Local: ln.Addr().String(), Reason: l.URI})
+		b.wg.Add(1)
+		go b.acceptLoop(ln, l)
+	}
+	for _, c := range b.cfg.connectors {
+		b.wg.Add(1)
+		go b.runConnector(c)
+	}
+	return nil
+}
+
+// Listeners returns the bound listeners, in the order configured.
+func (b *Broker) Listeners() []Listener {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]Listener(nil), b.bound...)
+}
+
+func (b *Broker) acceptLoop(ln net.Listener, l transport.Listener) {
+	defer b.wg.Done()
+	var tlsCfg *tls.Config
+	if l.TLS {
+		var err error
+		tlsCfg, err = tlsconf.ServerConfig(b.cfg.tls, tlsconf.ClientAuth(l.ClientAuth))
+		if err != nil {
+			b.emit(events.Event{Kind: events.ConnRefused, Local: ln.Addr().String(), Reason: err.Error()})
+			return
+		}
+	}
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.serve(nc, l, tlsCfg)
+		}()
+	}
+}
+
+func (b *Broker) serve(nc net.Conn, l transport.Listener, tlsCfg *tls.Config) {
+	if tlsCfg != nil {
+		tc := tls.Server(nc, tlsCfg)
+		if err := tlsconf.Handshake(b.ctx, tc, b.cfg.HandshakeTimeout); err != nil {
+			b.tlsFailed(events.SideServer, "", nc, err)
+			nc.Close()
+			return
+		}
+		nc = tc
+	}
+	c := b.newConn(nc, l.URI)
+	if !b.register(c) {
+		nc.Close()
+		return
+	}
+	b.emit(events.Event{Kind: events.ConnAccepted, Remote: c.remote, Local: c.local, Reason: l.URI})
+	go c.writeLoop()
+	c.readLoop()
+}
+
+// tlsFailed reports a handshake failure with its class and, when the peer
+// presented a certificate we could not verify, whose it was.
+func (b *Broker) tlsFailed(side, link string, nc net.Conn, err error) {
+	e := events.Event{Kind: events.TLSFailed, Side: side, Link: link, Class: string(tlsconf.Classify(err)), Reason: err.Error()}
+	if nc != nil {
+		e.Remote, e.Local = nc.RemoteAddr().String(), nc.LocalAddr().String()
+	}
+	if certs := tlsconf.PeerCertificates(err); len(certs) > 0 {
+		e.Peer = certs[0].Subject.CommonName
+	}
+	b.emit(e)
+}
+
+func (b *Broker) register(c *conn) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stopped {
+		return false
+	}
+	b.conns[c] = struct{}{}
+	return true
+}
+
+// connClosed forgets a connection and gives back what it held: its
+// subscriptions go, unacknowledged messages return to their queues,
+// transactions are dropped.
+func (b *Broker) connClosed(c *conn) {
+	b.mu.Lock()
+	delete(b.conns, c)
+	_, wasBridge := b.bridges[c]
+	delete(b.bridges, c)
+	b.mu.Unlock()
+
+	c.mu.Lock()
+	subs := c.subs
+	c.subs = map[string]*subscription{}
+	unacked := c.unacked
+	c.unacked = map[string]*delivery{}
+	c.tx = map[string]*transaction{}
+	c.mu.Unlock()
+	for _, s := range subs {
+		b.removeSubQuiet(s)
+	}
+	byDest := map[*destination][]*delivery{}
+	for _, d := range unacked {
+		byDest[d.sub.dest] = append(byDest[d.sub.dest], d)
+	}
+	for dest, ds := range byDest {
+		sortDeliveries(ds)
+		ms := make([]*message, len(ds))
+		for i, d := range ds {
+			ms[i] = d.msg
+		}
+		dest.requeue(ms)
+	}
+	for _, s := range subs {
+		b.demandChanged(s.dest)
+	}
+	if c.connected || wasBridge {
+		b.emit(events.Event{Kind: events.ConnClosed, Remote: c.remote, Local: c.local, Reason: errString(c.closeReason())})
+	}
+	if wasBridge && !c.bridge.dialer {
+		b.emit(events.Event{Kind: events.BridgeState, Link: c.bridge.link, State: events.StateDown, Peer: c.bridge.peer, Remote: c.remote, Reason: errString(c.closeReason())})
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// Shutdown stops accepting, stops the connectors, lets every connection
+// write what it has queued, closes them and waits for all goroutines, or
+// for ctx.
+func (b *Broker) Shutdown(ctx context.Context) error {
+	conns := b.stop()
+	for _, c := range conns {
+		c.enqueue(outItem{closeAfter: true})
+	}
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		b.Kill()
+		return ctx.Err()
+	}
+}
+
+// Kill stops the broker at once, as a crash would: sockets are closed with
+// whatever was queued for them.
+func (b *Broker) Kill() {
+	for _, c := range b.stop() {
+		c.close(errShutdown)
+	}
+}
+
+func (b *Broker) stop() []*conn {
+	b.mu.Lock()
+	b.stopped = true
+	for _, ln := range b.listeners {
+		ln.Close()
+	}
+	conns := make([]*conn, 0, len(b.conns))
+	for c := range b.conns {
+		conns = append(conns, c)
+	}
+	b.mu.Unlock()
+	b.cancel()
+	return conns
+}
+
+func (b *Broker) emit(e events.Event) {
+	e.Node = b.cfg.Name
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	b.cfg.Events.Emit(e)
+}
+
+func (b *Broker) nextID(prefix string) string {
+	return prefix + "-" + b.runID + "-" + strconv.FormatUint(b.seq.Add(1), 10)
+}
+
+// dest returns the destination, creating it on first use.
+func (b *Broker) dest(name string) *destination {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	d := b.dests[name]
+	if d == nil {
+		d = &destination{name: name, topic: isTopic(name)}
+		b.dests[name] = d
+	}
+	return d
+}
+
+func (b *Broker) route(m *message) { b.dest(m.dest).publish(m) }
+
+func (b *Broker) addSub(s *subscription) {
+	s.dest.addSub(s)
+	b.demandChanged(s.dest)
+}
+
+func (b *Broker) removeSub(s *subscription) {
+	b.removeSubQuiet(s)
+	b.demandChanged(s.dest)
+}
+
+// removeSubQuiet detaches s and returns its unacknowledged messages to the
+// queue, without re-advertising demand.
+func (b *Broker) removeSubQuiet(s *subscription) {
+	s.dest.removeSub(s)
+	c := s.conn
+	c.mu.Lock()
+	var ds []*delivery
+	for k, d := range c.unacked {
+		if d.sub == s {
+			ds = append(ds, d)
+			delete(c.unacked, k)
+		}
+	}
+	c.mu.Unlock()
+	sortDeliveries(ds)
+	ms := make([]*message, len(ds))
+	for i, d := range ds {
+		ms[i] = d.msg
+	}
+	s.dest.requeue(ms)
+}
+
+// HasDemand reports whether dest has any consumer on this broker, local or
+// a network consumer on behalf of a peer.
+func (b *Broker) HasDemand(dest string) bool {
+	b.mu.Lock()
+	d := b.dests[dest]
+	b.mu.Unlock()
+	if d == nil {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.subs) > 0
+}

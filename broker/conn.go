@@ -1,0 +1,317 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/brokerlab/brokerlab/broker/stomp"
+)
+
+// conn is one STOMP connection: a client, or a bridge to another broker
+// (either end). One goroutine reads and handles frames in order; another
+// writes, so a slow socket never blocks dispatch.
+type conn struct {
+	b      *Broker
+	nc     net.Conn
+	dr     *deadlineReader
+	r      *stomp.Reader
+	w      *stomp.Writer
+	remote string
+	local  string
+	via    string // listener URI, or "" when we dialled
+
+	// Set by the reading goroutine; read elsewhere only after connected.
+	version   stomp.Version
+	connected bool
+	sendEvery time.Duration // heart-beats we owe the peer
+	readLimit time.Duration // silence after which the peer is dead
+	bridge    *bridge       // nil for clients
+
+	outMu  sync.Mutex
+	out    []outItem
+	wake   chan struct{}
+	closed chan struct{}
+	once   sync.Once
+	reason error
+
+	mu      sync.Mutex
+	subs    map[string]*subscription
+	unacked map[string]*delivery // ack id -> delivery
+	ackSeq  uint64
+	tx      map[string]*transaction
+}
+
+type outItem struct {
+	f          *stomp.Frame
+	written    func() // after the frame reached the socket buffer (auto-ack credit)
+	version    stomp.Version
+	closeAfter bool
+}
+
+type delivery struct {
+	ackID string
+	sub   *subscription
+	msg   *message
+	seq   uint64
+}
+
+// maxQueued bounds frames waiting for the socket before the reader stops
+// taking new frames from this peer, which pushes back through TCP.
+const maxQueued = 4096
+
+func (b *Broker) newConn(nc net.Conn, via string) *conn {
+	dr := &deadlineReader{nc: nc, limit: b.cfg.HandshakeTimeout}
+	return &conn{
+		b:       b,
+		nc:      nc,
+		dr:      dr,
+		r:       stomp.NewReader(dr, b.cfg.Limits),
+		w:       stomp.NewWriter(nc),
+		remote:  nc.RemoteAddr().String(),
+		local:   nc.LocalAddr().String(),
+		via:     via,
+		version: stomp.V10,
+		wake:    make(chan struct{}, 1),
+		closed:  make(chan struct{}),
+		subs:    map[string]*subscription{},
+		unacked: map[string]*delivery{},
+		tx:      map[string]*transaction{},
+	}
+}
+
+// deadlineReader pushes the read deadline forward on every read, so a peer
+// is declared dead only after it has been silent (no frame, no heart-beat)
+// for the whole limit, however long a single frame takes to arrive.
+type deadlineReader struct {
+	nc    net.Conn
+	limit time.Duration
+}
+
+func (d *deadlineReader) Read(p []byte) (int, error) {
+	if d.limit > 0 {
+		d.nc.SetReadDeadline(time.Now().Add(d.limit))
+	}
+	return d.nc.Read(p)
+}
+
+func (c *conn) setReadLimit(d time.Duration) {
+	c.readLimit = d
+	c.dr.limit = d
+	if d == 0 {
+		c.nc.SetReadDeadline(time.Time{})
+	}
+}
+
+// send queues a frame for the writer.
+func (c *conn) send(f *stomp.Frame) { c.enqueue(outItem{f: f}) }
+
+func (c *conn) enqueue(it outItem) {
+	c.outMu.Lock()
+	select {
+	case <-c.closed:
+		c.outMu.Unlock()
+		return
+	default:
+	}
+	c.out = append(c.out, it)
+	c.outMu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *conn) queued() int {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	return len(c.out)
+}
+
+// writeLoop drains the queue, flushing when it is empty, and sends a
+// heart-beat whenever nothing else was written for sendEvery.
+func (c *conn) writeLoop() {
+	var hb *time.Timer
+	var hbC <-chan time.Time
+	for {
+		c.outMu.Lock()
+		items := c.out
+		c.out = nil
+		c.outMu.Unlock()
+		for _, it := range items {
+			if it.version != "" {
+				c.w.SetVersion(it.version)
+			}
+			if it.f != nil {
+				if err := c.w.WriteFrame(it.f); err != nil {
+					c.close(fmt.Errorf("write: %w", err))
+					return
+				}
+			}
+			if it.written != nil {
+				it.written()
+			}
+			if it.closeAfter {
+				c.w.Flush()
+				c.close(nil)
+				return
+			}
+		}
+		if len(items) > 0 || c.w.Buffered() > 0 {
+			c.nc.SetWriteDeadline(time.Now().Add(c.b.cfg.HandshakeTimeout + 10*time.Second))
+			if err := c.w.Flush(); err != nil {
+				c.close(fmt.Errorf("write: %w", err))
+				return
+			}
+		}
+		if every := c.heartbeatEvery(); every > 0 {
+			if hb == nil {
+				hb = time.NewTimer(every)
+				hbC = hb.C
+			} else if len(items) > 0 {
+				hb.Reset(every)
+			}
+		}
+		select {
+		case <-c.wake:
+		case <-hbC:
+			if err := c.w.WriteHeartbeat(); err == nil {
+				err = c.w.Flush()
+			}
+			hb.Reset(c.heartbeatEvery())
+		case <-c.closed:
+			return
+		}
+	}
+}
+
+func (c *conn) heartbeatEvery() time.Duration {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	return c.sendEvery
+}
+
+func (c *conn) setHeartbeat(send, recv time.Duration) {
+	c.outMu.Lock()
+	c.sendEvery = send
+	c.outMu.Unlock()
+	c.setReadLimit(recv)
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// readLoop reads and handles frames until the connection ends.
+func (c *conn) readLoop() {
+	for {
+		for c.queued() > maxQueued {
+			select {
+			case <-c.closed:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+		f, err := c.r.ReadFrame()
+		if err != nil {
+			var pe *stomp.ProtocolError
+			switch {
+			case errors.As(err, &pe):
+				c.fail(nil, pe.Msg, "")
+			case errors.Is(err, io.EOF):
+				c.close(errPeerClosed)
+			default:
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					err = fmt.Errorf("%w (nothing received for %v)", errPeerSilent, c.readLimit)
+				}
+				c.close(err)
+			}
+			return
+		}
+		if err := c.handle(f); err != nil {
+			return
+		}
+	}
+}
+
+var (
+	errPeerClosed = errors.New("peer closed the connection")
+	errPeerSilent = errors.New("peer went silent")
+	errShutdown   = errors.New("broker shutting down")
+)
+
+// fail sends an ERROR frame (with receipt-id when the frame asked for a
+// receipt) and closes once it is written: every protocol error ends the
+// connection, as the spec says.
+func (c *conn) fail(f *stomp.Frame, msg, detail string) error {
+	e := stomp.New(stomp.ERROR, "message", msg)
+	if f != nil {
+		if r, ok := f.Lookup("receipt"); ok {
+			e.Set("receipt-id", r)
+		}
+	}
+	if detail != "" {
+		e.Set("content-type", "text/plain")
+		e.Body = []byte(detail)
+	}
+	c.enqueue(outItem{f: e, closeAfter: true})
+	err := fmt.Errorf("%s", msg)
+	c.outMu.Lock()
+	if c.reason == nil {
+		c.reason = err
+	}
+	c.outMu.Unlock()
+	return err
+}
+
+// close ends the connection once; the first reason given is kept.
+func (c *conn) close(reason error) {
+	c.once.Do(func() {
+		c.outMu.Lock()
+		if c.reason == nil {
+			c.reason = reason
+		}
+		close(c.closed)
+		c.out = nil
+		c.outMu.Unlock()
+		c.nc.Close()
+		c.b.connClosed(c)
+	})
+}
+
+func (c *conn) closeReason() error {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	return c.reason
+}
+
+// deliver turns a message into a MESSAGE frame for subscription s. Called
+// under s.dest.mu, so it only records and enqueues.
+func (c *conn) deliver(s *subscription, m *message) {
+	f := stomp.New(stomp.MESSAGE, "destination", m.dest, "message-id", m.id, "subscription", s.id)
+	if m.redelivered {
+		f.Add("redelivered", "true")
+	}
+	if c.bridge != nil {
+		f.Add(hdrPath, joinPath(m.path))
+	}
+	f.Headers = append(f.Headers, m.headers...)
+	f.Body = m.body
+	if s.ack == ackAuto {
+		d := s.dest
+		c.enqueue(outItem{f: f, written: func() { d.release(s, 1) }})
+		return
+	}
+	c.mu.Lock()
+	c.ackSeq++
+	id := strconv.FormatUint(c.ackSeq, 10)
+	c.unacked[id] = &delivery{ackID: id, sub: s, msg: m, seq: c.ackSeq}
+	c.mu.Unlock()
+	f.Add("ack", id)
+	c.send(f)
+}

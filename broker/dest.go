@@ -1,0 +1,192 @@
+package broker
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/brokerlab/brokerlab/broker/stomp"
+)
+
+// message is one message as the broker holds it. Headers are the producer's
+// own headers; the ones the broker owns (destination, message-id, …) are set
+// at delivery.
+type message struct {
+	id          string
+	dest        string
+	headers     []stomp.Header
+	body        []byte
+	path        []string // brokers it has been stored on, origin first
+	redelivered bool
+}
+
+func (m *message) visited(broker string) bool {
+	for _, p := range m.path {
+		if p == broker {
+			return true
+		}
+	}
+	return false
+}
+
+// destination is a queue or a topic. Its mutex guards its messages and
+// subscriptions; dispatch runs under it and only enqueues frames, never
+// blocking on a socket.
+type destination struct {
+	name  string
+	topic bool
+
+	mu      sync.Mutex
+	pending []*message // queue only
+	subs    []*subscription
+	rr      int // round-robin cursor over subs
+}
+
+func isQueue(name string) bool { return strings.HasPrefix(name, "/queue/") }
+func isTopic(name string) bool { return strings.HasPrefix(name, "/topic/") }
+
+// subscription is a consumer: a client's SUBSCRIBE, or a bridge's demand on
+// behalf of a peer broker (network consumer).
+type subscription struct {
+	conn    *conn
+	id      string
+	dest    *destination
+	ack     string // auto, client, client-individual
+	window  int    // max in flight (prefetch)
+	network bool
+	peer    string // for network subscriptions: the broker that asked
+	ttl     int    // for network subscriptions: the bridge's networkTTL
+	hops    int    // bridges between this broker and the real consumer
+
+	// guarded by dest.mu
+	inflight int
+	pending  []*message // topic subscriptions: copies not yet sent
+}
+
+// eligible says whether m may go to s: never back to a broker it has been
+// on, and never further than the bridge's TTL allows.
+func (s *subscription) eligible(m *message) bool {
+	if !s.network {
+		return true
+	}
+	return !m.visited(s.peer) && len(m.path) <= s.ttl
+}
+
+func (s *subscription) hasRoom() bool { return s.inflight < s.window }
+
+// publish adds a message and dispatches what it can.
+func (d *destination) publish(m *message) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.topic {
+		for _, s := range d.subs {
+			if s.eligible(m) {
+				s.pending = append(s.pending, m)
+			}
+		}
+	} else {
+		d.pending = append(d.pending, m)
+	}
+	d.dispatchLocked()
+}
+
+// requeue puts messages back at the head of the queue, in their order,
+// marked redelivered: a consumer went away or refused them.
+func (d *destination) requeue(ms []*message) {
+	if len(ms) == 0 || d.topic {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, m := range ms {
+		m.redelivered = true
+	}
+	d.pending = append(append(make([]*message, 0, len(ms)+len(d.pending)), ms...), d.pending...)
+	d.dispatchLocked()
+}
+
+func (d *destination) addSub(s *subscription) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.subs = append(d.subs, s)
+	d.dispatchLocked()
+}
+
+func (d *destination) removeSub(s *subscription) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, x := range d.subs {
+		if x == s {
+			d.subs = append(d.subs[:i:i], d.subs[i+1:]...)
+			break
+		}
+	}
+	s.pending = nil
+}
+
+// release returns n credits to s (acked, or written in auto mode).
+func (d *destination) release(s *subscription, n int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s.inflight -= n
+	d.dispatchLocked()
+}
+
+func (d *destination) dispatchLocked() {
+	if d.topic {
+		for _, s := range d.subs {
+			for len(s.pending) > 0 && s.hasRoom() {
+				m := s.pending[0]
+				s.pending = s.pending[1:]
+				s.deliver(m)
+			}
+		}
+		return
+	}
+	for i := 0; i < len(d.pending); {
+		if !d.anyRoom() {
+			return
+		}
+		m := d.pending[i]
+		s := d.pick(m)
+		if s == nil {
+			i++ // nobody may take this one (e.g. it came from the only peer with demand); try the next
+			continue
+		}
+		if i == 0 {
+			d.pending[0] = nil
+			d.pending = d.pending[1:]
+		} else {
+			d.pending = append(d.pending[:i], d.pending[i+1:]...)
+		}
+		s.deliver(m)
+	}
+}
+
+func (d *destination) anyRoom() bool {
+	for _, s := range d.subs {
+		if s.hasRoom() {
+			return true
+		}
+	}
+	return false
+}
+
+// pick chooses the next consumer round robin among those with room that may
+// take m.
+func (d *destination) pick(m *message) *subscription {
+	n := len(d.subs)
+	for k := 0; k < n; k++ {
+		s := d.subs[(d.rr+k)%n]
+		if s.hasRoom() && s.eligible(m) {
+			d.rr = (d.rr + k + 1) % n
+			return s
+		}
+	}
+	return nil
+}
+
+// deliver hands m to the subscription's connection. Called under dest.mu.
+func (s *subscription) deliver(m *message) {
+	s.inflight++
+	s.conn.deliver(s, m)
+}

@@ -1,0 +1,355 @@
+package broker
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/brokerlab/brokerlab/broker/events"
+	"github.com/brokerlab/brokerlab/broker/stomp"
+)
+
+// STOMP error messages, as the ERROR frame's message header carries them.
+const (
+	msgNotConnected     = "not connected: the first frame must be CONNECT or STOMP"
+	msgAlreadyConnected = "already connected: CONNECT may be sent only once"
+	msgVersion          = "Supported protocol versions are 1.0 1.1 1.2"
+	msgNoDestination    = "missing destination header"
+	msgBadDestination   = "destination must start with /queue/ or /topic/"
+	msgNoID             = "missing id header"
+	msgDuplicateSub     = "a subscription with this id already exists"
+	msgUnknownSub       = "no subscription with this id"
+	msgBadAck           = "ack must be auto, client or client-individual"
+	msgUnknownAck       = "no message to acknowledge with this id"
+	msgNoTx             = "missing transaction header"
+	msgUnknownTx        = "no transaction with this name"
+	msgTxExists         = "a transaction with this name has already begun"
+	msgUnknownCommand   = "unknown command"
+	msgBadPrefetch      = "activemq.prefetchSize must be a positive whole number"
+)
+
+const (
+	ackAuto             = "auto"
+	ackClient           = "client"
+	ackClientIndividual = "client-individual"
+)
+
+// handle processes one frame from the peer. A non-nil error means the
+// connection is ending.
+func (c *conn) handle(f *stomp.Frame) error {
+	if !c.connected {
+		if f.Command == stomp.CONNECT || f.Command == stomp.STOMP {
+			return c.onConnect(f)
+		}
+		return c.fail(f, msgNotConnected, "")
+	}
+	var err error
+	switch f.Command {
+	case stomp.SEND:
+		err = c.onSend(f)
+	case stomp.SUBSCRIBE:
+		err = c.onSubscribe(f)
+	case stomp.UNSUBSCRIBE:
+		err = c.onUnsubscribe(f)
+	case stomp.ACK, stomp.NACK:
+		err = c.onAck(f)
+	case stomp.BEGIN, stomp.COMMIT, stomp.ABORT:
+		err = c.onTransaction(f)
+	case stomp.DISCONNECT:
+		c.receipt(f)
+		c.enqueue(outItem{closeAfter: true})
+		return errPeerClosed
+	case stomp.CONNECT, stomp.STOMP:
+		return c.fail(f, msgAlreadyConnected, "")
+	case stomp.MESSAGE:
+		if c.bridge == nil {
+			return c.fail(f, msgUnknownCommand, "MESSAGE is sent by brokers, not clients")
+		}
+		return c.bridge.ingest(f)
+	case stomp.RECEIPT:
+		if c.bridge == nil {
+			return c.fail(f, msgUnknownCommand, "RECEIPT is sent by brokers, not clients")
+		}
+		return nil
+	case stomp.ERROR:
+		if c.bridge == nil {
+			return c.fail(f, msgUnknownCommand, "ERROR is sent by brokers, not clients")
+		}
+		err := fmt.Errorf("peer sent ERROR: %s", f.Get("message"))
+		c.close(err)
+		return err
+	default:
+		return c.fail(f, msgUnknownCommand, fmt.Sprintf("%q is not a STOMP client command", f.Command))
+	}
+	if err != nil {
+		return err
+	}
+	c.receipt(f)
+	return nil
+}
+
+func (c *conn) receipt(f *stomp.Frame) {
+	if r, ok := f.Lookup("receipt"); ok {
+		c.send(stomp.New(stomp.RECEIPT, "receipt-id", r))
+	}
+}
+
+func (c *conn) onConnect(f *stomp.Frame) error {
+	v, ok := negotiate(f.Get("accept-version"))
+	if !ok {
+		e := stomp.New(stomp.ERROR, "version", "1.0,1.1,1.2", "message", msgVersion)
+		e.Set("content-type", "text/plain")
+		e.Body = []byte("the client accepts " + f.Get("accept-version"))
+		c.enqueue(outItem{f: e, closeAfter: true})
+		return fmt.Errorf("%s", msgVersion)
+	}
+	c.version = v
+	c.r.SetVersion(v)
+	c.connected = true
+	reply := stomp.New(stomp.CONNECTED, "version", string(v), "server", "brokerlab/"+Version, "session", c.b.nextID("session"))
+	if br := f.Get(hdrBridge); br != "" {
+		if err := c.b.acceptBridge(c, f); err != nil {
+			return c.fail(f, err.Error(), "")
+		}
+		reply.Set(hdrBroker, c.b.cfg.Name)
+	}
+	send, recv := time.Duration(0), time.Duration(0)
+	if v != stomp.V10 {
+		cx, cy, err := parseHeartBeat(f.Get("heart-beat"))
+		if err != nil {
+			return c.fail(f, err.Error(), "")
+		}
+		hb := c.b.cfg.HeartBeat
+		if cy > 0 {
+			send = max(cy, hb)
+		}
+		if cx > 0 {
+			// Tolerate a late heart-beat: the spec allows for timing error,
+			// and a loaded machine delays timers.
+			recv = 3 * max(cx, hb)
+		}
+		ms := strconv.FormatInt(hb.Milliseconds(), 10)
+		reply.Set("heart-beat", ms+","+ms)
+	}
+	c.enqueue(outItem{f: reply, version: v})
+	c.setHeartbeat(send, recv)
+	c.receipt(f)
+	if c.bridge != nil {
+		c.bridge.started()
+	}
+	return nil
+}
+
+// negotiate picks the highest version both sides speak; no header means 1.0.
+func negotiate(accept string) (stomp.Version, bool) {
+	if accept == "" {
+		return stomp.V10, true
+	}
+	best := stomp.Version("")
+	for _, v := range strings.Split(accept, ",") {
+		switch sv := stomp.Version(strings.TrimSpace(v)); sv {
+		case stomp.V10, stomp.V11, stomp.V12:
+			if sv > best {
+				best = sv
+			}
+		}
+	}
+	return best, best != ""
+}
+
+func parseHeartBeat(h string) (cx, cy time.Duration, err error) {
+	if h == "" {
+		return 0, 0, nil
+	}
+	parts := strings.Split(h, ",")
+	if len(parts) != 2 {
+		return 0, 0, fmt.Errorf("heart-beat header %q must be two numbers, e.g. 10000,10000", h)
+	}
+	var ms [2]int64
+	for i, p := range parts {
+		n, err := strconv.ParseInt(strings.TrimSpace(p), 10, 64)
+		if err != nil || n < 0 {
+			return 0, 0, fmt.Errorf("heart-beat header %q must be two non-negative numbers of milliseconds", h)
+		}
+		ms[i] = n
+	}
+	return time.Duration(ms[0]) * time.Millisecond, time.Duration(ms[1]) * time.Millisecond, nil
+}
+
+// reservedHeaders belong to the broker or the frame, not to the message.
+var reservedHeaders = map[string]bool{
+	"destination": true, "receipt": true, "transaction": true, "content-length": true,
+	"message-id": true, "subscription": true, "ack": true, "redelivered": true, hdrPath: true,
+}
+
+func userHeaders(f *stomp.Frame) []stomp.Header {
+	hs := make([]stomp.Header, 0, len(f.Headers))
+	seen := map[string]bool{}
+	for _, h := range f.Headers {
+		if reservedHeaders[h.Key] || seen[h.Key] {
+			continue
+		}
+		seen[h.Key] = true // repeated headers: the first wins
+		hs = append(hs, h)
+	}
+	return hs
+}
+
+func (c *conn) onSend(f *stomp.Frame) error {
+	dest, ok := f.Lookup("destination")
+	if !ok {
+		return c.fail(f, msgNoDestination, "")
+	}
+	if !isQueue(dest) && !isTopic(dest) {
+		return c.fail(f, msgBadDestination, fmt.Sprintf("got %q; e.g. /queue/orders or /topic/prices", dest))
+	}
+	m := &message{id: c.b.nextID("ID:" + c.b.cfg.Name), dest: dest, headers: userHeaders(f), body: f.Body, path: []string{c.b.cfg.Name}}
+	if txName, ok := f.Lookup("transaction"); ok {
+		tx := c.txFor(txName)
+		if tx == nil {
+			return c.fail(f, msgUnknownTx, fmt.Sprintf("transaction %q was not begun", txName))
+		}
+		tx.sends = append(tx.sends, m)
+		return nil
+	}
+	c.b.route(m)
+	return nil
+}
+
+func (c *conn) onSubscribe(f *stomp.Frame) error {
+	dest, ok := f.Lookup("destination")
+	if !ok {
+		return c.fail(f, msgNoDestination, "")
+	}
+	if !isQueue(dest) && !isTopic(dest) {
+		return c.fail(f, msgBadDestination, fmt.Sprintf("got %q", dest))
+	}
+	id, ok := f.Lookup("id")
+	if !ok {
+		if c.version != stomp.V10 {
+			return c.fail(f, msgNoID, "STOMP 1.1 and later require an id on SUBSCRIBE")
+		}
+		id = dest // 1.0 allowed subscriptions without ids
+	}
+	ack := f.Get("ack")
+	switch ack {
+	case "":
+		ack = ackAuto
+	case ackAuto, ackClient, ackClientIndividual:
+	default:
+		return c.fail(f, msgBadAck, fmt.Sprintf("got %q", ack))
+	}
+	window := c.b.cfg.Prefetch
+	if p, ok := f.Lookup("activemq.prefetchSize"); ok {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 {
+			return c.fail(f, msgBadPrefetch, fmt.Sprintf("got %q", p))
+		}
+		window = n
+	}
+	if c.bridge != nil {
+		return c.bridge.demand(f, id, dest)
+	}
+	c.mu.Lock()
+	if _, dup := c.subs[id]; dup {
+		c.mu.Unlock()
+		return c.fail(f, msgDuplicateSub, fmt.Sprintf("id %q", id))
+	}
+	s := &subscription{conn: c, id: id, ack: ack, window: window, dest: c.b.dest(dest)}
+	c.subs[id] = s
+	c.mu.Unlock()
+	c.b.addSub(s)
+	return nil
+}
+
+func (c *conn) onUnsubscribe(f *stomp.Frame) error {
+	id, ok := f.Lookup("id")
+	if !ok {
+		if c.version != stomp.V10 {
+			return c.fail(f, msgNoID, "")
+		}
+		id = f.Get("destination")
+	}
+	c.mu.Lock()
+	s := c.subs[id]
+	delete(c.subs, id)
+	c.mu.Unlock()
+	if s == nil {
+		if c.bridge != nil {
+			return nil // demand withdrawn twice is harmless between brokers
+		}
+		return c.fail(f, msgUnknownSub, fmt.Sprintf("id %q", id))
+	}
+	c.b.removeSub(s)
+	return nil
+}
+
+// onAck handles ACK and NACK. STOMP 1.2 names the message by the MESSAGE's
+// ack header (id); 1.0 and 1.1 by message-id.
+func (c *conn) onAck(f *stomp.Frame) error {
+	key := "id"
+	if c.version != stomp.V12 {
+		key = "message-id"
+	}
+	id, ok := f.Lookup(key)
+	if !ok {
+		return c.fail(f, "missing "+key+" header", "")
+	}
+	if txName, ok := f.Lookup("transaction"); ok {
+		tx := c.txFor(txName)
+		if tx == nil {
+			return c.fail(f, msgUnknownTx, fmt.Sprintf("transaction %q was not begun", txName))
+		}
+		tx.acks = append(tx.acks, pendingAck{id: id, byMessageID: key == "message-id", nack: f.Command == stomp.NACK})
+		return nil
+	}
+	if !c.settle(id, key == "message-id", f.Command == stomp.NACK) {
+		return c.fail(f, msgUnknownAck, fmt.Sprintf("%s %q is not an unacknowledged message on this connection", key, id))
+	}
+	return nil
+}
+
+// settle acknowledges (or with nack, returns to the queue) the delivery
+// named by id, and in client mode every earlier delivery of the same
+// subscription. It reports whether id was known.
+func (c *conn) settle(id string, byMessageID, nack bool) bool {
+	c.mu.Lock()
+	d := c.unacked[id]
+	if byMessageID {
+		d = nil
+		for _, x := range c.unacked {
+			if x.msg.id == id && (d == nil || x.seq < d.seq) {
+				d = x
+			}
+		}
+	}
+	if d == nil {
+		c.mu.Unlock()
+		return false
+	}
+	done := []*delivery{d}
+	delete(c.unacked, d.ackID)
+	if d.sub.ack == ackClient {
+		for k, x := range c.unacked {
+			if x.sub == d.sub && x.seq < d.seq {
+				done = append(done, x)
+				delete(c.unacked, k)
+			}
+		}
+	}
+	c.mu.Unlock()
+	dest := d.sub.dest
+	if nack {
+		var ms []*message
+		for _, x := range done {
+			ms = append(ms, x.msg)
+		}
+		dest.requeue(ms)
+	}
+	dest.release(d.sub, len(done))
+	if !nack && c.bridge != nil {
+		c.b.emit(events.Event{Kind: events.MessageForwarded, Link: c.bridge.link, Dest: dest.name, ID: d.msg.id, Peer: c.bridge.peer})
+	}
+	return true
+}

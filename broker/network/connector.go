@@ -1,0 +1,224 @@
+// Package network keeps a broker's network connectors connected: it reads
+// ActiveMQ connector URIs (static://(ssl://hub:61617)?duplex=true&…), dials
+// the peers in turn, and reconnects with ActiveMQ's backoff after a link
+// drops. What flows over an established link is the broker's business: the
+// connector hands each connection to a Session function and waits for it to
+// end.
+//
+//	Run ─▶ dial peer[i] ──fail──▶ retrying(delay) ─▶ dial peer[i+1] …
+//	            │ ok
+//	            ▼
+//	       Session(conn) ── returns ──▶ down(reason) ─▶ retrying …
+package network
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults are ActiveMQ's for static: discovery.
+const (
+	DefaultInitialReconnectDelay = time.Second
+	DefaultMaxReconnectDelay     = 30 * time.Second
+	DefaultBackOffMultiplier     = 2.0
+	DefaultNetworkTTL            = 1
+)
+
+// Config is a parsed connector URI with its attributes.
+type Config struct {
+	URI                   string
+	Name                  string
+	Peers                 []Peer
+	Duplex                bool
+	DynamicOnly           bool
+	NetworkTTL            int
+	InitialReconnectDelay time.Duration
+	MaxReconnectDelay     time.Duration
+	UseExponentialBackOff bool
+	BackOffMultiplier     float64
+	MaxReconnectAttempts  int // 0: unlimited
+}
+
+// Peer is one URI inside static:(…).
+type Peer struct {
+	URI        string
+	Addr       string // host:port to dial
+	TLS        bool
+	ServerName string // the name the peer's certificate is verified against; defaults to the host
+}
+
+var connectorOptions = map[string]bool{
+	"name": true, "duplex": true, "dynamicOnly": true, "networkTTL": true,
+	"initialReconnectDelay": true, "maxReconnectDelay": true, "useExponentialBackOff": true,
+	"backOffMultiplier": true, "maxReconnectAttempts": true,
+}
+
+// ParseConnector reads `static://(uri1,uri2)?opt=v&…` (also `static:(…)` and a
+// bare peer URI such as `ssl://hub:61617`).
+func ParseConnector(raw string) (Config, error) {
+	c := Config{
+		URI:                   raw,
+		NetworkTTL:            DefaultNetworkTTL,
+		InitialReconnectDelay: DefaultInitialReconnectDelay,
+		MaxReconnectDelay:     DefaultMaxReconnectDelay,
+		UseExponentialBackOff: true,
+		BackOffMultiplier:     DefaultBackOffMultiplier,
+	}
+	fail := func(format string, a ...any) (Config, error) {
+		return Config{}, fmt.Errorf("network: connector %q: %s", raw, fmt.Sprintf(format, a...))
+	}
+	rest := raw
+	var list, query string
+	switch {
+	case strings.HasPrefix(rest, "static:"):
+		rest = strings.TrimPrefix(strings.TrimPrefix(rest, "static:"), "//")
+		if !strings.HasPrefix(rest, "(") {
+			return fail("expected static://(uri,…), e.g. static://(ssl://127.0.0.1:61617)")
+		}
+		end := strings.LastIndex(rest, ")")
+		if end < 0 {
+			return fail("missing ')' after the peer list")
+		}
+		list, query = rest[1:end], rest[end+1:]
+		if query != "" && !strings.HasPrefix(query, "?") {
+			return fail("unexpected %q after ')'; options go after '?'", query)
+		}
+		query = strings.TrimPrefix(query, "?")
+	default:
+		list = rest
+	}
+	for _, p := range strings.Split(list, ",") {
+		peer, err := parsePeer(strings.TrimSpace(p))
+		if err != nil {
+			return fail("%v", err)
+		}
+		c.Peers = append(c.Peers, peer)
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return fail("options: %v", err)
+	}
+	for k := range q {
+		if !connectorOptions[k] {
+			return fail("unknown option %q; known: %s", k, keys(connectorOptions))
+		}
+	}
+	if err := c.applyOptions(q); err != nil {
+		return fail("%v", err)
+	}
+	return c, c.validate(fail)
+}
+
+func (c *Config) applyOptions(q url.Values) error {
+	var err error
+	boolOpt := func(key string, dst *bool) {
+		if v := q.Get(key); v != "" && err == nil {
+			b, e := strconv.ParseBool(v)
+			if e != nil {
+				err = fmt.Errorf("%s=%q is not true or false", key, v)
+			}
+			*dst = b
+		}
+	}
+	intOpt := func(key string, dst *int) {
+		if v := q.Get(key); v != "" && err == nil {
+			n, e := strconv.Atoi(v)
+			if e != nil {
+				err = fmt.Errorf("%s=%q is not a whole number", key, v)
+			}
+			*dst = n
+		}
+	}
+	// ActiveMQ gives delays in milliseconds; a Go duration ("1.5s") is accepted too.
+	msOpt := func(key string, dst *time.Duration) {
+		if v := q.Get(key); v != "" && err == nil {
+			if ms, e := strconv.Atoi(v); e == nil {
+				*dst = time.Duration(ms) * time.Millisecond
+				return
+			}
+			d, e := time.ParseDuration(v)
+			if e != nil {
+				err = fmt.Errorf("%s=%q is neither milliseconds nor a duration such as 500ms", key, v)
+			}
+			*dst = d
+		}
+	}
+	c.Name = q.Get("name")
+	boolOpt("duplex", &c.Duplex)
+	boolOpt("dynamicOnly", &c.DynamicOnly)
+	boolOpt("useExponentialBackOff", &c.UseExponentialBackOff)
+	intOpt("networkTTL", &c.NetworkTTL)
+	intOpt("maxReconnectAttempts", &c.MaxReconnectAttempts)
+	msOpt("initialReconnectDelay", &c.InitialReconnectDelay)
+	msOpt("maxReconnectDelay", &c.MaxReconnectDelay)
+	if v := q.Get("backOffMultiplier"); v != "" && err == nil {
+		f, e := strconv.ParseFloat(v, 64)
+		if e != nil {
+			err = fmt.Errorf("backOffMultiplier=%q is not a number", v)
+		}
+		c.BackOffMultiplier = f
+	}
+	return err
+}
+
+func (c *Config) validate(fail func(string, ...any) (Config, error)) error {
+	var err error
+	switch {
+	case c.NetworkTTL < 1:
+		_, err = fail("networkTTL must be at least 1, got %d", c.NetworkTTL)
+	case c.InitialReconnectDelay <= 0:
+		_, err = fail("initialReconnectDelay must be positive")
+	case c.MaxReconnectDelay < c.InitialReconnectDelay:
+		_, err = fail("maxReconnectDelay (%v) is less than initialReconnectDelay (%v)", c.MaxReconnectDelay, c.InitialReconnectDelay)
+	case c.BackOffMultiplier < 1:
+		_, err = fail("backOffMultiplier must be at least 1, got %v", c.BackOffMultiplier)
+	case c.MaxReconnectAttempts < 0:
+		_, err = fail("maxReconnectAttempts must be 0 (unlimited) or more")
+	}
+	return err
+}
+
+func parsePeer(raw string) (Peer, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Peer{}, fmt.Errorf("peer %q: %v", raw, err)
+	}
+	p := Peer{URI: raw}
+	switch u.Scheme {
+	case "ssl", "tls", "stomp+ssl", "nio+ssl":
+		p.TLS = true
+	case "tcp", "stomp", "nio":
+	default:
+		return Peer{}, fmt.Errorf("peer %q: unknown scheme %q; use ssl://host:port or tcp://host:port", raw, u.Scheme)
+	}
+	if _, _, err := net.SplitHostPort(u.Host); err != nil {
+		return Peer{}, fmt.Errorf("peer %q: %v; e.g. ssl://127.0.0.1:61617", raw, err)
+	}
+	p.Addr = u.Host
+	p.ServerName = u.Hostname()
+	for k, v := range u.Query() {
+		switch k {
+		case "serverName":
+			// The link runs through a fault proxy on loopback, so the peer is
+			// verified by its node name rather than by the address dialled.
+			p.ServerName = v[0]
+		default:
+			return Peer{}, fmt.Errorf("peer %q: unknown option %q; known: serverName", raw, k)
+		}
+	}
+	return p, nil
+}
+
+func keys(m map[string]bool) string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return strings.Join(ks, ", ")
+}

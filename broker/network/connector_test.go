@@ -1,0 +1,130 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestParseConnector(t *testing.T) {
+	c, err := ParseConnector("static://(ssl://127.0.0.1:61617?serverName=hub,tcp://127.0.0.1:61616)?duplex=true&name=a-hub&networkTTL=2&initialReconnectDelay=100&maxReconnectDelay=2s&useExponentialBackOff=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Peers) != 2 || !c.Peers[0].TLS || c.Peers[0].ServerName != "hub" || c.Peers[0].Addr != "127.0.0.1:61617" || c.Peers[1].TLS || c.Peers[1].ServerName != "127.0.0.1" {
+		t.Fatalf("peers: %+v", c.Peers)
+	}
+	if !c.Duplex || c.Name != "a-hub" || c.NetworkTTL != 2 || c.InitialReconnectDelay != 100*time.Millisecond || c.MaxReconnectDelay != 2*time.Second || c.UseExponentialBackOff {
+		t.Fatalf("options: %+v", c)
+	}
+	d, err := ParseConnector("ssl://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.NetworkTTL != 1 || d.InitialReconnectDelay != time.Second || d.MaxReconnectDelay != 30*time.Second || !d.UseExponentialBackOff || d.BackOffMultiplier != 2 {
+		t.Fatalf("defaults are not ActiveMQ's: %+v", d)
+	}
+}
+
+func TestParseConnectorErrors(t *testing.T) {
+	for raw, want := range map[string]string{
+		"static://ssl://h:1":                           "expected static://(uri,",
+		"static://(ssl://h:1":                          "missing ')'",
+		"static://(ftp://h:1)":                         `unknown scheme "ftp"`,
+		"static://(ssl://h)":                           "missing port",
+		"static://(ssl://h:1)?duplex=maybe":            "not true or false",
+		"static://(ssl://h:1)?networkTTL=0":            "at least 1",
+		"static://(ssl://h:1)?dupex=true":              `unknown option "dupex"`,
+		"static://(ssl://h:1?verify=no)":               `unknown option "verify"`,
+		"static://(ssl://h:1)?maxReconnectDelay=10":    "less than initialReconnectDelay",
+		"static://(ssl://h:1)?initialReconnectDelay=x": "neither milliseconds",
+	} {
+		if _, err := ParseConnector(raw); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", raw, err, want)
+		}
+	}
+}
+
+func TestBackoffSchedule(t *testing.T) {
+	// ActiveMQ 5.17 measured: +1, 2, 4, 8, 16 s capped at 30 s.
+	b := Backoff{Initial: time.Second, Max: 30 * time.Second, Multiplier: 2, Exponential: true}
+	var got []time.Duration
+	for range 7 {
+		got = append(got, b.Next())
+	}
+	want := []time.Duration{1, 2, 4, 8, 16, 30, 30}
+	for i := range want {
+		if got[i] != want[i]*time.Second {
+			t.Fatalf("schedule %v, want %v s", got, want)
+		}
+	}
+	b.Reset()
+	if d := b.Next(); d != time.Second {
+		t.Fatalf("after reset: %v", d)
+	}
+	flat := Backoff{Initial: time.Second, Max: 30 * time.Second, Multiplier: 2}
+	flat.Next()
+	if d := flat.Next(); d != time.Second {
+		t.Fatalf("non-exponential: %v", d)
+	}
+}
+
+// TestRunReconnects drives Run against a real listener that drops the first
+// connection: the connector must come back by itself and try peers in turn.
+func TestRunReconnects(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { buf := make([]byte, 1); c.Read(buf); c.Close() }()
+		}
+	}()
+	cfg, err := ParseConnector("static://(tcp://127.0.0.1:1,tcp://" + ln.Addr().String() + ")?initialReconnectDelay=10&maxReconnectDelay=40")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var states []string
+	ups := 0
+	dial := func(ctx context.Context, p Peer) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", p.Addr)
+	}
+	session := func(ctx context.Context, conn net.Conn, p Peer, up func()) error {
+		up()
+		mu.Lock()
+		ups++
+		n := ups
+		mu.Unlock()
+		if n == 2 {
+			cancel()
+		}
+		conn.Write([]byte("x"))
+		_, err := conn.Read(make([]byte, 1))
+		return err
+	}
+	err = Run(ctx, cfg, dial, session, func(state string, p Peer, err error, delay time.Duration) {
+		mu.Lock()
+		states = append(states, state)
+		mu.Unlock()
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v", err)
+	}
+	joined := strings.Join(states, ",")
+	if !strings.HasPrefix(joined, "connecting,retrying,connecting,up,down,retrying") || !strings.HasSuffix(joined, "stopped") {
+		t.Fatalf("states: %s", joined)
+	}
+}

@@ -1,0 +1,123 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/brokerlab/brokerlab/broker/events"
+	"github.com/brokerlab/brokerlab/broker/network"
+	"github.com/brokerlab/brokerlab/broker/stomp"
+	"github.com/brokerlab/brokerlab/broker/tlsconf"
+	"github.com/brokerlab/brokerlab/broker/transport"
+)
+
+// Options configure one broker. New validates them once, fills defaults and
+// keeps its own copy, so the caller may reuse or change theirs afterwards.
+type Options struct {
+	Name    string   // broker name; bridges and message paths carry it
+	Listen  []string // listener URIs: stomp://host:port, stomp+ssl://host:port?needClientAuth=true
+	Connect []string // connector URIs: static://(ssl://host:port?serverName=hub)?duplex=true&networkTTL=2
+	TLS     tlsconf.Files
+	Events  events.Sink // nil: events are discarded
+
+	// HandshakeTimeout bounds a TLS handshake and the wait for CONNECT or
+	// CONNECTED, so a blackholed link is noticed.
+	HandshakeTimeout time.Duration
+	// HeartBeat is the interval this broker offers and asks for, both ways
+	// (CONNECTED's heart-beat header). Bridges use it as their own rate.
+	HeartBeat time.Duration
+	// Prefetch is the default number of unacknowledged messages in flight
+	// per subscription (ActiveMQ's queue prefetch, 1000).
+	Prefetch int
+	Limits   stomp.Limits
+}
+
+// Defaults.
+const (
+	DefaultHandshakeTimeout = 5 * time.Second
+	DefaultHeartBeat        = time.Second
+	DefaultPrefetch         = 1000
+)
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// config is Options after validation: parsed once, never re-read.
+type config struct {
+	Options
+	listeners  []transport.Listener
+	connectors []network.Config
+	tls        *tlsconf.Material
+}
+
+func (o Options) validate() (*config, error) {
+	o = o.clone()
+	var errs []error
+	bad := func(field, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("broker: %s: %s", field, fmt.Sprintf(format, a...)))
+	}
+	if !nameRE.MatchString(o.Name) {
+		bad("Name", "%q is not a broker name (letters, digits, '.', '_', '-')", o.Name)
+	}
+	if o.Events == nil {
+		o.Events = events.Discard
+	}
+	if o.HandshakeTimeout == 0 {
+		o.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if o.HeartBeat == 0 {
+		o.HeartBeat = DefaultHeartBeat
+	}
+	if o.Prefetch == 0 {
+		o.Prefetch = DefaultPrefetch
+	}
+	if o.Limits == (stomp.Limits{}) {
+		o.Limits = stomp.DefaultLimits
+	}
+	if o.HandshakeTimeout < 0 || o.HeartBeat < 0 || o.Prefetch < 0 {
+		bad("HandshakeTimeout/HeartBeat/Prefetch", "must not be negative")
+	}
+	c := &config{Options: o}
+	needTLS := false
+	for i, raw := range o.Listen {
+		l, err := transport.ParseListener(raw)
+		if err != nil {
+			bad(fmt.Sprintf("Listen[%d]", i), "%v", err)
+			continue
+		}
+		needTLS = needTLS || l.TLS
+		c.listeners = append(c.listeners, l)
+	}
+	for i, raw := range o.Connect {
+		n, err := network.ParseConnector(raw)
+		if err != nil {
+			bad(fmt.Sprintf("Connect[%d]", i), "%v", err)
+			continue
+		}
+		for _, p := range n.Peers {
+			needTLS = needTLS || p.TLS
+		}
+		c.connectors = append(c.connectors, n)
+	}
+	if o.TLS != (tlsconf.Files{}) {
+		m, err := tlsconf.Load(o.TLS)
+		if err != nil {
+			bad("TLS", "%v", err)
+		}
+		c.tls = m
+	} else if needTLS {
+		bad("TLS", "a stomp+ssl listener or ssl:// connector needs a certificate, key and truststore (TLS.CertFile, TLS.KeyFile, TLS.TrustFile)")
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+func (o Options) clone() Options {
+	c := o
+	c.Listen = append([]string(nil), o.Listen...)
+	c.Connect = append([]string(nil), o.Connect...)
+	return c
+}

@@ -1,0 +1,51 @@
+package tlsconf
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Class is a TLS failure class: one stable set of names used by broker
+// events, scenario expectations, reports and the CLI.
+type Class string
+
+const (
+	ClassNone               Class = ""
+	ClassUnknownAuthority   Class = "unknown-authority"    // the verifier has no path to a trusted root
+	ClassHostnameMismatch   Class = "hostname-mismatch"    // certificate valid, but not for the name dialled
+	ClassExpired            Class = "expired"              // NotAfter has passed
+	ClassNotYetValid        Class = "not-yet-valid"        // NotBefore is in the future
+	ClassBadKeyUsage        Class = "bad-key-usage"        // EKU does not allow serverAuth/clientAuth
+	ClassBadCertificate     Class = "bad-certificate"      // the peer rejected our certificate without saying why (Go clients' alert)
+	ClassClientCertRequired Class = "client-cert-required" // server requires a client certificate and none was sent
+	ClassProtocolVersion    Class = "protocol-version"     // no common TLS version
+	ClassNoCommonCipher     Class = "no-common-cipher"     // handshake_failure with no shared suite
+	ClassNotTLS             Class = "not-tls"              // the other end does not speak TLS
+	ClassHandshakeTimeout   Class = "handshake-timeout"    // no answer in time (e.g. a blackholed link)
+	ClassConnectionReset    Class = "connection-reset"     // the peer closed mid-handshake without an alert
+	ClassOther              Class = "other"                // none of the above; Reason carries the text
+)
+
+// Classes lists every failure class, for validating scenario expectations
+// and for documentation. ClassNone is not a failure and is left out.
+func Classes() []Class {
+	return []Class{
+		ClassUnknownAuthority, ClassHostnameMismatch, ClassExpired, ClassNotYetValid,
+		ClassBadKeyUsage, ClassBadCertificate, ClassClientCertRequired, ClassProtocolVersion,
+		ClassNoCommonCipher, ClassNotTLS, ClassHandshakeTimeout, ClassConnectionReset, ClassOther,
+	}
+}
+
+// ParseClass reads a class name as scenario files write it.
+func ParseClass(s string) (Class, error) {
+	for _, c := range Classes() {
+		if string(c) == s {
+			return c, nil
+		}
+	}
+	names := make([]string, 0, len(Classes()))
+	for _, c := range Classes() {
+		names = append(names, string(c))
+	}
+	return ClassNone, fmt.Errorf("tlsconf: unknown TLS failure class %q: use one of %s", s, strings.Join(names, ", "))
+}

@@ -1,0 +1,62 @@
+package broker
+
+import (
+	"fmt"
+
+	"github.com/brokerlab/brokerlab/broker/stomp"
+)
+
+// transaction buffers SENDs and ACKs between BEGIN and COMMIT; ABORT or a
+// disconnect drops them, so nothing of an unfinished transaction happens.
+type transaction struct {
+	sends []*message
+	acks  []pendingAck
+}
+
+type pendingAck struct {
+	id          string
+	byMessageID bool
+	nack        bool
+}
+
+func (c *conn) txFor(name string) *transaction {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tx[name]
+}
+
+func (c *conn) onTransaction(f *stomp.Frame) error {
+	name, ok := f.Lookup("transaction")
+	if !ok {
+		return c.fail(f, msgNoTx, "")
+	}
+	c.mu.Lock()
+	tx, exists := c.tx[name]
+	switch f.Command {
+	case stomp.BEGIN:
+		if exists {
+			c.mu.Unlock()
+			return c.fail(f, msgTxExists, fmt.Sprintf("transaction %q", name))
+		}
+		c.tx[name] = &transaction{}
+		c.mu.Unlock()
+		return nil
+	}
+	delete(c.tx, name)
+	c.mu.Unlock()
+	if !exists {
+		return c.fail(f, msgUnknownTx, fmt.Sprintf("transaction %q was not begun", name))
+	}
+	if f.Command == stomp.ABORT {
+		return nil
+	}
+	for _, m := range tx.sends {
+		c.b.route(m)
+	}
+	for _, a := range tx.acks {
+		if !c.settle(a.id, a.byMessageID, a.nack) {
+			return c.fail(f, msgUnknownAck, fmt.Sprintf("transaction %q acknowledged %q, which is not an unacknowledged message on this connection", name, a.id))
+		}
+	}
+	return nil
+}
