@@ -24,13 +24,13 @@ import (
 // is never dropped between brokers. The path header lists the brokers a
 // message has been on, so it never goes back and TTL bounds its hops.
 const (
-	hdrBridge  = "brokerlab-bridge"  // CONNECT: the dialling broker's name
-	hdrLink    = "brokerlab-link"    // CONNECT: the link name, "from->to"
-	hdrDuplex  = "brokerlab-duplex"  // CONNECT: true if demand flows both ways
-	hdrTTL     = "brokerlab-ttl"     // CONNECT: the connector's networkTTL
-	hdrBroker  = "brokerlab-broker"  // CONNECTED: the accepting broker's name
-	hdrHops    = "brokerlab-hops"    // SUBSCRIBE: bridges between the peer and the consumer
-	hdrPath    = "brokerlab-path"    // MESSAGE: brokers the message has been on
+	hdrBridge  = "brokerlab-bridge" // CONNECT: the dialling broker's name
+	hdrLink    = "brokerlab-link"   // CONNECT: the link name, "from->to"
+	hdrDuplex  = "brokerlab-duplex" // CONNECT: true if demand flows both ways
+	hdrTTL     = "brokerlab-ttl"    // CONNECT: the connector's networkTTL
+	hdrBroker  = "brokerlab-broker" // CONNECTED: the accepting broker's name
+	hdrHops    = "brokerlab-hops"   // SUBSCRIBE: bridges between the peer and the consumer
+	hdrPath    = "brokerlab-path"   // MESSAGE: brokers the message has been on
 	pathSep    = ","
 	bridgeHelp = "bridges are opened by brokerlab brokers"
 )
@@ -255,7 +255,7 @@ func (b *Broker) runConnector(cfg network.Config) {
 			return // the session reports up with the peer's details
 		case network.StateRetrying:
 			var tf *tlsFailure
-			if errors.As(err, &tf) {
+			if errors.As(err, &tf) && b.ctx.Err() == nil {
 				b.tlsFailed(events.SideClient, link, nil, tf.err)
 				b.emit(events.Event{Kind: events.BridgeState, Link: link, State: events.StateFailing, Class: string(tlsconf.Classify(tf.err)), Peer: p.ServerName, Reason: tf.err.Error()})
 			}
@@ -278,7 +278,7 @@ func (b *Broker) runConnector(cfg network.Config) {
 // class rather than a plain network error.
 type tlsFailure struct{ err error }
 
-func (t *tlsFailure) Error() string { return "tls: " + strings.TrimPrefix(t.err.Error(), "tls: ") }
+func (t *tlsFailure) Error() string { return t.err.Error() }
 func (t *tlsFailure) Unwrap() error { return t.err }
 
 func (b *Broker) dial(ctx context.Context, p network.Peer) (net.Conn, error) {

@@ -146,7 +146,9 @@ func (b *Broker) serve(nc net.Conn, l transport.Listener, tlsCfg *tls.Config) {
 	if tlsCfg != nil {
 		tc := tls.Server(nc, tlsCfg)
 		if err := tlsconf.Handshake(b.ctx, tc, b.cfg.HandshakeTimeout); err != nil {
-			b.tlsFailed(events.SideServer, "", nc, err)
+			if b.ctx.Err() == nil { // a handshake cut short by Shutdown is not a TLS failure
+				b.tlsFailed(events.SideServer, "", nc, err)
+			}
 			nc.Close()
 			return
 		}

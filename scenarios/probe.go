@@ -1,0 +1,66 @@
+package scenarios
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/go-stomp/stomp/v3"
+
+	"github.com/brokerlab/brokerlab/broker/tlsconf"
+	"github.com/brokerlab/brokerlab/broker/transport"
+)
+
+// Probes are independent STOMP clients (go-stomp, not our codec), so a bug
+// in the broker's codec cannot cancel out in the harness. A probe connects
+// to a node's first listener; on a TLS listener it presents the node's own
+// identity, as a local administrator's client would.
+
+// Probe headers: who sent a message and its place in that producer's order.
+const (
+	hdrProducer = "brokerlab-producer"
+	hdrSeq      = "brokerlab-seq"
+)
+
+func (env *Env) connect(ctx context.Context, node string) (*stomp.Conn, error) {
+	addrs := env.Nodes.Addrs(node)
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("node %s has no listener to connect a probe to", node)
+	}
+	n := env.Spec.Node(node)
+	l, err := transport.ParseListener(n.Listen[0])
+	if err != nil {
+		return nil, err
+	}
+	d := net.Dialer{Timeout: 5 * time.Second}
+	nc, err := d.DialContext(ctx, "tcp", addrs[0])
+	if err != nil {
+		return nil, fmt.Errorf("probe to %s: %w", node, err)
+	}
+	if l.TLS {
+		m, err := tlsconf.Load(env.files[node])
+		if err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("probe to %s: %w", node, err)
+		}
+		cfg, err := tlsconf.ClientConfig(m, node)
+		if err != nil {
+			nc.Close()
+			return nil, err
+		}
+		tc := tls.Client(nc, cfg)
+		if err := tlsconf.Handshake(ctx, tc, 5*time.Second); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("probe to %s: tls: %w", node, err)
+		}
+		nc = tc
+	}
+	c, err := stomp.Connect(nc, stomp.ConnOpt.Host(node), stomp.ConnOpt.HeartBeat(0, 0))
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("probe to %s: %w", node, err)
+	}
+	return c, nil
+}

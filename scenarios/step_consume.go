@@ -1,0 +1,84 @@
+package scenarios
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/go-stomp/stomp/v3"
+	"gopkg.in/yaml.v3"
+
+	"github.com/brokerlab/brokerlab/topology"
+)
+
+// consumeStep receives until count messages arrived or within ran out:
+// `consume: {node: server-b, dest: /queue/orders, count: 500, within: 20s}`.
+// It acknowledges each message (client-individual) after recording it.
+type consumeStep struct {
+	id         string
+	node, dest string
+	count      int
+	within     time.Duration
+	async      bool
+	pos        *yaml.Node
+	d          *decoder
+}
+
+func init() { registerStep("consume", parseConsume) }
+
+func parseConsume(d *decoder, v *yaml.Node) Step {
+	f := d.fields(v, "consume", "node", "dest", "count", "within", "async")
+	s := &consumeStep{node: f.str("node", true), dest: f.str("dest", true), count: f.integer("count", 1),
+		within: f.duration("within", 10*time.Second), async: f.boolean("async", false), pos: v, d: d}
+	s.id = fmt.Sprintf("c%d.%s", v.Line, s.node)
+	if s.count < 1 {
+		d.errorf(v, "consume: count must be at least 1")
+	}
+	checkDest(d, f, s.dest)
+	return s
+}
+
+func (s *consumeStep) check(spec *topology.Spec) error { return checkNode(s.d, s.pos, spec, s.node) }
+
+func (s *consumeStep) Describe() string {
+	return fmt.Sprintf("consume %d from %s on %s within %v", s.count, s.dest, s.node, s.within)
+}
+
+func (s *consumeStep) Async() bool          { return s.async }
+func (s *consumeStep) Bound() time.Duration { return s.within + 5*time.Second }
+
+func (s *consumeStep) Run(env *Env) error {
+	c, err := env.connect(env.Ctx, s.node)
+	if err != nil {
+		return err
+	}
+	defer c.Disconnect()
+	sub, err := c.Subscribe(s.dest, stomp.AckClientIndividual)
+	if err != nil {
+		return fmt.Errorf("consumer %s: subscribe to %s on %s: %w", s.id, s.dest, s.node, err)
+	}
+	defer sub.Unsubscribe()
+	deadline := time.NewTimer(s.within)
+	defer deadline.Stop()
+	got := 0
+	for got < s.count {
+		select {
+		case m, ok := <-sub.C:
+			if !ok || m.Err != nil {
+				return fmt.Errorf("consumer %s on %s: subscription ended after %d of %d: %v", s.id, s.node, got, s.count, m)
+			}
+			seq, _ := strconv.Atoi(m.Header.Get(hdrSeq))
+			env.History.addDelivery(Delivery{Consumer: s.id, Producer: m.Header.Get(hdrProducer), Seq: seq, Node: s.node, Dest: s.dest,
+				At: time.Now(), Redelivered: m.Header.Get("redelivered") == "true"})
+			if err := c.Ack(m); err != nil {
+				return fmt.Errorf("consumer %s: ack: %w", s.id, err)
+			}
+			got++
+		case <-deadline.C:
+			return fmt.Errorf("consumer %s received %d of %d messages from %s on %s within %v", s.id, got, s.count, s.dest, s.node, s.within)
+		case <-env.Ctx.Done():
+			return env.Ctx.Err()
+		}
+	}
+	return nil
+}
