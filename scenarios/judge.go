@@ -24,7 +24,7 @@ func judge(env *Env, sc *Scenario, res *reports.Scenario) {
 	if de := sc.Expect.Delivery; de != nil {
 		judgeDelivery(de, h, res)
 	}
-	evs := env.Events.Events()
+	evs := awaitTLS(env, sc.Expect.TLS, tlsSettle)
 	failures := tlsFailures(env.Spec, evs)
 	for _, te := range sc.Expect.TLS {
 		if !matchTLS(te, failures) {
@@ -43,6 +43,28 @@ func judge(env *Env, sc *Scenario, res *reports.Scenario) {
 		if !found {
 			res.Failures = append(res.Failures, fmt.Sprintf("expected an explanation containing %q; got %d explanation(s)", want, len(res.Explanations)))
 		}
+	}
+}
+
+// tlsSettle bounds how long the judge waits for expected TLS failures that
+// have not been reported yet: the two ends of one handshake report it at
+// slightly different moments, and the step that ended the scenario may
+// have seen only one of them.
+const tlsSettle = 3 * time.Second
+
+func awaitTLS(env *Env, want []TLSExpect, within time.Duration) []events.Event {
+	deadline := time.Now().Add(within)
+	for {
+		evs := env.Events.Events()
+		fs := tlsFailures(env.Spec, evs)
+		all := true
+		for _, te := range want {
+			all = all && matchTLS(te, fs)
+		}
+		if all || time.Now().After(deadline) {
+			return evs
+		}
+		env.Events.Wait(len(evs), deadline, func(e events.Event) bool { return e.Kind == events.TLSFailed }, nil)
 	}
 }
 

@@ -106,6 +106,10 @@ func Parse(file string, data []byte, topologies TopologyResolver) (*Scenario, er
 		d.checkNames(sc, f)
 	}
 	if len(d.errs) > 0 {
+		sort.SliceStable(d.errs, func(i, j int) bool {
+			a, b := d.errs[i], d.errs[j]
+			return a.Line < b.Line || (a.Line == b.Line && a.Column < b.Column)
+		})
 		return nil, d.errs
 	}
 	return sc, nil

@@ -1,0 +1,30 @@
+// Package faults injects failures into a running brokerlab network and
+// explains the TLS failures that result, in words a person can act on.
+//
+// Every link "from->to" gets its own toxiproxy proxy. The From node's
+// connector dials the proxy, the proxy relays bytes to the To node's
+// listener, and TLS passes through untouched (the connector verifies the
+// peer by its node name, not by the proxy's address):
+//
+//	 server-a                Network (embedded toxiproxy)                hub
+//	┌──────────┐  dial   ┌────────────────────────────────────┐  dial  ┌──────────┐
+//	│connector ├────────▶│ proxy "server-a->hub" 127.0.0.1:N  ├───────▶│ listener │
+//	└──────────┘         │   upstream:   toxics ─▶            │        └──────────┘
+//	                     │   downstream: ◀─ toxics            │
+//	                     └────────────────────────────────────┘
+//	                                   ▲
+//	          Fault.Apply adds toxics; Undo removes them
+//
+// Three kinds of thing live here, each with a small interface and a
+// registry by name, as toxiproxy's toxics do:
+//
+//   - Fault (network faults on a running network: partition, latency, …),
+//     made by New(kind, link, params), applied to a Target, undone by the
+//     Undo it returns. One kind per file; see CREATING_FAULTS.md.
+//   - Mutation (certificate and configuration mistakes: untrusted-peer, …),
+//     made by NewMutation(kind, params) and applied to a cloned
+//     topology.Spec before the PKI is generated.
+//   - Explain, which turns a classified TLS failure (tlsconf.Class) into
+//     a text naming the node, the side, the file or setting, what the peer
+//     said, and the fix — for brokerlab and for ActiveMQ/keytool users.
+package faults

@@ -1,0 +1,49 @@
+package faults
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/brokerlab/brokerlab/topology"
+)
+
+func TestKinds(t *testing.T) {
+	if got, want := Kinds(), []string{"latency", "partition"}; !slices.Equal(got, want) {
+		t.Errorf("Kinds() = %v, want %v", got, want)
+	}
+	if got, want := MutationKinds(), []string{"untrusted-peer"}; !slices.Equal(got, want) {
+		t.Errorf("MutationKinds() = %v, want %v", got, want)
+	}
+}
+
+func TestNewUnknownKind(t *testing.T) {
+	_, err := New("x", testLink, nil)
+	if want := `faults: unknown kind "x"; known: latency, partition`; err == nil || err.Error() != want {
+		t.Errorf("New(x) = %v, want %s", err, want)
+	}
+	_, err = NewMutation("x", nil)
+	if want := `faults: unknown mutation kind "x"; known: untrusted-peer`; err == nil || err.Error() != want {
+		t.Errorf("NewMutation(x) = %v, want %s", err, want)
+	}
+}
+
+func TestRegisterPanics(t *testing.T) {
+	factory := func(topology.Link, Params) (Fault, error) { return nil, nil }
+	mfactory := func(Params) (Mutation, error) { return nil, nil }
+	for name, register := range map[string]func(){
+		"duplicate":          func() { Register("latency", factory) },
+		"empty kind":         func() { Register("", factory) },
+		"nil factory":        func() { Register("new-kind", nil) },
+		"duplicate mutation": func() { RegisterMutation("untrusted-peer", mfactory) },
+		"nil mutation":       func() { RegisterMutation("new-kind", nil) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("did not panic")
+				}
+			}()
+			register()
+		})
+	}
+}
