@@ -350,3 +350,19 @@ func (b *Broker) HasDemand(dest string) bool {
 	defer d.mu.Unlock()
 	return len(d.subs) > 0
 }
+
+// DropBridges closes every bridge connection at once, as a network reset
+// would, and returns how many it closed. Connectors reconnect by
+// themselves; tests and fault drivers use this to cut links mid-stream.
+func (b *Broker) DropBridges() int {
+	b.mu.Lock()
+	cs := make([]*conn, 0, len(b.bridges))
+	for c := range b.bridges {
+		cs = append(cs, c)
+	}
+	b.mu.Unlock()
+	for _, c := range cs {
+		c.close(errors.New("bridge dropped"))
+	}
+	return len(cs)
+}

@@ -162,9 +162,7 @@ func (c *conn) writeLoop() {
 			}
 		}
 		if len(items) > 0 || c.w.Buffered() > 0 {
-			c.nc.SetWriteDeadline(time.Now().Add(c.b.cfg.HandshakeTimeout + 10*time.Second))
-			if err := c.w.Flush(); err != nil {
-				c.close(fmt.Errorf("write: %w", err))
+			if err := c.flush(); err != nil {
 				return
 			}
 		}
@@ -179,14 +177,30 @@ func (c *conn) writeLoop() {
 		select {
 		case <-c.wake:
 		case <-hbC:
-			if err := c.w.WriteHeartbeat(); err == nil {
-				err = c.w.Flush()
+			if err := c.w.WriteHeartbeat(); err != nil {
+				c.close(fmt.Errorf("write: %w", err))
+				return
+			}
+			if err := c.flush(); err != nil {
+				return
 			}
 			hb.Reset(c.heartbeatEvery())
 		case <-c.closed:
 			return
 		}
 	}
+}
+
+// flush writes what is buffered under a fresh deadline, so a peer that
+// stops reading is noticed, while a quiet link that only carries heart-beats
+// never trips over a deadline set long ago.
+func (c *conn) flush() error {
+	c.nc.SetWriteDeadline(time.Now().Add(c.b.cfg.HandshakeTimeout + 10*time.Second))
+	if err := c.w.Flush(); err != nil {
+		c.close(fmt.Errorf("write: %w", err))
+		return err
+	}
+	return nil
 }
 
 func (c *conn) heartbeatEvery() time.Duration {

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/onsi/gomega/types"
 
@@ -35,6 +36,9 @@ func (passMatcher) FailureMessage(actual any) string {
 	}
 	for _, e := range res.Explanations {
 		fmt.Fprintf(&sb, "  explain: %s\n", strings.ReplaceAll(e, "\n", "\n           "))
+	}
+	for _, st := range res.Steps {
+		fmt.Fprintf(&sb, "  step +%.3fs %-6s %s (%v) %s\n", st.Started.Seconds(), st.Status, st.Name, st.Duration.Round(time.Millisecond), st.Detail)
 	}
 	events := res.Events
 	if len(events) > 30 {

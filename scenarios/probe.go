@@ -18,13 +18,21 @@ import (
 // to a node's first listener; on a TLS listener it presents the node's own
 // identity, as a local administrator's client would.
 
+// probePrefetch bounds the messages a broker sends a probe ahead of its
+// acknowledgements. go-stomp v3.1.3 hands frames between its goroutines
+// through a 16-slot subscription channel and unbuffered channels, and its
+// Ack waits on the same loop that delivers: with more than about 18 messages
+// in flight, a consumer that acks as it reads deadlocks inside the client.
+// Both our broker and ActiveMQ honour activemq.prefetchSize.
+const probePrefetch = "8"
+
 // Probe headers: who sent a message and its place in that producer's order.
 const (
 	hdrProducer = "brokerlab-producer"
 	hdrSeq      = "brokerlab-seq"
 )
 
-func (env *Env) connect(ctx context.Context, node string) (*stomp.Conn, error) {
+func (env *Env) connect(ctx context.Context, node string) (*probe, error) {
 	addrs := env.Nodes.Addrs(node)
 	if len(addrs) == 0 {
 		return nil, fmt.Errorf("node %s has no listener to connect a probe to", node)
@@ -62,5 +70,24 @@ func (env *Env) connect(ctx context.Context, node string) (*stomp.Conn, error) {
 		nc.Close()
 		return nil, fmt.Errorf("probe to %s: %w", node, err)
 	}
-	return c, nil
+	return &probe{Conn: c, nc: nc}, nil
+}
+
+// probe is a go-stomp connection whose Disconnect cannot hang: go-stomp
+// waits for the broker's RECEIPT, and a broker under test may never send it.
+type probe struct {
+	*stomp.Conn
+	nc net.Conn
+}
+
+func (p *probe) Disconnect() error {
+	done := make(chan error, 1)
+	go func() { done <- p.Conn.Disconnect() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(5 * time.Second):
+		p.nc.Close()
+		return fmt.Errorf("no RECEIPT for DISCONNECT within 5s; connection closed")
+	}
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -53,6 +54,10 @@ func Run(ctx context.Context, sc *Scenario, o Options) reports.Scenario {
 	failed := runSteps(env, sc, start, &res, o.OnStep)
 	env.healAll(context.WithoutCancel(ctx))
 	judge(env, sc, &res)
+	var stats []string
+	if failed != "" || len(res.Failures) > 0 {
+		stats = snapshotStats(env)
+	}
 	cleanup()
 
 	if failed != "" {
@@ -62,7 +67,7 @@ func Run(ctx context.Context, sc *Scenario, o Options) reports.Scenario {
 	if len(res.Failures) > 0 {
 		res.Status = reports.StatusFailed
 	}
-	res.Events = eventLines(env.Events.Events(), start)
+	res.Events = append(eventLines(env.Events.Events(), start), stats...)
 	writeEventLog(env.Dir, res.Events)
 	if res.Status == reports.StatusPassed && !o.Keep {
 		os.RemoveAll(env.Dir)
@@ -197,6 +202,39 @@ func eventLines(es []events.Event, start time.Time) []string {
 		out = append(out, fmt.Sprintf("+%7.3fs %s", e.Time.Sub(start).Seconds(), line))
 	}
 	return out
+}
+
+// snapshotStats records where messages are when a scenario fails: per
+// node, what waits in each destination and what each consumer holds in
+// flight. Written to stats.json; summarised as lines for the report.
+func snapshotStats(env *Env) []string {
+	var all []broker.Stats
+	var lines []string
+	for _, name := range env.Nodes.Names() {
+		b := env.Nodes.Broker(name)
+		if b == nil {
+			lines = append(lines, fmt.Sprintf("stats %s: not running", name))
+			continue
+		}
+		st := b.Stats()
+		all = append(all, st)
+		line := fmt.Sprintf("stats %s: %d connections, bridges %v", name, st.Connections, st.Bridges)
+		for _, d := range st.Destinations {
+			line += fmt.Sprintf("; %s pending=%d", d.Name, d.Pending)
+			for _, c := range d.Consumers {
+				who := c.Remote
+				if c.Network {
+					who = "network:" + c.Peer
+				}
+				line += fmt.Sprintf(" [%s inflight=%d/%d]", who, c.InFlight, c.Window)
+			}
+		}
+		lines = append(lines, line)
+	}
+	if data, err := json.MarshalIndent(all, "", "  "); err == nil {
+		os.WriteFile(filepath.Join(env.Dir, "stats.json"), data, 0o644)
+	}
+	return lines
 }
 
 func writeEventLog(dir string, lines []string) {

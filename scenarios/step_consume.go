@@ -53,11 +53,10 @@ func (s *consumeStep) Run(env *Env) error {
 		return err
 	}
 	defer c.Disconnect()
-	sub, err := c.Subscribe(s.dest, stomp.AckClientIndividual)
+	sub, err := c.Subscribe(s.dest, stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.prefetchSize", probePrefetch))
 	if err != nil {
 		return fmt.Errorf("consumer %s: subscribe to %s on %s: %w", s.id, s.dest, s.node, err)
 	}
-	defer sub.Unsubscribe()
 	deadline := time.NewTimer(s.within)
 	defer deadline.Stop()
 	got := 0

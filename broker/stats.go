@@ -1,0 +1,61 @@
+package broker
+
+import "sort"
+
+// Stats is a snapshot of what a broker holds: per destination, the
+// messages waiting and every consumer with its messages in flight. It is
+// what /stats will serve, and what a failed scenario keeps to show where
+// messages stopped.
+type Stats struct {
+	Node         string             `json:"node"`
+	Connections  int                `json:"connections"`
+	Bridges      []string           `json:"bridges"`
+	Destinations []DestinationStats `json:"destinations"`
+}
+
+// DestinationStats describes one queue or topic.
+type DestinationStats struct {
+	Name      string          `json:"name"`
+	Pending   int             `json:"pending"`
+	Consumers []ConsumerStats `json:"consumers,omitempty"`
+}
+
+// ConsumerStats describes one subscription.
+type ConsumerStats struct {
+	ID       string `json:"id"`
+	Network  bool   `json:"network,omitempty"`
+	Peer     string `json:"peer,omitempty"`
+	Hops     int    `json:"hops,omitempty"`
+	Ack      string `json:"ack"`
+	InFlight int    `json:"inFlight"`
+	Window   int    `json:"window"`
+	Pending  int    `json:"pending,omitempty"` // topic copies not yet sent
+	Remote   string `json:"remote"`
+}
+
+// Stats takes a snapshot.
+func (b *Broker) Stats() Stats {
+	b.mu.Lock()
+	st := Stats{Node: b.cfg.Name, Connections: len(b.conns)}
+	for c := range b.bridges {
+		st.Bridges = append(st.Bridges, c.bridge.link+" ("+c.remote+")")
+	}
+	dests := make([]*destination, 0, len(b.dests))
+	for _, d := range b.dests {
+		dests = append(dests, d)
+	}
+	b.mu.Unlock()
+	sort.Strings(st.Bridges)
+	sort.Slice(dests, func(i, j int) bool { return dests[i].name < dests[j].name })
+	for _, d := range dests {
+		d.mu.Lock()
+		ds := DestinationStats{Name: d.name, Pending: len(d.pending)}
+		for _, s := range d.subs {
+			ds.Consumers = append(ds.Consumers, ConsumerStats{ID: s.id, Network: s.network, Peer: s.peer, Hops: s.hops, Ack: s.ack,
+				InFlight: s.inflight, Window: s.window, Pending: len(s.pending), Remote: s.conn.remote})
+		}
+		d.mu.Unlock()
+		st.Destinations = append(st.Destinations, ds)
+	}
+	return st
+}

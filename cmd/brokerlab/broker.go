@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/brokerlab/brokerlab/broker"
+	"github.com/brokerlab/brokerlab/broker/tlsconf"
+)
+
+// shutdownTimeout bounds a graceful shutdown after SIGINT/SIGTERM; past it
+// the broker's connections are cut (broker.Shutdown kills on ctx expiry).
+const shutdownTimeout = 5 * time.Second
+
+var brokerDoc = &doc{
+	name:     "broker",
+	synopsis: "brokerlab broker --name NAME --listen URI... [--connect URI...] [--tls-cert F --tls-key F --tls-ca F] [--events]",
+	about: `Runs one STOMP broker in the foreground until SIGINT or SIGTERM, then shuts
+it down gracefully (at most 5s) and exits.
+
+Listener URIs use ActiveMQ's vocabulary: stomp://HOST:PORT for plaintext,
+stomp+ssl://HOST:PORT?needClientAuth=true for TLS that requires a client
+certificate (wantClientAuth=true asks for one). Port 0 picks a free port.
+Connector URIs open bridges to other brokers:
+  static://(ssl://127.0.0.1:61617?serverName=hub)?duplex=true&name=server-a->hub
+with the options name, duplex, dynamicOnly, networkTTL, initialReconnectDelay
+(ms), maxReconnectDelay (ms), useExponentialBackOff, backOffMultiplier and
+maxReconnectAttempts. serverName is the name the peer's certificate must carry.
+
+Once every listener is bound, brokerlab prints exactly one line on stdout:
+  {"event":"ready","node":"hub","listeners":[{"uri":"stomp://127.0.0.1:40001","addr":"127.0.0.1:40001"}]}
+Bridge state changes and TLS handshake failures are always printed on stderr,
+one short line each; --events adds every event as one JSON object per line.`,
+	examples: `  # a plaintext hub on a fixed port
+  brokerlab broker --name hub --listen stomp://127.0.0.1:61613
+
+  # a spoke that bridges to it, both directions over one connection
+  brokerlab broker --name spoke --listen stomp://127.0.0.1:0 \
+    --connect 'static://(tcp://127.0.0.1:61613)?duplex=true&networkTTL=2'
+
+  # a hub requiring mutual TLS, with PEM files (e.g. from brokerlab up)
+  brokerlab broker --name hub --listen 'stomp+ssl://127.0.0.1:61617?needClientAuth=true' \
+    --tls-cert hub/cert.pem --tls-key hub/key.pem --tls-ca hub/trust.pem --events`,
+	exits: `  0  stopped by SIGINT/SIGTERM and shut down cleanly
+  1  the broker could not start (e.g. port in use) or did not shut down in 5s
+  2  bad flags or options (the message names the field)`,
+}
+
+func cmdBroker(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags(brokerDoc)
+	name := fs.String("name", "", "the broker's `NAME` (letters, digits, '.', '_', '-'); bridges and message paths carry it")
+	listen := &stringList{}
+	fs.Var(listen, "listen", "listener `URI`, repeatable: stomp://HOST:PORT or stomp+ssl://HOST:PORT?needClientAuth=true")
+	connect := &stringList{}
+	fs.Var(connect, "connect", "network connector `URI`, repeatable: static://(tcp://HOST:PORT)?duplex=true&...")
+	var files tlsconf.Files
+	fs.StringVar(&files.CertFile, "tls-cert", "", "PEM certificate `FILE` (leaf first, chain may follow)")
+	fs.StringVar(&files.KeyFile, "tls-key", "", "PEM private key `FILE` (unencrypted PKCS#8, PKCS#1 or EC)")
+	fs.StringVar(&files.TrustFile, "tls-ca", "", "PEM `FILE` of the certificates this broker trusts (its truststore)")
+	jsonEvents := fs.Bool("events", false, "also print every event on stderr as one JSON object per line")
+	pos, code, ok := parse(fs, brokerDoc, args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return usageError(stderr, brokerDoc, "unexpected argument %q (listeners and connectors are flags: --listen, --connect)", pos[0])
+	}
+
+	b, err := broker.New(broker.Options{
+		Name:    *name,
+		Listen:  listen.values,
+		Connect: connect.values,
+		TLS:     files,
+		Events:  &eventPrinter{w: stderr, jsonAll: *jsonEvents},
+	})
+	if err != nil {
+		// One problem per line, each naming its field (Name, Listen[0], TLS…).
+		fmt.Fprintf(stderr, "brokerlab broker: invalid options:\n")
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "  %s\n", line)
+		}
+		return exitUsage
+	}
+	// Listen for signals before Start, so a SIGTERM sent right after the
+	// ready line is never lost to the default handler.
+	ctx, stop := signalContext()
+	defer stop()
+	if err := b.Start(); err != nil {
+		fmt.Fprintf(stderr, "brokerlab broker: %v\n", err)
+		return exitFail
+	}
+	if err := printReady(stdout, b.Name(), b.Listeners()); err != nil {
+		fmt.Fprintf(stderr, "brokerlab broker: write ready line: %v\n", err)
+	}
+	<-ctx.Done()
+	stop() // a second Ctrl-C now kills the process the default way
+
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := b.Shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "brokerlab broker: shutdown: %v (connections were cut)\n", err)
+		return exitFail
+	}
+	return exitOK
+}
