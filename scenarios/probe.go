@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-stomp/stomp/v3"
 
+	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/broker/tlsconf"
 	"github.com/brokerlab/brokerlab/broker/transport"
 )
@@ -65,7 +66,7 @@ func (env *Env) connect(ctx context.Context, node string) (*probe, error) {
 		}
 		nc = tc
 	}
-	c, err := stomp.Connect(nc, stomp.ConnOpt.Host(node), stomp.ConnOpt.HeartBeat(0, 0))
+	c, err := stomp.Connect(nc, stomp.ConnOpt.Host(node), stomp.ConnOpt.HeartBeat(0, 0), stomp.ConnOpt.Logger(probeLogger{env, node}))
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("probe to %s: %w", node, err)
@@ -90,4 +91,31 @@ func (p *probe) Disconnect() error {
 		p.nc.Close()
 		return fmt.Errorf("no RECEIPT for DISCONNECT within 5s; connection closed")
 	}
+}
+
+// ProbeLog is a go-stomp warning or error, kept on the scenario's timeline.
+const ProbeLog events.Kind = "probe-log"
+
+// probeLogger keeps go-stomp's warnings and errors in the event stream, where
+// reports show them next to what the brokers did, instead of interleaving
+// them with progress output; its debug and info chatter is dropped.
+type probeLogger struct {
+	env  *Env
+	node string
+}
+
+func (probeLogger) Debugf(string, ...any) {}
+func (probeLogger) Infof(string, ...any)  {}
+func (probeLogger) Debug(string)          {}
+func (probeLogger) Info(string)           {}
+
+func (l probeLogger) Warningf(format string, a ...any) { l.Warning(fmt.Sprintf(format, a...)) }
+func (l probeLogger) Errorf(format string, a ...any)   { l.Error(fmt.Sprintf(format, a...)) }
+
+func (l probeLogger) Warning(msg string) {
+	l.env.Events.Emit(events.Event{Node: "probe@" + l.node, Kind: ProbeLog, Reason: "warning: " + msg})
+}
+
+func (l probeLogger) Error(msg string) {
+	l.env.Events.Emit(events.Event{Node: "probe@" + l.node, Kind: ProbeLog, Reason: "error: " + msg})
 }

@@ -69,7 +69,9 @@ func Run(ctx context.Context, sc *Scenario, o Options) reports.Scenario {
 	}
 	res.Events = append(eventLines(env.Events.Events(), start), stats...)
 	writeEventLog(env.Dir, res.Events)
-	if res.Status == reports.StatusPassed && !o.Keep {
+	// Explanations cite the scenario's certificate files, so a scenario
+	// that explains something keeps them even when it passed.
+	if res.Status == reports.StatusPassed && !o.Keep && len(res.Explanations) == 0 {
 		os.RemoveAll(env.Dir)
 		res.ArtifactsDir = ""
 	}
