@@ -155,7 +155,13 @@ func (b *Broker) serve(nc net.Conn, l transport.Listener, tlsCfg *tls.Config) {
 		nc = tc
 	}
 	c := b.newConn(nc, l.URI)
-	if !b.register(c) {
+	if ok, full := b.admit(c); !ok {
+		if full {
+			// Said in STOMP so a client knows why, then closed.
+			b.emit(events.Event{Kind: events.ConnRefused, Remote: c.remote, Local: c.local, Reason: msgTooManyConnections})
+			c.fail(nil, msgTooManyConnections, fmt.Sprintf("this broker accepts at most %d connections", b.cfg.MaxConnections))
+			c.writeLoop()
+		}
 		nc.Close()
 		return
 	}
@@ -175,6 +181,21 @@ func (b *Broker) tlsFailed(side, link string, nc net.Conn, err error) {
 		e.Peer = certs[0].Subject.CommonName
 	}
 	b.emit(e)
+}
+
+// admit registers an accepted connection unless the broker is stopping
+// (ok false) or full (ok false, full true).
+func (b *Broker) admit(c *conn) (ok, full bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stopped {
+		return false, false
+	}
+	if len(b.conns) >= b.cfg.MaxConnections {
+		return false, true
+	}
+	b.conns[c] = struct{}{}
+	return true, false
 }
 
 func (b *Broker) register(c *conn) bool {

@@ -214,3 +214,37 @@ func TestOptionsErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxConnections(t *testing.T) {
+	b := brokertest.NewBroker(t, broker.Options{MaxConnections: 1})
+	dial(t, b.Addr())
+	got := rawExchange(t, b.Addr(), "CONNECT\naccept-version:1.2\n\n\x00")
+	if !strings.Contains(got, "message:too many connections") {
+		t.Fatalf("second connection got %q", got)
+	}
+}
+
+func TestStatsCounters(t *testing.T) {
+	b := brokertest.NewBroker(t, broker.Options{})
+	c := dial(t, b.Addr())
+	s, err := c.Subscribe("/queue/counted", stomp.AckClientIndividual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		c.Send("/queue/counted", "text/plain", []byte("x"), stomp.SendOpt.Receipt)
+	}
+	for range 3 {
+		c.Ack(recv(t, s))
+	}
+	c.Send("/queue/sync", "text/plain", nil, stomp.SendOpt.Receipt) // ACKs are processed by now
+	for _, d := range b.Stats().Destinations {
+		if d.Name == "/queue/counted" {
+			if d.Enqueued != 3 || d.Dequeued != 3 || d.Pending != 0 || len(d.Consumers) != 1 || d.Consumers[0].InFlight != 0 {
+				t.Fatalf("stats %+v", d)
+			}
+			return
+		}
+	}
+	t.Fatal("no stats for /queue/counted")
+}

@@ -35,10 +35,12 @@ type destination struct {
 	name  string
 	topic bool
 
-	mu      sync.Mutex
-	pending []*message // queue only
-	subs    []*subscription
-	rr      int // round-robin cursor over subs
+	mu       sync.Mutex
+	pending  []*message // queue only
+	subs     []*subscription
+	rr       int    // round-robin cursor over subs
+	enqueued uint64 // messages published here
+	dequeued uint64 // deliveries settled (acked, or written in auto mode)
 }
 
 func isQueue(name string) bool { return strings.HasPrefix(name, "/queue/") }
@@ -77,6 +79,7 @@ func (s *subscription) hasRoom() bool { return s.inflight < s.window }
 func (d *destination) publish(m *message) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.enqueued++
 	if d.topic {
 		for _, s := range d.subs {
 			if s.eligible(m) {
@@ -128,6 +131,7 @@ func (d *destination) release(s *subscription, n int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	s.inflight -= n
+	d.dequeued += uint64(n)
 	d.dispatchLocked()
 }
 

@@ -12,21 +12,22 @@ import (
 
 // STOMP error messages, as the ERROR frame's message header carries them.
 const (
-	msgNotConnected     = "not connected: the first frame must be CONNECT or STOMP"
-	msgAlreadyConnected = "already connected: CONNECT may be sent only once"
-	msgVersion          = "Supported protocol versions are 1.0 1.1 1.2"
-	msgNoDestination    = "missing destination header"
-	msgBadDestination   = "destination must start with /queue/ or /topic/"
-	msgNoID             = "missing id header"
-	msgDuplicateSub     = "a subscription with this id already exists"
-	msgUnknownSub       = "no subscription with this id"
-	msgBadAck           = "ack must be auto, client or client-individual"
-	msgUnknownAck       = "no message to acknowledge with this id"
-	msgNoTx             = "missing transaction header"
-	msgUnknownTx        = "no transaction with this name"
-	msgTxExists         = "a transaction with this name has already begun"
-	msgUnknownCommand   = "unknown command"
-	msgBadPrefetch      = "activemq.prefetchSize must be a positive whole number"
+	msgNotConnected       = "not connected: the first frame must be CONNECT or STOMP"
+	msgAlreadyConnected   = "already connected: CONNECT may be sent only once"
+	msgVersion            = "Supported protocol versions are 1.0 1.1 1.2"
+	msgNoDestination      = "missing destination header"
+	msgBadDestination     = "destination must start with /queue/ or /topic/"
+	msgNoID               = "missing id header"
+	msgDuplicateSub       = "a subscription with this id already exists"
+	msgUnknownSub         = "no subscription with this id"
+	msgBadAck             = "ack must be auto, client or client-individual"
+	msgUnknownAck         = "no message to acknowledge with this id"
+	msgNoTx               = "missing transaction header"
+	msgUnknownTx          = "no transaction with this name"
+	msgTxExists           = "a transaction with this name has already begun"
+	msgUnknownCommand     = "unknown command"
+	msgBadPrefetch        = "activemq.prefetchSize must be a positive whole number"
+	msgTooManyConnections = "too many connections"
 )
 
 const (

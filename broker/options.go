@@ -32,6 +32,9 @@ type Options struct {
 	// per subscription (ActiveMQ's queue prefetch, 1000).
 	Prefetch int
 	Limits   stomp.Limits
+	// MaxConnections bounds accepted connections (clients and bridges);
+	// one more is answered with an ERROR frame and closed. 0: 10000.
+	MaxConnections int
 }
 
 // Defaults.
@@ -39,6 +42,7 @@ const (
 	DefaultHandshakeTimeout = 5 * time.Second
 	DefaultHeartBeat        = time.Second
 	DefaultPrefetch         = 1000
+	DefaultMaxConnections   = 10000
 )
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -72,11 +76,14 @@ func (o Options) validate() (*config, error) {
 	if o.Prefetch == 0 {
 		o.Prefetch = DefaultPrefetch
 	}
+	if o.MaxConnections == 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
 	if o.Limits == (stomp.Limits{}) {
 		o.Limits = stomp.DefaultLimits
 	}
-	if o.HandshakeTimeout < 0 || o.HeartBeat < 0 || o.Prefetch < 0 {
-		bad("HandshakeTimeout/HeartBeat/Prefetch", "must not be negative")
+	if o.HandshakeTimeout < 0 || o.HeartBeat < 0 || o.Prefetch < 0 || o.MaxConnections < 0 {
+		bad("HandshakeTimeout/HeartBeat/Prefetch/MaxConnections", "must not be negative")
 	}
 	c := &config{Options: o}
 	needTLS := false

@@ -17,6 +17,8 @@ type Stats struct {
 type DestinationStats struct {
 	Name      string          `json:"name"`
 	Pending   int             `json:"pending"`
+	Enqueued  uint64          `json:"enqueued"`
+	Dequeued  uint64          `json:"dequeued"`
 	Consumers []ConsumerStats `json:"consumers,omitempty"`
 }
 
@@ -49,7 +51,7 @@ func (b *Broker) Stats() Stats {
 	sort.Slice(dests, func(i, j int) bool { return dests[i].name < dests[j].name })
 	for _, d := range dests {
 		d.mu.Lock()
-		ds := DestinationStats{Name: d.name, Pending: len(d.pending)}
+		ds := DestinationStats{Name: d.name, Pending: len(d.pending), Enqueued: d.enqueued, Dequeued: d.dequeued}
 		for _, s := range d.subs {
 			ds.Consumers = append(ds.Consumers, ConsumerStats{ID: s.id, Network: s.network, Peer: s.peer, Hops: s.hops, Ack: s.ack,
 				InFlight: s.inflight, Window: s.window, Pending: len(s.pending), Remote: s.conn.remote})
