@@ -307,6 +307,10 @@ func (b *Broker) bridgeSession(ctx context.Context, cfg network.Config, link str
 	hb := strconv.FormatInt(b.cfg.HeartBeat.Milliseconds(), 10)
 	connect := stomp.New(stomp.CONNECT, "accept-version", "1.2", "host", p.ServerName, "heart-beat", hb+","+hb,
 		hdrBridge, b.cfg.Name, hdrLink, link, hdrDuplex, strconv.FormatBool(cfg.Duplex), hdrTTL, strconv.Itoa(ttl))
+	if cfg.UserName != "" {
+		connect.Set("login", cfg.UserName)
+		connect.Set("passcode", cfg.Password)
+	}
 	nc.SetDeadline(time.Now().Add(b.cfg.HandshakeTimeout))
 	if err := c.w.WriteFrame(connect); err == nil {
 		err = c.w.Flush()

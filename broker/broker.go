@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/brokerlab/brokerlab/broker/events"
+	"github.com/brokerlab/brokerlab/broker/stomp"
 	"github.com/brokerlab/brokerlab/broker/tlsconf"
 	"github.com/brokerlab/brokerlab/broker/transport"
 )
@@ -318,13 +319,29 @@ func (b *Broker) dest(name string) *destination {
 	defer b.mu.Unlock()
 	d := b.dests[name]
 	if d == nil {
-		d = &destination{name: name, topic: isTopic(name)}
+		d = &destination{name: name, topic: isTopic(name), b: b}
 		b.dests[name] = d
 	}
 	return d
 }
 
 func (b *Broker) route(m *message) { b.dest(m.dest).publish(m) }
+
+// DeadLetterQueue is where messages go that consumers kept refusing, as in
+// ActiveMQ's default shared dead-letter strategy.
+const DeadLetterQueue = "/queue/ActiveMQ.DLQ"
+
+func (b *Broker) deadLetter(m *message, why string) {
+	hs := make([]stomp.Header, 0, len(m.headers)+1)
+	hs = append(hs, stomp.Header{Key: "original-destination", Value: m.dest})
+	for _, h := range m.headers {
+		if h.Key != "original-destination" {
+			hs = append(hs, h)
+		}
+	}
+	b.emit(events.Event{Kind: events.MessageDropped, Dest: m.dest, ID: m.id, Reason: "dead-lettered to " + DeadLetterQueue + ": " + why})
+	b.route(&message{id: m.id, dest: DeadLetterQueue, headers: hs, body: m.body, path: m.path, redelivered: true})
+}
 
 func (b *Broker) addSub(s *subscription) {
 	s.dest.addSub(s)

@@ -1,8 +1,12 @@
 package broker
 
 import (
+	"fmt"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/brokerlab/brokerlab/broker/events"
 
 	"github.com/brokerlab/brokerlab/broker/stomp"
 )
@@ -17,7 +21,11 @@ type message struct {
 	body        []byte
 	path        []string // brokers it has been stored on, origin first
 	redelivered bool
+	expires     int64 // the producer's expires header, ms since the epoch; 0: never
+	deliveries  int   // times handed to a local consumer (network hops do not count)
 }
+
+func (m *message) expired(now int64) bool { return m.expires > 0 && now >= m.expires }
 
 func (m *message) visited(broker string) bool {
 	for _, p := range m.path {
@@ -34,12 +42,14 @@ func (m *message) visited(broker string) bool {
 type destination struct {
 	name  string
 	topic bool
+	b     *Broker
 
 	mu       sync.Mutex
 	pending  []*message // queue only
 	subs     []*subscription
 	rr       int    // round-robin cursor over subs
 	enqueued uint64 // messages published here
+	expired  uint64 // dropped unsent because their expires passed
 	dequeued uint64 // deliveries settled (acked, or written in auto mode)
 }
 
@@ -94,17 +104,30 @@ func (d *destination) publish(m *message) {
 
 // requeue puts messages back at the head of the queue, in their order,
 // marked redelivered: a consumer went away or refused them.
+// Messages delivered to consumers more than 1+MaxRedeliveries times go to
+// the dead-letter queue instead, with their original destination noted.
 func (d *destination) requeue(ms []*message) {
 	if len(ms) == 0 || d.topic {
 		return
 	}
+	var dead []*message
 	d.mu.Lock()
-	defer d.mu.Unlock()
+	back := make([]*message, 0, len(ms)+len(d.pending))
 	for _, m := range ms {
 		m.redelivered = true
+		if m.deliveries > d.b.cfg.MaxRedeliveries && d.name != DeadLetterQueue {
+			dead = append(dead, m)
+			continue
+		}
+		back = append(back, m)
 	}
-	d.pending = append(append(make([]*message, 0, len(ms)+len(d.pending)), ms...), d.pending...)
+	d.pending = append(back, d.pending...)
 	d.dispatchLocked()
+	d.mu.Unlock()
+	// Routed outside d.mu: the DLQ is another destination with its own lock.
+	for _, m := range dead {
+		d.b.deadLetter(m, fmt.Sprintf("delivered %d times, more than 1+maximumRedeliveries (%d)", m.deliveries, d.b.cfg.MaxRedeliveries))
+	}
 }
 
 func (d *destination) addSub(s *subscription) {
@@ -136,11 +159,16 @@ func (d *destination) release(s *subscription, n int) {
 }
 
 func (d *destination) dispatchLocked() {
+	now := time.Now().UnixMilli()
 	if d.topic {
 		for _, s := range d.subs {
 			for len(s.pending) > 0 && s.hasRoom() {
 				m := s.pending[0]
 				s.pending = s.pending[1:]
+				if m.expired(now) {
+					d.expired++
+					continue
+				}
 				s.deliver(m)
 			}
 		}
@@ -151,6 +179,12 @@ func (d *destination) dispatchLocked() {
 			return
 		}
 		m := d.pending[i]
+		if m.expired(now) {
+			d.pending = append(d.pending[:i], d.pending[i+1:]...)
+			d.expired++
+			d.b.emit(events.Event{Kind: events.MessageDropped, Dest: d.name, ID: m.id, Reason: "expired: its expires header has passed"})
+			continue
+		}
 		s := d.pick(m)
 		if s == nil {
 			i++ // nobody may take this one (e.g. it came from the only peer with demand); try the next
@@ -192,5 +226,8 @@ func (d *destination) pick(m *message) *subscription {
 // deliver hands m to the subscription's connection. Called under dest.mu.
 func (s *subscription) deliver(m *message) {
 	s.inflight++
+	if !s.network {
+		m.deliveries++
+	}
 	s.conn.deliver(s, m)
 }

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"strconv"
 	"strings"
@@ -28,6 +29,7 @@ const (
 	msgUnknownCommand     = "unknown command"
 	msgBadPrefetch        = "activemq.prefetchSize must be a positive whole number"
 	msgTooManyConnections = "too many connections"
+	msgLoginFailed        = "login failed: unknown login or wrong passcode"
 )
 
 const (
@@ -105,6 +107,11 @@ func (c *conn) onConnect(f *stomp.Frame) error {
 		c.enqueue(outItem{f: e, closeAfter: true})
 		return fmt.Errorf("%s", msgVersion)
 	}
+	if !c.b.authenticate(f.Get("login"), f.Get("passcode")) {
+		// Which of the two was wrong is not said, so logins cannot be probed.
+		c.b.emit(events.Event{Kind: events.ConnRefused, Remote: c.remote, Local: c.local, Reason: fmt.Sprintf("login failed for %q", f.Get("login"))})
+		return c.fail(f, msgLoginFailed, "")
+	}
 	c.version = v
 	c.r.SetVersion(v)
 	c.connected = true
@@ -143,6 +150,17 @@ func (c *conn) onConnect(f *stomp.Frame) error {
 }
 
 // negotiate picks the highest version both sides speak; no header means 1.0.
+// authenticate checks a login against Options.Users in constant time per
+// passcode; with no users configured every CONNECT is accepted.
+func (b *Broker) authenticate(login, passcode string) bool {
+	if len(b.cfg.Users) == 0 {
+		return true
+	}
+	want, ok := b.cfg.Users[login]
+	match := subtle.ConstantTimeCompare([]byte(want), []byte(passcode)) == 1
+	return ok && match
+}
+
 func negotiate(accept string) (stomp.Version, bool) {
 	if accept == "" {
 		return stomp.V10, true
@@ -206,6 +224,13 @@ func (c *conn) onSend(f *stomp.Frame) error {
 		return c.fail(f, msgBadDestination, fmt.Sprintf("got %q; e.g. /queue/orders or /topic/prices", dest))
 	}
 	m := &message{id: c.b.nextID("ID:" + c.b.cfg.Name), dest: dest, headers: userHeaders(f), body: f.Body, path: []string{c.b.cfg.Name}}
+	if e := f.Get("expires"); e != "" && e != "0" {
+		ms, err := strconv.ParseInt(e, 10, 64)
+		if err != nil || ms < 0 {
+			return c.fail(f, "expires must be milliseconds since the epoch (0: never)", fmt.Sprintf("got %q", e))
+		}
+		m.expires = ms
+	}
 	if txName, ok := f.Lookup("transaction"); ok {
 		tx := c.txFor(txName)
 		if tx == nil {

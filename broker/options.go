@@ -35,6 +35,14 @@ type Options struct {
 	// MaxConnections bounds accepted connections (clients and bridges);
 	// one more is answered with an ERROR frame and closed. 0: 10000.
 	MaxConnections int
+	// MaxRedeliveries is how often a message may be redelivered to
+	// consumers (after NACK or a consumer leaving without ACK) before it goes
+	// to /queue/ActiveMQ.DLQ. ActiveMQ's default, 6; negative: never.
+	MaxRedeliveries int
+	// Users, when not empty, are the only login/passcode pairs CONNECT
+	// accepts (bridges log in too, with the connector's userName/password).
+	// Passcodes are never logged or reported.
+	Users map[string]string
 }
 
 // Defaults.
@@ -43,6 +51,7 @@ const (
 	DefaultHeartBeat        = time.Second
 	DefaultPrefetch         = 1000
 	DefaultMaxConnections   = 10000
+	DefaultMaxRedeliveries  = 6
 )
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -75,6 +84,12 @@ func (o Options) validate() (*config, error) {
 	}
 	if o.Prefetch == 0 {
 		o.Prefetch = DefaultPrefetch
+	}
+	switch {
+	case o.MaxRedeliveries == 0:
+		o.MaxRedeliveries = DefaultMaxRedeliveries
+	case o.MaxRedeliveries < 0:
+		o.MaxRedeliveries = int(^uint(0) >> 1)
 	}
 	if o.MaxConnections == 0 {
 		o.MaxConnections = DefaultMaxConnections
@@ -126,5 +141,11 @@ func (o Options) clone() Options {
 	c := o
 	c.Listen = append([]string(nil), o.Listen...)
 	c.Connect = append([]string(nil), o.Connect...)
+	if o.Users != nil {
+		c.Users = make(map[string]string, len(o.Users))
+		for k, v := range o.Users {
+			c.Users[k] = v
+		}
+	}
 	return c
 }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,6 +43,7 @@ type Config struct {
 	UseExponentialBackOff bool
 	BackOffMultiplier     float64
 	MaxReconnectAttempts  int // 0: unlimited
+	UserName, Password    string
 }
 
 // Peer is one URI inside static:(…).
@@ -55,7 +57,7 @@ type Peer struct {
 var connectorOptions = map[string]bool{
 	"name": true, "duplex": true, "dynamicOnly": true, "networkTTL": true,
 	"initialReconnectDelay": true, "maxReconnectDelay": true, "useExponentialBackOff": true,
-	"backOffMultiplier": true, "maxReconnectAttempts": true,
+	"backOffMultiplier": true, "maxReconnectAttempts": true, "userName": true, "password": true,
 }
 
 // ParseConnector reads `static://(uri1,uri2)?opt=v&…` (also `static:(…)` and a
@@ -70,7 +72,7 @@ func ParseConnector(raw string) (Config, error) {
 		BackOffMultiplier:     DefaultBackOffMultiplier,
 	}
 	fail := func(format string, a ...any) (Config, error) {
-		return Config{}, fmt.Errorf("network: connector %q: %s", raw, fmt.Sprintf(format, a...))
+		return Config{}, fmt.Errorf("network: connector %q: %s", Redact(raw), fmt.Sprintf(format, a...))
 	}
 	rest := raw
 	var list, query string
@@ -149,6 +151,7 @@ func (c *Config) applyOptions(q url.Values) error {
 		}
 	}
 	c.Name = q.Get("name")
+	c.UserName, c.Password = q.Get("userName"), q.Get("password")
 	boolOpt("duplex", &c.Duplex)
 	boolOpt("dynamicOnly", &c.DynamicOnly)
 	boolOpt("useExponentialBackOff", &c.UseExponentialBackOff)
@@ -182,6 +185,12 @@ func (c *Config) validate(fail func(string, ...any) (Config, error)) error {
 	}
 	return err
 }
+
+var passwordRE = regexp.MustCompile(`(?i)(password=)[^&)]*`)
+
+// Redact hides a connector URI's password, so the URI can appear in an
+// error, a log line or a report.
+func Redact(uri string) string { return passwordRE.ReplaceAllString(uri, "${1}***") }
 
 func parsePeer(raw string) (Peer, error) {
 	u, err := url.Parse(raw)

@@ -128,3 +128,14 @@ func TestRunReconnects(t *testing.T) {
 		t.Fatalf("states: %s", joined)
 	}
 }
+
+func TestConnectorErrorsNeverShowThePassword(t *testing.T) {
+	_, err := ParseConnector("static://(ssl://h:1)?userName=bridge&password=s3cret&dupex=true")
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "password=***") {
+		t.Fatalf("err = %v", err)
+	}
+	c, err := ParseConnector("static://(ssl://h:1)?userName=bridge&password=s3cret")
+	if err != nil || c.UserName != "bridge" || c.Password != "s3cret" {
+		t.Fatalf("%+v %v", c, err)
+	}
+}

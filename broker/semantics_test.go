@@ -1,0 +1,98 @@
+package broker_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-stomp/stomp/v3"
+
+	"github.com/brokerlab/brokerlab/broker"
+	"github.com/brokerlab/brokerlab/broker/brokertest"
+	"github.com/brokerlab/brokerlab/broker/events"
+)
+
+func TestExpiredMessagesAreNeverDelivered(t *testing.T) {
+	b := brokertest.NewBroker(t, broker.Options{})
+	p := dial(t, b.Addr())
+	past := fmt.Sprint(time.Now().Add(-time.Minute).UnixMilli())
+	future := fmt.Sprint(time.Now().Add(time.Hour).UnixMilli())
+	p.Send("/queue/exp", "text/plain", []byte("stale"), stomp.SendOpt.Receipt, stomp.SendOpt.Header("expires", past))
+	p.Send("/queue/exp", "text/plain", []byte("fresh"), stomp.SendOpt.Receipt, stomp.SendOpt.Header("expires", future))
+	c := dial(t, b.Addr())
+	s, _ := c.Subscribe("/queue/exp", stomp.AckAuto)
+	if m := recv(t, s); string(m.Body) != "fresh" {
+		t.Fatalf("got %q first; the expired message must be dropped", m.Body)
+	}
+	for _, d := range b.Stats().Destinations {
+		if d.Name == "/queue/exp" && d.Expired != 1 {
+			t.Fatalf("expired count %d", d.Expired)
+		}
+	}
+}
+
+// A message refused (NACK) more than maximumRedeliveries times goes to
+// /queue/ActiveMQ.DLQ, naming where it came from.
+func TestPoisonMessageGoesToDLQ(t *testing.T) {
+	b := brokertest.NewBroker(t, broker.Options{MaxRedeliveries: 2})
+	c := dial(t, b.Addr())
+	s, _ := c.Subscribe("/queue/work", stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.prefetchSize", "1"))
+	c.Send("/queue/work", "text/plain", []byte("poison"), stomp.SendOpt.Receipt)
+	for i := range 3 { // the first delivery and two redeliveries
+		m := recv(t, s)
+		if (i > 0) != (m.Header.Get("redelivered") == "true") {
+			t.Fatalf("delivery %d: redelivered=%q", i, m.Header.Get("redelivered"))
+		}
+		if err := c.Nack(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := dial(t, b.Addr())
+	dlq, _ := d.Subscribe(broker.DeadLetterQueue, stomp.AckAuto)
+	m := recv(t, dlq)
+	if string(m.Body) != "poison" || m.Header.Get("original-destination") != "/queue/work" {
+		t.Fatalf("DLQ got %q headers %v", m.Body, m.Header)
+	}
+	if _, ok, _ := b.Events.Wait(0, time.Now().Add(time.Second), func(e events.Event) bool {
+		return e.Kind == events.MessageDropped && strings.Contains(e.Reason, "dead-lettered")
+	}, nil); !ok {
+		t.Fatal("no event says the message was dead-lettered")
+	}
+}
+
+func TestLogin(t *testing.T) {
+	b := brokertest.NewBroker(t, broker.Options{Users: map[string]string{"alice": "wonder"}})
+	for _, tt := range []struct{ login, pass string }{{"alice", "wrong"}, {"mallory", "wonder"}, {"", ""}} {
+		got := rawExchange(t, b.Addr(), fmt.Sprintf("CONNECT\naccept-version:1.2\nlogin:%s\npasscode:%s\n\n\x00", tt.login, tt.pass))
+		if !strings.Contains(got, "message:login failed: unknown login or wrong passcode") {
+			t.Fatalf("%s/%s: %q", tt.login, tt.pass, got)
+		}
+	}
+	c, err := stomp.Dial("tcp", b.Addr(), stomp.ConnOpt.Login("alice", "wonder"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Disconnect()
+	for _, e := range b.Events.Events() {
+		if strings.Contains(e.String(), "wonder") {
+			t.Fatalf("an event shows the passcode: %v", e)
+		}
+	}
+}
+
+// Bridges log in with the connector's userName/password.
+func TestBridgeLogin(t *testing.T) {
+	hub := brokertest.NewBroker(t, broker.Options{Name: "hub", Users: map[string]string{"bridge": "b-pass"}})
+	good := brokertest.NewBroker(t, broker.Options{Name: "server-a", Connect: []string{
+		fmt.Sprintf("static://(tcp://%s)?name=server-a->hub&userName=bridge&password=b-pass&initialReconnectDelay=50", hub.Addr())}})
+	awaitBridge(t, good, "server-a->hub", events.StateUp)
+	bad := brokertest.NewBroker(t, broker.Options{Name: "server-b", Connect: []string{
+		fmt.Sprintf("static://(tcp://%s)?name=server-b->hub&userName=bridge&password=nope&initialReconnectDelay=50", hub.Addr())}})
+	_, ok, _ := bad.Events.Wait(0, time.Now().Add(5*time.Second), func(e events.Event) bool {
+		return e.Kind == events.BridgeState && e.State == events.StateRetrying && strings.Contains(e.Reason, "login failed")
+	}, nil)
+	if !ok {
+		t.Fatalf("a bridge with a wrong password should retry, saying the login failed: %v", bad.Events.Events())
+	}
+}
