@@ -38,6 +38,8 @@ type Broker struct {
 	started   bool
 	stopped   bool
 
+	wildcards []*wildcardSub // guarded by mu
+
 	demandMu sync.Mutex // serialises demand advertisement so peers see changes in order
 	audit    *audit
 
@@ -222,12 +224,22 @@ func (b *Broker) connClosed(c *conn) {
 	c.mu.Lock()
 	subs := c.subs
 	c.subs = map[string]*subscription{}
+	wild := c.wild
+	c.wild = map[string]*wildcardSub{}
+	temps := c.temps
+	c.temps = map[string]string{}
 	unacked := c.unacked
 	c.unacked = map[string]*delivery{}
 	c.tx = map[string]*transaction{}
 	c.mu.Unlock()
 	for _, s := range subs {
 		b.removeSubQuiet(s)
+	}
+	for _, w := range wild {
+		b.unsubscribePattern(w)
+	}
+	for _, real := range temps {
+		b.deleteDest(real)
 	}
 	byDest := map[*destination][]*delivery{}
 	for _, d := range unacked {
@@ -316,11 +328,15 @@ func (b *Broker) nextID(prefix string) string {
 // dest returns the destination, creating it on first use.
 func (b *Broker) dest(name string) *destination {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	d := b.dests[name]
-	if d == nil {
+	created := d == nil
+	if created {
 		d = &destination{name: name, topic: isTopic(name), b: b}
 		b.dests[name] = d
+	}
+	b.mu.Unlock()
+	if created {
+		b.attachWildcards(d)
 	}
 	return d
 }
@@ -373,6 +389,20 @@ func (b *Broker) removeSubQuiet(s *subscription) {
 		ms[i] = d.msg
 	}
 	s.dest.requeue(ms)
+}
+
+// deleteDest forgets a destination and whatever it held (a temporary
+// destination whose connection ended).
+func (b *Broker) deleteDest(name string) {
+	b.mu.Lock()
+	d := b.dests[name]
+	delete(b.dests, name)
+	b.mu.Unlock()
+	if d != nil {
+		d.mu.Lock()
+		d.pending, d.subs = nil, nil
+		d.mu.Unlock()
+	}
 }
 
 // HasDemand reports whether dest has any consumer on this broker, local or

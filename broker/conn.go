@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +42,9 @@ type conn struct {
 
 	mu      sync.Mutex
 	subs    map[string]*subscription
+	wild    map[string]*wildcardSub
+	temps   map[string]string // /temp-queue/x -> /remote-temp-queue/<session>.x
+	session string
 	unacked map[string]*delivery // ack id -> delivery
 	ackSeq  uint64
 	tx      map[string]*transaction
@@ -79,6 +83,8 @@ func (b *Broker) newConn(nc net.Conn, via string) *conn {
 		wake:    make(chan struct{}, 1),
 		closed:  make(chan struct{}),
 		subs:    map[string]*subscription{},
+		wild:    map[string]*wildcardSub{},
+		temps:   map[string]string{},
 		unacked: map[string]*delivery{},
 		tx:      map[string]*transaction{},
 	}
@@ -328,4 +334,25 @@ func (c *conn) deliver(s *subscription, m *message) {
 	c.mu.Unlock()
 	f.Add("ack", id)
 	c.send(f)
+}
+
+// resolveTemp maps a client's /temp-queue/x or /temp-topic/x to this
+// connection's own destination, creating the name on first use; other
+// names pass through.
+func (c *conn) resolveTemp(dest string) string {
+	if !isTemp(dest) {
+		return dest
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if real, ok := c.temps[dest]; ok {
+		return real
+	}
+	prefix, rest := remoteTempQueuePrefix, strings.TrimPrefix(dest, tempQueuePrefix)
+	if strings.HasPrefix(dest, tempTopicPrefix) {
+		prefix, rest = remoteTempTopicPrefix, strings.TrimPrefix(dest, tempTopicPrefix)
+	}
+	real := prefix + c.session + "." + rest
+	c.temps[dest] = real
+	return real
 }

@@ -53,8 +53,28 @@ type destination struct {
 	dequeued uint64 // deliveries settled (acked, or written in auto mode)
 }
 
-func isQueue(name string) bool { return strings.HasPrefix(name, "/queue/") }
-func isTopic(name string) bool { return strings.HasPrefix(name, "/topic/") }
+// Temporary destinations: a client names them /temp-queue/x or
+// /temp-topic/x; the broker gives each connection its own real destination,
+// /remote-temp-queue/<session>.x, rewrites reply-to headers to it so others
+// can answer, and deletes it when the connection ends.
+const (
+	tempQueuePrefix       = "/temp-queue/"
+	tempTopicPrefix       = "/temp-topic/"
+	remoteTempQueuePrefix = "/remote-temp-queue/"
+	remoteTempTopicPrefix = "/remote-temp-topic/"
+)
+
+func isQueue(name string) bool {
+	return strings.HasPrefix(name, "/queue/") || strings.HasPrefix(name, remoteTempQueuePrefix)
+}
+
+func isTopic(name string) bool {
+	return strings.HasPrefix(name, "/topic/") || strings.HasPrefix(name, remoteTempTopicPrefix)
+}
+
+func isTemp(name string) bool {
+	return strings.HasPrefix(name, tempQueuePrefix) || strings.HasPrefix(name, tempTopicPrefix)
+}
 
 // subscription is a consumer: a client's SUBSCRIBE, or a bridge's demand on
 // behalf of a peer broker (network consumer).
@@ -68,6 +88,7 @@ type subscription struct {
 	peer    string // for network subscriptions: the broker that asked
 	ttl     int    // for network subscriptions: the bridge's networkTTL
 	hops    int    // bridges between this broker and the real consumer
+	parent  *wildcardSub
 
 	// guarded by dest.mu
 	inflight int

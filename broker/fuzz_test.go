@@ -23,6 +23,8 @@ func FuzzConn(f *testing.F) {
 		"CONNECT\naccept-version:1.2\n\n\x00NACK\nid:x\n\n\x00UNSUBSCRIBE\nid:zz\n\n\x00",
 		"\n\n\r\nCONNECT\naccept-version:9.9\n\n\x00",
 		"SEND\n\n\x00",
+		"CONNECT\naccept-version:1.2\n\n\x00SUBSCRIBE\nid:w\ndestination:/queue/a.>\n\n\x00SEND\ndestination:/queue/a.b\nreply-to:/temp-queue/r\n\nq\x00SUBSCRIBE\nid:t\ndestination:/temp-topic/x\n\n\x00UNSUBSCRIBE\nid:w\n\n\x00",
+		"CONNECT\naccept-version:1.2\nlogin:u\npasscode:p\n\n\x00SEND\ndestination:/queue/x\nexpires:1\n\n\x00NACK\nid:1\n\n\x00",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))

@@ -30,6 +30,7 @@ const (
 	msgBadPrefetch        = "activemq.prefetchSize must be a positive whole number"
 	msgTooManyConnections = "too many connections"
 	msgLoginFailed        = "login failed: unknown login or wrong passcode"
+	msgWildcardSend       = "cannot send to a wildcard destination"
 )
 
 const (
@@ -115,7 +116,8 @@ func (c *conn) onConnect(f *stomp.Frame) error {
 	c.version = v
 	c.r.SetVersion(v)
 	c.connected = true
-	reply := stomp.New(stomp.CONNECTED, "version", string(v), "server", "brokerlab/"+Version, "session", c.b.nextID("session"))
+	c.session = c.b.nextID("session")
+	reply := stomp.New(stomp.CONNECTED, "version", string(v), "server", "brokerlab/"+Version, "session", c.session)
 	if br := f.Get(hdrBridge); br != "" {
 		if err := c.b.acceptBridge(c, f); err != nil {
 			return c.fail(f, err.Error(), "")
@@ -220,10 +222,20 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	if !ok {
 		return c.fail(f, msgNoDestination, "")
 	}
+	dest = c.resolveTemp(dest)
 	if !isQueue(dest) && !isTopic(dest) {
 		return c.fail(f, msgBadDestination, fmt.Sprintf("got %q; e.g. /queue/orders or /topic/prices", dest))
 	}
+	if isPattern(dest) {
+		return c.fail(f, msgWildcardSend, fmt.Sprintf("got %q; wildcards * and > are for SUBSCRIBE", dest))
+	}
 	m := &message{id: c.b.nextID("ID:" + c.b.cfg.Name), dest: dest, headers: userHeaders(f), body: f.Body, path: []string{c.b.cfg.Name}}
+	for i, h := range m.headers {
+		if h.Key == "reply-to" && isTemp(h.Value) {
+			// Whoever answers must reach this connection's own destination.
+			m.headers[i].Value = c.resolveTemp(h.Value)
+		}
+	}
 	if e := f.Get("expires"); e != "" && e != "0" {
 		ms, err := strconv.ParseInt(e, 10, 64)
 		if err != nil || ms < 0 {
@@ -247,6 +259,9 @@ func (c *conn) onSubscribe(f *stomp.Frame) error {
 	dest, ok := f.Lookup("destination")
 	if !ok {
 		return c.fail(f, msgNoDestination, "")
+	}
+	if c.bridge == nil {
+		dest = c.resolveTemp(dest)
 	}
 	if !isQueue(dest) && !isTopic(dest) {
 		return c.fail(f, msgBadDestination, fmt.Sprintf("got %q", dest))
@@ -278,11 +293,23 @@ func (c *conn) onSubscribe(f *stomp.Frame) error {
 		return c.bridge.demand(f, id, dest)
 	}
 	c.mu.Lock()
-	if _, dup := c.subs[id]; dup {
+	_, dup := c.subs[id]
+	_, dupWild := c.wild[id]
+	if dup || dupWild {
 		c.mu.Unlock()
 		return c.fail(f, msgDuplicateSub, fmt.Sprintf("id %q", id))
 	}
-	s := &subscription{conn: c, id: id, ack: ack, window: window, dest: c.b.dest(dest)}
+	if isPattern(dest) {
+		w := &wildcardSub{conn: c, id: id, pattern: dest, ack: ack, window: window}
+		c.wild[id] = w
+		c.mu.Unlock()
+		c.b.subscribePattern(w)
+		return nil
+	}
+	c.mu.Unlock()
+	d := c.b.dest(dest)
+	s := &subscription{conn: c, id: id, ack: ack, window: window, dest: d}
+	c.mu.Lock()
 	c.subs[id] = s
 	c.mu.Unlock()
 	c.b.addSub(s)
@@ -300,7 +327,13 @@ func (c *conn) onUnsubscribe(f *stomp.Frame) error {
 	c.mu.Lock()
 	s := c.subs[id]
 	delete(c.subs, id)
+	w := c.wild[id]
+	delete(c.wild, id)
 	c.mu.Unlock()
+	if w != nil {
+		c.b.unsubscribePattern(w)
+		return nil
+	}
 	if s == nil {
 		if c.bridge != nil {
 			return nil // demand withdrawn twice is harmless between brokers

@@ -96,3 +96,76 @@ func TestBridgeLogin(t *testing.T) {
 		t.Fatalf("a bridge with a wrong password should retry, saying the login failed: %v", bad.Events.Events())
 	}
 }
+
+func TestWildcardSubscriptions(t *testing.T) {
+	b := brokertest.NewBroker(t, broker.Options{})
+	p := dial(t, b.Addr())
+	// A destination that exists before the wildcard SUBSCRIBE…
+	p.Send("/queue/PRICE.STOCK.NYSE.IBM", "text/plain", []byte("ibm-before"), stomp.SendOpt.Receipt)
+	c := dial(t, b.Addr())
+	s, err := c.Subscribe("/queue/PRICE.STOCK.*.IBM", stomp.AckClientIndividual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := recv(t, s); string(m.Body) != "ibm-before" || m.Header.Get("destination") != "/queue/PRICE.STOCK.NYSE.IBM" {
+		t.Fatalf("got %q from %q", m.Body, m.Header.Get("destination"))
+	} else {
+		c.Ack(m)
+	}
+	// …and one created after it; a non-matching one is not delivered.
+	p.Send("/queue/PRICE.STOCK.NYSE.ORCL", "text/plain", []byte("orcl"), stomp.SendOpt.Receipt)
+	p.Send("/queue/PRICE.STOCK.NASDAQ.IBM", "text/plain", []byte("ibm-after"), stomp.SendOpt.Receipt)
+	if m := recv(t, s); string(m.Body) != "ibm-after" {
+		t.Fatalf("got %q", m.Body)
+	} else {
+		c.Ack(m)
+	}
+	t2 := dial(t, b.Addr())
+	ts, _ := t2.Subscribe("/topic/PRICE.>", stomp.AckAuto)
+	t2.Send("/queue/sync", "text/plain", nil, stomp.SendOpt.Receipt)
+	p.Send("/topic/PRICE.BOND.X", "text/plain", []byte("bond"), stomp.SendOpt.Receipt)
+	if m := recv(t, ts); string(m.Body) != "bond" {
+		t.Fatalf("topic wildcard got %q", m.Body)
+	}
+	if got := rawExchange(t, b.Addr(), "CONNECT\naccept-version:1.2\n\n\x00SEND\ndestination:/queue/a.>\n\nx\x00"); !strings.Contains(got, "cannot send to a wildcard destination") {
+		t.Fatalf("send to a pattern: %q", got)
+	}
+}
+
+// Request/reply through a temporary queue: the requester's reply-to is
+// rewritten to its own destination, which the responder answers.
+func TestTempQueueRequestReply(t *testing.T) {
+	b := brokertest.NewBroker(t, broker.Options{})
+	server := dial(t, b.Addr())
+	reqs, _ := server.Subscribe("/queue/rpc", stomp.AckAuto)
+	server.Send("/queue/sync", "text/plain", nil, stomp.SendOpt.Receipt)
+
+	client := dial(t, b.Addr())
+	replies, _ := client.Subscribe("/temp-queue/replies", stomp.AckAuto)
+	client.Send("/queue/rpc", "text/plain", []byte("2+2"), stomp.SendOpt.Receipt, stomp.SendOpt.Header("reply-to", "/temp-queue/replies"))
+
+	req := recv(t, reqs)
+	replyTo := req.Header.Get("reply-to")
+	if !strings.HasPrefix(replyTo, "/remote-temp-queue/") {
+		t.Fatalf("reply-to not rewritten: %q", replyTo)
+	}
+	server.Send(replyTo, "text/plain", []byte("4"), stomp.SendOpt.Receipt)
+	if m := recv(t, replies); string(m.Body) != "4" {
+		t.Fatalf("reply %q", m.Body)
+	}
+	client.Disconnect()
+	// The temporary queue ends with its connection.
+	server.Send("/queue/sync", "text/plain", nil, stomp.SendOpt.Receipt)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		found := false
+		for _, d := range b.Stats().Destinations {
+			found = found || d.Name == replyTo
+		}
+		if !found {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s still exists after its connection closed", replyTo)
+}
