@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/brokerlab/brokerlab/broker/admin"
 	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/broker/stomp"
 	"github.com/brokerlab/brokerlab/broker/tlsconf"
@@ -43,6 +44,8 @@ type Broker struct {
 	demandMu sync.Mutex // serialises demand advertisement so peers see changes in order
 	audit    *audit
 
+	admin *admin.Server // nil without Options.AdminAddr
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -62,7 +65,7 @@ func New(o Options) (*Broker, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Broker{
+	b := &Broker{
 		cfg:     cfg,
 		runID:   strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
 		dests:   map[string]*destination{},
@@ -71,7 +74,39 @@ func New(o Options) (*Broker, error) {
 		audit:   newAudit(1 << 16),
 		ctx:     ctx,
 		cancel:  cancel,
-	}, nil
+	}
+	if cfg.AdminAddr != "" {
+		hub, metrics := admin.NewHub(admin.DefaultKeep), admin.NewMetrics(cfg.Name)
+		cfg.Events = admin.Tee(cfg.Events, hub, metrics)
+		b.admin, err = admin.New(admin.Options{Addr: cfg.AdminAddr, Node: cfg.Name, Hub: hub, Metrics: metrics,
+			Stats: admin.StatsFunc(func() any { return b.Stats() }), Health: admin.HealthFunc(b.healthy)})
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("broker: AdminAddr: %w", err)
+		}
+	}
+	return b, nil
+}
+
+// healthy is what /healthz reports: listening, and not shutting down.
+func (b *Broker) healthy() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case b.stopped:
+		return errors.New("shutting down")
+	case !b.started:
+		return errors.New("not started")
+	}
+	return nil
+}
+
+// AdminAddr is the bound address of the admin endpoint, "" without one.
+func (b *Broker) AdminAddr() string {
+	if b.admin == nil {
+		return ""
+	}
+	return b.admin.Addr()
 }
 
 // Name is the broker's name.
@@ -100,6 +135,14 @@ func (b *Broker) Start() error {
 		}
 		b.listeners = append(b.listeners, ln)
 		b.bound = append(b.bound, Listener{URI: l.WithAddr(ln.Addr().String()), Addr: ln.Addr().String()})
+	}
+	if b.admin != nil {
+		if err := b.admin.Start(); err != nil {
+			for _, x := range b.listeners {
+				x.Close()
+			}
+			return fmt.Errorf("broker %s: admin endpoint: %w", b.cfg.Name, err)
+		}
 	}
 	for i, ln := range b.listeners {
 		l := b.cfg.listeners[i]
@@ -279,6 +322,9 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 	for _, c := range conns {
 		c.enqueue(outItem{closeAfter: true})
 	}
+	if b.admin != nil {
+		b.admin.Shutdown(ctx)
+	}
 	done := make(chan struct{})
 	go func() { b.wg.Wait(); close(done) }()
 	select {
@@ -295,6 +341,11 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 func (b *Broker) Kill() {
 	for _, c := range b.stop() {
 		c.close(errShutdown)
+	}
+	if b.admin != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		b.admin.Shutdown(ctx)
 	}
 }
 

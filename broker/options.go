@@ -43,6 +43,9 @@ type Options struct {
 	// accepts (bridges log in too, with the connector's userName/password).
 	// Passcodes are never logged or reported.
 	Users map[string]string
+	// AdminAddr, when set (e.g. "127.0.0.1:0"), serves /healthz, /stats,
+	// /metrics and /events there; Broker.AdminAddr reads the bound address.
+	AdminAddr string
 }
 
 // Defaults.
