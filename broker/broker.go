@@ -39,7 +39,8 @@ type Broker struct {
 	started   bool
 	stopped   bool
 
-	wildcards []*wildcardSub // guarded by mu
+	wildcards []*wildcardSub      // guarded by mu
+	durables  map[string]*durable // guarded by mu
 
 	demandMu sync.Mutex // serialises demand advertisement so peers see changes in order
 	audit    *audit
@@ -66,14 +67,15 @@ func New(o Options) (*Broker, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Broker{
-		cfg:     cfg,
-		runID:   strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
-		dests:   map[string]*destination{},
-		conns:   map[*conn]struct{}{},
-		bridges: map[*conn]struct{}{},
-		audit:   newAudit(1 << 16),
-		ctx:     ctx,
-		cancel:  cancel,
+		cfg:      cfg,
+		runID:    strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
+		dests:    map[string]*destination{},
+		conns:    map[*conn]struct{}{},
+		bridges:  map[*conn]struct{}{},
+		durables: map[string]*durable{},
+		audit:    newAudit(1 << 16),
+		ctx:      ctx,
+		cancel:   cancel,
 	}
 	if cfg.AdminAddr != "" {
 		hub, metrics := admin.NewHub(admin.DefaultKeep), admin.NewMetrics(cfg.Name)
@@ -284,17 +286,17 @@ func (b *Broker) connClosed(c *conn) {
 	for _, real := range temps {
 		b.deleteDest(real)
 	}
-	byDest := map[*destination][]*delivery{}
+	bySub := map[*subscription][]*delivery{}
 	for _, d := range unacked {
-		byDest[d.sub.dest] = append(byDest[d.sub.dest], d)
+		bySub[d.sub] = append(bySub[d.sub], d)
 	}
-	for dest, ds := range byDest {
+	for s, ds := range bySub {
 		sortDeliveries(ds)
 		ms := make([]*message, len(ds))
 		for i, d := range ds {
 			ms[i] = d.msg
 		}
-		dest.requeue(ms)
+		s.dest.giveBack(s, ms)
 	}
 	for _, s := range subs {
 		b.demandChanged(s.dest)
@@ -439,7 +441,7 @@ func (b *Broker) removeSubQuiet(s *subscription) {
 	for i, d := range ds {
 		ms[i] = d.msg
 	}
-	s.dest.requeue(ms)
+	s.dest.giveBack(s, ms)
 }
 
 // deleteDest forgets a destination and whatever it held (a temporary

@@ -40,14 +40,15 @@ type conn struct {
 	once   sync.Once
 	reason error
 
-	mu      sync.Mutex
-	subs    map[string]*subscription
-	wild    map[string]*wildcardSub
-	temps   map[string]string // /temp-queue/x -> /remote-temp-queue/<session>.x
-	session string
-	unacked map[string]*delivery // ack id -> delivery
-	ackSeq  uint64
-	tx      map[string]*transaction
+	mu       sync.Mutex
+	subs     map[string]*subscription
+	wild     map[string]*wildcardSub
+	temps    map[string]string // /temp-queue/x -> /remote-temp-queue/<session>.x
+	session  string
+	clientID string
+	unacked  map[string]*delivery // ack id -> delivery
+	ackSeq   uint64
+	tx       map[string]*transaction
 }
 
 type outItem struct {

@@ -47,10 +47,11 @@ type destination struct {
 	mu       sync.Mutex
 	pending  []*message // queue only
 	subs     []*subscription
-	rr       int    // round-robin cursor over subs
-	enqueued uint64 // messages published here
-	expired  uint64 // dropped unsent because their expires passed
-	dequeued uint64 // deliveries settled (acked, or written in auto mode)
+	durables []*durable // topics: durable subscriptions, present or away
+	rr       int        // round-robin cursor over subs
+	enqueued uint64     // messages published here
+	expired  uint64     // dropped unsent because their expires passed
+	dequeued uint64     // deliveries settled (acked, or written in auto mode)
 }
 
 // Temporary destinations: a client names them /temp-queue/x or
@@ -89,6 +90,7 @@ type subscription struct {
 	ttl     int    // for network subscriptions: the bridge's networkTTL
 	hops    int    // bridges between this broker and the real consumer
 	parent  *wildcardSub
+	durable *durable
 
 	// guarded by dest.mu
 	inflight int
@@ -115,6 +117,11 @@ func (d *destination) publish(m *message) {
 		for _, s := range d.subs {
 			if s.eligible(m) {
 				s.pending = append(s.pending, m)
+			}
+		}
+		for _, dur := range d.durables {
+			if dur.active == nil {
+				dur.pending = append(dur.pending, m)
 			}
 		}
 	} else {
@@ -158,6 +165,9 @@ func (d *destination) addSub(s *subscription) {
 	d.dispatchLocked()
 }
 
+// removeSub detaches s so nothing more is dispatched to it. A durable
+// subscriber's unsent copies move back to its durable subscription in the
+// same step, so a message published meanwhile is kept, not lost.
 func (d *destination) removeSub(s *subscription) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -167,7 +177,30 @@ func (d *destination) removeSub(s *subscription) {
 			break
 		}
 	}
+	if dur := s.durable; dur != nil && dur.active == s {
+		dur.pending = append(s.pending, dur.pending...)
+		dur.active = nil
+	}
 	s.pending = nil
+}
+
+// giveBack returns what a departed subscriber held unacknowledged: to the
+// head of the queue, or to its durable subscription (before everything it
+// kept meanwhile); a plain topic subscriber's copies are dropped.
+func (d *destination) giveBack(s *subscription, ms []*message) {
+	if len(ms) == 0 {
+		return
+	}
+	if dur := s.durable; dur != nil {
+		d.mu.Lock()
+		for _, m := range ms {
+			m.redelivered = true
+		}
+		dur.pending = append(append([]*message(nil), ms...), dur.pending...)
+		d.mu.Unlock()
+		return
+	}
+	d.requeue(ms)
 }
 
 // release returns n credits to s (acked, or written in auto mode).

@@ -24,6 +24,7 @@ func FuzzConn(f *testing.F) {
 		"\n\n\r\nCONNECT\naccept-version:9.9\n\n\x00",
 		"SEND\n\n\x00",
 		"CONNECT\naccept-version:1.2\n\n\x00SUBSCRIBE\nid:w\ndestination:/queue/a.>\n\n\x00SEND\ndestination:/queue/a.b\nreply-to:/temp-queue/r\n\nq\x00SUBSCRIBE\nid:t\ndestination:/temp-topic/x\n\n\x00UNSUBSCRIBE\nid:w\n\n\x00",
+		"CONNECT\naccept-version:1.2\nclient-id:c\n\n\x00SUBSCRIBE\nid:d\ndestination:/topic/t\nactivemq.subscriptionName:n\nack:client\n\n\x00SEND\ndestination:/topic/t\n\nm\x00UNSUBSCRIBE\nid:d\nactivemq.subscriptionName:n\n\n\x00",
 		"CONNECT\naccept-version:1.2\nlogin:u\npasscode:p\n\n\x00SEND\ndestination:/queue/x\nexpires:1\n\n\x00NACK\nid:1\n\n\x00",
 	}
 	for _, s := range seeds {

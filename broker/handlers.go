@@ -31,6 +31,7 @@ const (
 	msgTooManyConnections = "too many connections"
 	msgLoginFailed        = "login failed: unknown login or wrong passcode"
 	msgWildcardSend       = "cannot send to a wildcard destination"
+	msgDurableNeeds       = "a durable subscription (activemq.subscriptionName) needs a /topic/ destination and a client-id on CONNECT"
 )
 
 const (
@@ -117,6 +118,7 @@ func (c *conn) onConnect(f *stomp.Frame) error {
 	c.r.SetVersion(v)
 	c.connected = true
 	c.session = c.b.nextID("session")
+	c.clientID = f.Get("client-id")
 	reply := stomp.New(stomp.CONNECTED, "version", string(v), "server", "brokerlab/"+Version, "session", c.session)
 	if br := f.Get(hdrBridge); br != "" {
 		if err := c.b.acceptBridge(c, f); err != nil {
@@ -309,9 +311,19 @@ func (c *conn) onSubscribe(f *stomp.Frame) error {
 	c.mu.Unlock()
 	d := c.b.dest(dest)
 	s := &subscription{conn: c, id: id, ack: ack, window: window, dest: d}
+	name, durableSub := f.Lookup("activemq.subscriptionName")
+	if durableSub && (!isTopic(dest) || c.clientID == "") {
+		return c.fail(f, msgDurableNeeds, fmt.Sprintf("destination %q, client-id %q", dest, c.clientID))
+	}
 	c.mu.Lock()
 	c.subs[id] = s
 	c.mu.Unlock()
+	if durableSub {
+		if err := c.b.subscribeDurable(durableKey(c.clientID, name), s); err != nil {
+			return c.fail(f, err.Error(), "")
+		}
+		return nil
+	}
 	c.b.addSub(s)
 	return nil
 }
@@ -324,6 +336,11 @@ func (c *conn) onUnsubscribe(f *stomp.Frame) error {
 		}
 		id = f.Get("destination")
 	}
+	name, dropDurable := f.Lookup("activemq.subscriptionName")
+	if dropDurable && c.clientID != "" {
+		// Ends the durable subscription itself, not only this session of it.
+		defer c.b.dropDurable(durableKey(c.clientID, name))
+	}
 	c.mu.Lock()
 	s := c.subs[id]
 	delete(c.subs, id)
@@ -335,8 +352,8 @@ func (c *conn) onUnsubscribe(f *stomp.Frame) error {
 		return nil
 	}
 	if s == nil {
-		if c.bridge != nil {
-			return nil // demand withdrawn twice is harmless between brokers
+		if c.bridge != nil || dropDurable {
+			return nil // demand withdrawn twice is harmless between brokers; an offline durable subscription may be dropped by name
 		}
 		return c.fail(f, msgUnknownSub, fmt.Sprintf("id %q", id))
 	}

@@ -169,3 +169,56 @@ func TestTempQueueRequestReply(t *testing.T) {
 	}
 	t.Fatalf("%s still exists after its connection closed", replyTo)
 }
+
+// A durable subscriber that goes away gets, when it returns, what was
+// published meanwhile, and what it had received without acknowledging.
+func TestDurableTopicSubscription(t *testing.T) {
+	b := brokertest.NewBroker(t, broker.Options{})
+	sub := func() (*stomp.Conn, *stomp.Subscription) {
+		c, err := stomp.Dial("tcp", b.Addr(), stomp.ConnOpt.Header("client-id", "reporting"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := c.Subscribe("/topic/news", stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.subscriptionName", "daily"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Send("/queue/sync", "text/plain", nil, stomp.SendOpt.Receipt)
+		return c, s
+	}
+	c1, s1 := sub()
+	p := dial(t, b.Addr())
+	p.Send("/topic/news", "text/plain", []byte("1"), stomp.SendOpt.Receipt)
+	if m := recv(t, s1); string(m.Body) != "1" {
+		t.Fatalf("got %q", m.Body)
+	} // received, never acknowledged
+	c1.Disconnect()
+	for _, body := range []string{"2", "3"} {
+		p.Send("/topic/news", "text/plain", []byte(body), stomp.SendOpt.Receipt)
+	}
+	c2, s2 := sub()
+	defer c2.Disconnect()
+	for _, want := range []string{"1", "2", "3"} {
+		m := recv(t, s2)
+		if string(m.Body) != want {
+			t.Fatalf("got %q, want %q (unacknowledged first, then what was kept)", m.Body, want)
+		}
+		c2.Ack(m)
+	}
+	if got := rawExchange(t, b.Addr(), "CONNECT\naccept-version:1.2\n\n\x00SUBSCRIBE\nid:1\ndestination:/topic/x\nactivemq.subscriptionName:n\n\n\x00"); !strings.Contains(got, "needs a /topic/ destination and a client-id") {
+		t.Fatalf("durable without client-id: %q", got)
+	}
+}
+
+func TestDurableSubscriptionDroppedByName(t *testing.T) {
+	b := brokertest.NewBroker(t, broker.Options{})
+	c, _ := stomp.Dial("tcp", b.Addr(), stomp.ConnOpt.Header("client-id", "x"))
+	c.Subscribe("/topic/t", stomp.AckAuto, stomp.SubscribeOpt.Id("s"), stomp.SubscribeOpt.Header("activemq.subscriptionName", "n"))
+	c.Disconnect()
+	p := dial(t, b.Addr())
+	p.Send("/topic/t", "text/plain", []byte("kept"), stomp.SendOpt.Receipt)
+	got := rawExchange(t, b.Addr(), "CONNECT\naccept-version:1.2\nclient-id:x\n\n\x00UNSUBSCRIBE\nid:gone\nactivemq.subscriptionName:n\nreceipt:r\n\n\x00SUBSCRIBE\nid:again\ndestination:/topic/t\nactivemq.subscriptionName:n\nreceipt:r2\n\n\x00DISCONNECT\nreceipt:bye\n\n\x00")
+	if strings.Contains(got, "MESSAGE") || !strings.Contains(got, "receipt-id:bye") {
+		t.Fatalf("after dropping the durable subscription nothing kept should arrive: %q", got)
+	}
+}

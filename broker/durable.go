@@ -1,0 +1,85 @@
+package broker
+
+import "fmt"
+
+// durable is a durable topic subscription: CONNECT's client-id plus
+// SUBSCRIBE's activemq.subscriptionName, as in ActiveMQ. While its
+// subscriber is away, messages published to the topic are kept for it;
+// when it comes back (same client-id and name) it receives them first.
+type durable struct {
+	key     string // client-id ":" subscription name
+	dest    *destination
+	active  *subscription // nil while away; guarded by dest.mu
+	pending []*message    // kept while away; guarded by dest.mu
+}
+
+func durableKey(clientID, name string) string { return clientID + ":" + name }
+
+// subscribeDurable attaches s to the durable subscription named key,
+// creating it on first use. A durable subscription is used by one
+// subscriber at a time.
+func (b *Broker) subscribeDurable(key string, s *subscription) error {
+	b.mu.Lock()
+	dur := b.durables[key]
+	if dur != nil && dur.dest != s.dest {
+		// Re-subscribing under the same name to another topic replaces the
+		// subscription, as in JMS.
+		b.mu.Unlock()
+		b.dropDurable(key)
+		b.mu.Lock()
+		dur = nil
+	}
+	if dur == nil {
+		dur = &durable{key: key, dest: s.dest}
+		b.durables[key] = dur
+	}
+	b.mu.Unlock()
+	d := s.dest
+	d.mu.Lock()
+	if dur.active != nil {
+		d.mu.Unlock()
+		return fmt.Errorf("durable subscription %q is already in use by another connection", key)
+	}
+	if !containsDurable(d.durables, dur) {
+		d.durables = append(d.durables, dur)
+	}
+	dur.active = s
+	s.durable = dur
+	s.pending = append(dur.pending, s.pending...)
+	dur.pending = nil
+	d.mu.Unlock()
+	b.addSub(s)
+	return nil
+}
+
+func containsDurable(ds []*durable, x *durable) bool {
+	for _, d := range ds {
+		if d == x {
+			return true
+		}
+	}
+	return false
+}
+
+// dropDurable deletes a durable subscription and what it kept
+// (UNSUBSCRIBE with activemq.subscriptionName).
+func (b *Broker) dropDurable(key string) bool {
+	b.mu.Lock()
+	dur := b.durables[key]
+	delete(b.durables, key)
+	b.mu.Unlock()
+	if dur == nil {
+		return false
+	}
+	d := dur.dest
+	d.mu.Lock()
+	for i, x := range d.durables {
+		if x == dur {
+			d.durables = append(d.durables[:i:i], d.durables[i+1:]...)
+			break
+		}
+	}
+	dur.pending = nil
+	d.mu.Unlock()
+	return true
+}
