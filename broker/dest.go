@@ -27,6 +27,15 @@ type message struct {
 
 func (m *message) expired(now int64) bool { return m.expires > 0 && now >= m.expires }
 
+// size is what a waiting message costs the destination's memory limit.
+func (m *message) size() int64 {
+	n := int64(len(m.body) + len(m.id) + len(m.dest) + 64)
+	for _, h := range m.headers {
+		n += int64(len(h.Key) + len(h.Value))
+	}
+	return n
+}
+
 func (m *message) visited(broker string) bool {
 	for _, p := range m.path {
 		if p == broker {
@@ -47,11 +56,13 @@ type destination struct {
 	mu       sync.Mutex
 	pending  []*message // queue only
 	subs     []*subscription
-	durables []*durable // topics: durable subscriptions, present or away
-	rr       int        // round-robin cursor over subs
-	enqueued uint64     // messages published here
-	expired  uint64     // dropped unsent because their expires passed
-	dequeued uint64     // deliveries settled (acked, or written in auto mode)
+	durables []*durable    // topics: durable subscriptions, present or away
+	rr       int           // round-robin cursor over subs
+	bytes    int64         // size of what waits here (pending, topic copies)
+	space    chan struct{} // closed when bytes drops, so paused producers look again
+	enqueued uint64        // messages published here
+	expired  uint64        // dropped unsent because their expires passed
+	dequeued uint64        // deliveries settled (acked, or written in auto mode)
 }
 
 // Temporary destinations: a client names them /temp-queue/x or
@@ -117,6 +128,7 @@ func (d *destination) publish(m *message) {
 		for _, s := range d.subs {
 			if s.eligible(m) {
 				s.pending = append(s.pending, m)
+				d.bytes += m.size()
 			}
 		}
 		for _, dur := range d.durables {
@@ -126,6 +138,7 @@ func (d *destination) publish(m *message) {
 		}
 	} else {
 		d.pending = append(d.pending, m)
+		d.bytes += m.size()
 	}
 	d.dispatchLocked()
 }
@@ -148,6 +161,9 @@ func (d *destination) requeue(ms []*message) {
 			continue
 		}
 		back = append(back, m)
+	}
+	for _, m := range back {
+		d.bytes += m.size()
 	}
 	d.pending = append(back, d.pending...)
 	d.dispatchLocked()
@@ -177,11 +193,56 @@ func (d *destination) removeSub(s *subscription) {
 			break
 		}
 	}
+	for _, m := range s.pending {
+		d.freed(m)
+	}
 	if dur := s.durable; dur != nil && dur.active == s {
 		dur.pending = append(s.pending, dur.pending...)
 		dur.active = nil
 	}
 	s.pending = nil
+}
+
+// freed takes a message out of the memory count and wakes paused
+// producers. Called under d.mu.
+func (d *destination) freed(m *message) {
+	d.bytes -= m.size()
+	if d.space != nil {
+		close(d.space)
+		d.space = nil
+	}
+}
+
+// reserve waits until the destination is under its memory limit. It
+// returns false at once when fail is set, or when stop is closed first.
+// paused is called once if it has to wait.
+func (d *destination) reserve(limit int64, fail bool, stop <-chan struct{}, paused func()) bool {
+	told := false
+	for {
+		d.mu.Lock()
+		if d.bytes < limit {
+			d.mu.Unlock()
+			return true
+		}
+		if fail {
+			d.mu.Unlock()
+			return false
+		}
+		if d.space == nil {
+			d.space = make(chan struct{})
+		}
+		space := d.space
+		d.mu.Unlock()
+		if !told {
+			paused()
+			told = true
+		}
+		select {
+		case <-space:
+		case <-stop:
+			return false
+		}
+	}
 }
 
 // giveBack returns what a departed subscriber held unacknowledged: to the
@@ -219,6 +280,7 @@ func (d *destination) dispatchLocked() {
 			for len(s.pending) > 0 && s.hasRoom() {
 				m := s.pending[0]
 				s.pending = s.pending[1:]
+				d.freed(m)
 				if m.expired(now) {
 					d.expired++
 					continue
@@ -235,6 +297,7 @@ func (d *destination) dispatchLocked() {
 		m := d.pending[i]
 		if m.expired(now) {
 			d.pending = append(d.pending[:i], d.pending[i+1:]...)
+			d.freed(m)
 			d.expired++
 			d.b.emit(events.Event{Kind: events.MessageDropped, Dest: d.name, ID: m.id, Reason: "expired: its expires header has passed"})
 			continue
@@ -250,6 +313,7 @@ func (d *destination) dispatchLocked() {
 		} else {
 			d.pending = append(d.pending[:i], d.pending[i+1:]...)
 		}
+		d.freed(m)
 		s.deliver(m)
 	}
 }

@@ -31,6 +31,7 @@ const (
 	msgTooManyConnections = "too many connections"
 	msgLoginFailed        = "login failed: unknown login or wrong passcode"
 	msgWildcardSend       = "cannot send to a wildcard destination"
+	msgNoSpace            = "destination memory limit reached"
 	msgDurableNeeds       = "a durable subscription (activemq.subscriptionName) needs a /topic/ destination and a client-id on CONNECT"
 )
 
@@ -253,8 +254,21 @@ func (c *conn) onSend(f *stomp.Frame) error {
 		tx.sends = append(tx.sends, m)
 		return nil
 	}
+	if !c.flowControl(dest) {
+		return c.fail(f, msgNoSpace, fmt.Sprintf("%s holds more than %d bytes waiting for consumers; the producer was refused (SendFailIfNoSpace)", dest, c.b.cfg.DestinationMemoryLimit))
+	}
 	c.b.route(m)
 	return nil
+}
+
+// flowControl pauses this producer, by not reading its next frame, while
+// dest is over its memory limit. TCP then slows the producer itself.
+func (c *conn) flowControl(dest string) bool {
+	d := c.b.dest(dest)
+	return d.reserve(c.b.cfg.DestinationMemoryLimit, c.b.cfg.SendFailIfNoSpace, c.closed, func() {
+		c.b.emit(events.Event{Kind: events.ProducerBlocked, Dest: dest, Remote: c.remote,
+			Reason: fmt.Sprintf("memory limit %d bytes reached; producer paused until consumers make room", c.b.cfg.DestinationMemoryLimit)})
+	})
 }
 
 func (c *conn) onSubscribe(f *stomp.Frame) error {

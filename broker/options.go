@@ -46,15 +46,22 @@ type Options struct {
 	// AdminAddr, when set (e.g. "127.0.0.1:0"), serves /healthz, /stats,
 	// /metrics and /events there; Broker.AdminAddr reads the bound address.
 	AdminAddr string
+	// DestinationMemoryLimit bounds the bytes of messages waiting in one
+	// destination (queue backlog, or topic copies not yet sent). A client
+	// producer that would exceed it is paused until consumers make room,
+	// or refused when SendFailIfNoSpace is set. 0: 64 MiB.
+	DestinationMemoryLimit int64
+	SendFailIfNoSpace      bool
 }
 
 // Defaults.
 const (
-	DefaultHandshakeTimeout = 5 * time.Second
-	DefaultHeartBeat        = time.Second
-	DefaultPrefetch         = 1000
-	DefaultMaxConnections   = 10000
-	DefaultMaxRedeliveries  = 6
+	DefaultHandshakeTimeout       = 5 * time.Second
+	DefaultHeartBeat              = time.Second
+	DefaultPrefetch               = 1000
+	DefaultMaxConnections         = 10000
+	DefaultMaxRedeliveries        = 6
+	DefaultDestinationMemoryLimit = 64 << 20
 )
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -93,6 +100,9 @@ func (o Options) validate() (*config, error) {
 		o.MaxRedeliveries = DefaultMaxRedeliveries
 	case o.MaxRedeliveries < 0:
 		o.MaxRedeliveries = int(^uint(0) >> 1)
+	}
+	if o.DestinationMemoryLimit == 0 {
+		o.DestinationMemoryLimit = DefaultDestinationMemoryLimit
 	}
 	if o.MaxConnections == 0 {
 		o.MaxConnections = DefaultMaxConnections

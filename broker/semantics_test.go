@@ -222,3 +222,53 @@ func TestDurableSubscriptionDroppedByName(t *testing.T) {
 		t.Fatalf("after dropping the durable subscription nothing kept should arrive: %q", got)
 	}
 }
+
+// Flow control, refusing mode: a producer that would overfill a
+// destination gets an ERROR saying so.
+func TestFlowControlRefuses(t *testing.T) {
+	b := brokertest.NewBroker(t, broker.Options{DestinationMemoryLimit: 4096, SendFailIfNoSpace: true})
+	body := strings.Repeat("x", 1024)
+	var in strings.Builder
+	in.WriteString("CONNECT\naccept-version:1.2\n\n\x00")
+	for i := range 8 {
+		fmt.Fprintf(&in, "SEND\ndestination:/queue/full\nreceipt:%d\n\n%s\x00", i, body)
+	}
+	got := rawExchange(t, b.Addr(), in.String())
+	if !strings.Contains(got, "message:destination memory limit reached") || !strings.Contains(got, "receipt-id:3") {
+		t.Fatalf("expected the first sends confirmed, then a refusal: %.300q", got)
+	}
+}
+
+// Flow control, pausing mode: the producer is held, not refused, and
+// resumes as a consumer drains; nothing is lost.
+func TestFlowControlPausesProducer(t *testing.T) {
+	b := brokertest.NewBroker(t, broker.Options{DestinationMemoryLimit: 8 << 10})
+	p := dial(t, b.Addr())
+	const n = 50
+	body := []byte(strings.Repeat("y", 1024))
+	sent := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := p.Send("/queue/slow", "text/plain", body, stomp.SendOpt.Header("n", fmt.Sprint(i))); err != nil {
+				sent <- err
+				return
+			}
+		}
+		sent <- p.Send("/queue/slow", "text/plain", nil, stomp.SendOpt.Receipt)
+	}()
+	if _, ok, _ := b.Events.Wait(0, time.Now().Add(10*time.Second), func(e events.Event) bool {
+		return e.Kind == events.ProducerBlocked && e.Dest == "/queue/slow"
+	}, nil); !ok {
+		t.Fatal("the producer was never paused")
+	}
+	c := dial(t, b.Addr())
+	s, _ := c.Subscribe("/queue/slow", stomp.AckAuto)
+	for i := range n {
+		if m := recv(t, s); m.Header.Get("n") != fmt.Sprint(i) {
+			t.Fatalf("message %d: got n=%q", i, m.Header.Get("n"))
+		}
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+}

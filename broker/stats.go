@@ -20,6 +20,7 @@ type DestinationStats struct {
 	Enqueued  uint64          `json:"enqueued"`
 	Dequeued  uint64          `json:"dequeued"`
 	Expired   uint64          `json:"expired"`
+	Bytes     int64           `json:"bytes"`
 	Consumers []ConsumerStats `json:"consumers,omitempty"`
 }
 
@@ -52,7 +53,7 @@ func (b *Broker) Stats() Stats {
 	sort.Slice(dests, func(i, j int) bool { return dests[i].name < dests[j].name })
 	for _, d := range dests {
 		d.mu.Lock()
-		ds := DestinationStats{Name: d.name, Pending: len(d.pending), Enqueued: d.enqueued, Dequeued: d.dequeued, Expired: d.expired}
+		ds := DestinationStats{Name: d.name, Pending: len(d.pending), Enqueued: d.enqueued, Dequeued: d.dequeued, Expired: d.expired, Bytes: d.bytes}
 		for _, s := range d.subs {
 			ds.Consumers = append(ds.Consumers, ConsumerStats{ID: s.id, Network: s.network, Peer: s.peer, Hops: s.hops, Ack: s.ack,
 				InFlight: s.inflight, Window: s.window, Pending: len(s.pending), Remote: s.conn.remote})

@@ -21,7 +21,8 @@ const (
 	TLSFailed        Kind = "tls-failed"   // a handshake failed; Class, Side and Peer say how
 	BridgeState      Kind = "bridge"       // a connector's bridge changed state; State says to what
 	MessageForwarded Kind = "message-forwarded"
-	MessageDropped   Kind = "message-dropped" // e.g. a duplicate caught by the audit
+	MessageDropped   Kind = "message-dropped"  // e.g. a duplicate caught by the audit
+	ProducerBlocked  Kind = "producer-blocked" // flow control paused a producer: its destination is full
 )
 
 // Bridge states, in the order a healthy connector passes through them.
