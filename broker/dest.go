@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/brokerlab/brokerlab/broker/events"
-
+	"github.com/brokerlab/brokerlab/broker/selector"
 	"github.com/brokerlab/brokerlab/broker/stomp"
 )
 
@@ -91,17 +91,18 @@ func isTemp(name string) bool {
 // subscription is a consumer: a client's SUBSCRIBE, or a bridge's demand on
 // behalf of a peer broker (network consumer).
 type subscription struct {
-	conn    *conn
-	id      string
-	dest    *destination
-	ack     string // auto, client, client-individual
-	window  int    // max in flight (prefetch)
-	network bool
-	peer    string // for network subscriptions: the broker that asked
-	ttl     int    // for network subscriptions: the bridge's networkTTL
-	hops    int    // bridges between this broker and the real consumer
-	parent  *wildcardSub
-	durable *durable
+	conn     *conn
+	id       string
+	dest     *destination
+	ack      string // auto, client, client-individual
+	window   int    // max in flight (prefetch)
+	network  bool
+	peer     string // for network subscriptions: the broker that asked
+	ttl      int    // for network subscriptions: the bridge's networkTTL
+	hops     int    // bridges between this broker and the real consumer
+	parent   *wildcardSub
+	durable  *durable
+	selector *selector.Selector // nil: every message
 
 	// guarded by dest.mu
 	inflight int
@@ -111,10 +112,29 @@ type subscription struct {
 // eligible says whether m may go to s: never back to a broker it has been
 // on, and never further than the bridge's TTL allows.
 func (s *subscription) eligible(m *message) bool {
-	if !s.network {
-		return true
+	if s.network && (m.visited(s.peer) || len(m.path) > s.ttl) {
+		return false
 	}
-	return !m.visited(s.peer) && len(m.path) <= s.ttl
+	return s.selector == nil || s.selector.Match(m.header)
+}
+
+// header is what a selector sees: the message's headers, with JMS's
+// default priority 4 when the producer set none.
+func (m *message) header(name string) (string, bool) {
+	for _, h := range m.headers {
+		if h.Key == name {
+			return h.Value, true
+		}
+	}
+	switch name {
+	case "priority":
+		return "4", true
+	case "message-id":
+		return m.id, true
+	case "destination":
+		return m.dest, true
+	}
+	return "", false
 }
 
 func (s *subscription) hasRoom() bool { return s.inflight < s.window }

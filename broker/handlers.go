@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/brokerlab/brokerlab/broker/events"
+	"github.com/brokerlab/brokerlab/broker/selector"
 	"github.com/brokerlab/brokerlab/broker/stomp"
 )
 
@@ -32,6 +33,7 @@ const (
 	msgLoginFailed        = "login failed: unknown login or wrong passcode"
 	msgWildcardSend       = "cannot send to a wildcard destination"
 	msgNoSpace            = "destination memory limit reached"
+	msgBadSelector        = "invalid selector"
 	msgDurableNeeds       = "a durable subscription (activemq.subscriptionName) needs a /topic/ destination and a client-id on CONNECT"
 )
 
@@ -308,6 +310,13 @@ func (c *conn) onSubscribe(f *stomp.Frame) error {
 	if c.bridge != nil {
 		return c.bridge.demand(f, id, dest)
 	}
+	var sel *selector.Selector
+	if expr, ok := f.Lookup("selector"); ok {
+		var err error
+		if sel, err = selector.Parse(expr); err != nil {
+			return c.fail(f, msgBadSelector, err.Error())
+		}
+	}
 	c.mu.Lock()
 	_, dup := c.subs[id]
 	_, dupWild := c.wild[id]
@@ -316,7 +325,7 @@ func (c *conn) onSubscribe(f *stomp.Frame) error {
 		return c.fail(f, msgDuplicateSub, fmt.Sprintf("id %q", id))
 	}
 	if isPattern(dest) {
-		w := &wildcardSub{conn: c, id: id, pattern: dest, ack: ack, window: window}
+		w := &wildcardSub{conn: c, id: id, pattern: dest, ack: ack, window: window, selector: sel}
 		c.wild[id] = w
 		c.mu.Unlock()
 		c.b.subscribePattern(w)
@@ -324,7 +333,7 @@ func (c *conn) onSubscribe(f *stomp.Frame) error {
 	}
 	c.mu.Unlock()
 	d := c.b.dest(dest)
-	s := &subscription{conn: c, id: id, ack: ack, window: window, dest: d}
+	s := &subscription{conn: c, id: id, ack: ack, window: window, dest: d, selector: sel}
 	name, durableSub := f.Lookup("activemq.subscriptionName")
 	if durableSub && (!isTopic(dest) || c.clientID == "") {
 		return c.fail(f, msgDurableNeeds, fmt.Sprintf("destination %q, client-id %q", dest, c.clientID))

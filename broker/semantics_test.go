@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-stomp/stomp/v3"
+	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/brokerlab/brokerlab/broker"
 	"github.com/brokerlab/brokerlab/broker/brokertest"
@@ -270,5 +271,41 @@ func TestFlowControlPausesProducer(t *testing.T) {
 	}
 	if err := <-sent; err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSelectors(t *testing.T) {
+	b := brokertest.NewBroker(t, broker.Options{})
+	c := dial(t, b.Addr())
+	eu, _ := c.Subscribe("/queue/orders", stomp.AckAuto, stomp.SubscribeOpt.Header("selector", "region = 'eu' AND amount > 100"))
+	rest, _ := c.Subscribe("/queue/orders", stomp.AckAuto, stomp.SubscribeOpt.Header("selector", "region <> 'eu' OR region IS NULL"))
+	c.Send("/queue/sync", "text/plain", nil, stomp.SendOpt.Receipt)
+	p := dial(t, b.Addr())
+	send := func(body string, kv ...string) {
+		opts := []func(*frame.Frame) error{stomp.SendOpt.Receipt}
+		for i := 0; i+1 < len(kv); i += 2 {
+			opts = append(opts, stomp.SendOpt.Header(kv[i], kv[i+1]))
+		}
+		p.Send("/queue/orders", "text/plain", []byte(body), opts...)
+	}
+	send("big-eu", "region", "eu", "amount", "250")
+	send("us", "region", "us", "amount", "999")
+	send("none")
+	send("small-eu", "region", "eu", "amount", "5") // matches nobody: stays queued
+	if m := recv(t, eu); string(m.Body) != "big-eu" {
+		t.Fatalf("eu got %q", m.Body)
+	}
+	for _, want := range []string{"us", "none"} {
+		if m := recv(t, rest); string(m.Body) != want {
+			t.Fatalf("rest got %q, want %q", m.Body, want)
+		}
+	}
+	for _, d := range b.Stats().Destinations {
+		if d.Name == "/queue/orders" && d.Pending != 1 {
+			t.Fatalf("the message no selector matched should wait in the queue: pending=%d", d.Pending)
+		}
+	}
+	if got := rawExchange(t, b.Addr(), "CONNECT\naccept-version:1.2\n\n\x00SUBSCRIBE\nid:1\ndestination:/queue/x\nselector:a = = 1\n\n\x00"); !strings.Contains(got, "message:invalid selector") || !strings.Contains(got, "column") {
+		t.Fatalf("bad selector: %q", got)
 	}
 }

@@ -1,6 +1,10 @@
 package broker
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/brokerlab/brokerlab/broker/selector"
+)
 
 // Wildcards are ActiveMQ's: names are '.'-separated, '*' matches exactly
 // one name, '>' matches one or more trailing names (PRICE.> matches
@@ -57,11 +61,12 @@ type wildcardSub struct {
 	pattern  string
 	ack      string
 	window   int
+	selector *selector.Selector
 	children []*subscription // guarded by conn.mu
 }
 
 func (w *wildcardSub) child(d *destination) *subscription {
-	return &subscription{conn: w.conn, id: w.id, ack: w.ack, window: w.window, dest: d, parent: w}
+	return &subscription{conn: w.conn, id: w.id, ack: w.ack, window: w.window, dest: d, parent: w, selector: w.selector}
 }
 
 // attachWildcards gives a newly created destination its children of every
