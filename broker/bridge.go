@@ -149,7 +149,8 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 	if p := f.Get(hdrPath); p != "" {
 		path = strings.Split(p, pathSep)
 	}
-	m := &message{id: id, dest: dest, headers: userHeaders(f), body: f.Body, path: append(path, b.cfg.Name)}
+	m := &message{id: id, dest: dest, headers: userHeaders(f), body: f.Body, path: append(path, b.cfg.Name),
+		persistent: f.Get("persistent") == "true" && isQueue(dest)}
 	if contains(path, b.cfg.Name) {
 		b.emit(events.Event{Kind: events.MessageDropped, Link: br.link, Dest: dest, ID: id, Reason: "loop: the message has been on this broker before"})
 		ack()
@@ -159,6 +160,10 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 		b.emit(events.Event{Kind: events.MessageDropped, Link: br.link, Dest: dest, ID: id, Reason: "duplicate: this message id was already received"})
 		ack()
 		return nil
+	}
+	// Stored before the ACK: only then may the sending broker forget it.
+	if err := b.persist(m); err != nil {
+		return c.fail(f, msgNotStored, err.Error())
 	}
 	b.route(m)
 	ack()

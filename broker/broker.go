@@ -14,6 +14,7 @@ import (
 	"github.com/brokerlab/brokerlab/broker/admin"
 	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/broker/stomp"
+	"github.com/brokerlab/brokerlab/broker/store"
 	"github.com/brokerlab/brokerlab/broker/tlsconf"
 	"github.com/brokerlab/brokerlab/broker/transport"
 )
@@ -46,6 +47,11 @@ type Broker struct {
 	audit    *audit
 
 	admin *admin.Server // nil without Options.AdminAddr
+
+	storeMu sync.RWMutex
+	store   *store.Store // nil without Options.DataDir; guarded by storeMu
+	acks    chan string  // persistent message ids acknowledged, for ackWriter
+	ackDone chan struct{}
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -126,6 +132,14 @@ func (b *Broker) Start() error {
 		return errors.New("broker: already started")
 	}
 	b.started = true
+	if b.cfg.DataDir != "" {
+		b.mu.Unlock()
+		err := b.openStore()
+		b.mu.Lock()
+		if err != nil {
+			return fmt.Errorf("broker %s: %w", b.cfg.Name, err)
+		}
+	}
 	for _, l := range b.cfg.listeners {
 		ln, err := l.Listen()
 		if err != nil {
@@ -331,6 +345,7 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 	go func() { b.wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		b.closeStore(true)
 		return nil
 	case <-ctx.Done():
 		b.Kill()
@@ -344,6 +359,9 @@ func (b *Broker) Kill() {
 	for _, c := range b.stop() {
 		c.close(errShutdown)
 	}
+	// As a crash would: acknowledgements not yet written are lost (those
+	// messages come back once), stored messages are not.
+	b.closeStore(false)
 	if b.admin != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
@@ -409,7 +427,14 @@ func (b *Broker) deadLetter(m *message, why string) {
 		}
 	}
 	b.emit(events.Event{Kind: events.MessageDropped, Dest: m.dest, ID: m.id, Reason: "dead-lettered to " + DeadLetterQueue + ": " + why})
-	b.route(&message{id: m.id, dest: DeadLetterQueue, headers: hs, body: m.body, path: m.path, redelivered: true})
+	dead := &message{id: m.id, dest: DeadLetterQueue, headers: hs, body: m.body, path: m.path, redelivered: true, persistent: m.persistent}
+	if st := b.currentStore(); m.persistent && st != nil {
+		// One append: the message is in the DLQ or still in its queue after a crash, never neither.
+		if err := st.Append(store.Record{Kind: store.Ack, ID: m.id}, putRecord(dead)); err != nil {
+			b.emit(events.Event{Kind: events.StoreRecovered, Reason: "store: dead-lettering " + m.id + ": " + err.Error()})
+		}
+	}
+	b.route(dead)
 }
 
 func (b *Broker) addSub(s *subscription) {
@@ -453,6 +478,9 @@ func (b *Broker) deleteDest(name string) {
 	b.mu.Unlock()
 	if d != nil {
 		d.mu.Lock()
+		for _, m := range d.pending {
+			b.forget(m)
+		}
 		d.pending, d.subs = nil, nil
 		d.mu.Unlock()
 	}

@@ -22,6 +22,7 @@ type message struct {
 	path        []string // brokers it has been stored on, origin first
 	redelivered bool
 	expires     int64 // the producer's expires header, ms since the epoch; 0: never
+	persistent  bool  // in the store until acknowledged
 	deliveries  int   // times handed to a local consumer (network hops do not count)
 }
 
@@ -318,6 +319,7 @@ func (d *destination) dispatchLocked() {
 		if m.expired(now) {
 			d.pending = append(d.pending[:i], d.pending[i+1:]...)
 			d.freed(m)
+			d.b.forget(m)
 			d.expired++
 			d.b.emit(events.Event{Kind: events.MessageDropped, Dest: d.name, ID: m.id, Reason: "expired: its expires header has passed"})
 			continue

@@ -34,6 +34,7 @@ const (
 	msgWildcardSend       = "cannot send to a wildcard destination"
 	msgNoSpace            = "destination memory limit reached"
 	msgBadSelector        = "invalid selector"
+	msgNotStored          = "the persistent message could not be stored"
 	msgDurableNeeds       = "a durable subscription (activemq.subscriptionName) needs a /topic/ destination and a client-id on CONNECT"
 )
 
@@ -234,7 +235,8 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	if isPattern(dest) {
 		return c.fail(f, msgWildcardSend, fmt.Sprintf("got %q; wildcards * and > are for SUBSCRIBE", dest))
 	}
-	m := &message{id: c.b.nextID("ID:" + c.b.cfg.Name), dest: dest, headers: userHeaders(f), body: f.Body, path: []string{c.b.cfg.Name}}
+	m := &message{id: c.b.nextID("ID:" + c.b.cfg.Name), dest: dest, headers: userHeaders(f), body: f.Body, path: []string{c.b.cfg.Name},
+		persistent: f.Get("persistent") == "true" && isQueue(dest) && !strings.HasPrefix(dest, remoteTempQueuePrefix)}
 	for i, h := range m.headers {
 		if h.Key == "reply-to" && isTemp(h.Value) {
 			// Whoever answers must reach this connection's own destination.
@@ -258,6 +260,9 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	}
 	if !c.flowControl(dest) {
 		return c.fail(f, msgNoSpace, fmt.Sprintf("%s holds more than %d bytes waiting for consumers; the producer was refused (SendFailIfNoSpace)", dest, c.b.cfg.DestinationMemoryLimit))
+	}
+	if err := c.b.persist(m); err != nil {
+		return c.fail(f, msgNotStored, err.Error())
 	}
 	c.b.route(m)
 	return nil
@@ -439,6 +444,11 @@ func (c *conn) settle(id string, byMessageID, nack bool) bool {
 	}
 	c.mu.Unlock()
 	dest := d.sub.dest
+	if !nack {
+		for _, x := range done {
+			c.b.forget(x.msg)
+		}
+	}
 	if nack {
 		var ms []*message
 		for _, x := range done {

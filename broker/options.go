@@ -52,6 +52,10 @@ type Options struct {
 	// or refused when SendFailIfNoSpace is set. 0: 64 MiB.
 	DestinationMemoryLimit int64
 	SendFailIfNoSpace      bool
+	// DataDir, when set, holds the store of persistent messages: a message
+	// sent with persistent:true to a queue is on disk before its RECEIPT,
+	// and a restart on the same DataDir delivers it again.
+	DataDir string
 }
 
 // Defaults.

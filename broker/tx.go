@@ -50,6 +50,11 @@ func (c *conn) onTransaction(f *stomp.Frame) error {
 	if f.Command == stomp.ABORT {
 		return nil
 	}
+	// The transaction's persistent messages are stored in one append: after a
+	// crash, all of them are there or none.
+	if err := c.b.persist(tx.sends...); err != nil {
+		return c.fail(f, msgNotStored, err.Error())
+	}
 	for _, m := range tx.sends {
 		c.b.route(m)
 	}

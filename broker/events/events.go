@@ -23,6 +23,7 @@ const (
 	MessageForwarded Kind = "message-forwarded"
 	MessageDropped   Kind = "message-dropped"  // e.g. a duplicate caught by the audit
 	ProducerBlocked  Kind = "producer-blocked" // flow control paused a producer: its destination is full
+	StoreRecovered   Kind = "store"            // the persistent store opened, recovered or cut a damaged tail
 )
 
 // Bridge states, in the order a healthy connector passes through them.

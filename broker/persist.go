@@ -1,0 +1,147 @@
+package broker
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/brokerlab/brokerlab/broker/events"
+	"github.com/brokerlab/brokerlab/broker/stomp"
+	"github.com/brokerlab/brokerlab/broker/store"
+)
+
+// Persistence. A persistent message (persistent:true, to a queue) is
+// appended to the store before it is routed, so before its RECEIPT: once a
+// producer holds a receipt, a crash cannot lose the message. Consumers'
+// acknowledgements are appended by a background writer, batched: a crash
+// can make a message come back once more, never go missing.
+
+// openStore opens Options.DataDir's store and routes what it recovered,
+// before any listener accepts a connection.
+func (b *Broker) openStore() error {
+	st, rec, err := store.Open(store.Options{Dir: filepath.Join(b.cfg.DataDir, "store")})
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	b.acks = make(chan string, 1<<16)
+	b.ackDone = make(chan struct{})
+	go b.ackWriter(st)
+	b.storeMu.Lock()
+	b.store = st
+	b.storeMu.Unlock()
+	if t := rec.Truncated; t != nil {
+		b.emit(events.Event{Kind: events.StoreRecovered, Reason: fmt.Sprintf("cut a damaged tail at %s offset %d (%s); the records before it were recovered", t.File, t.Offset, t.Reason)})
+	}
+	for _, r := range rec.Messages {
+		m := &message{id: r.ID, dest: r.Dest, body: r.Body, path: []string{b.cfg.Name}, persistent: true,
+			// It may have reached a consumer before the crash: say so.
+			redelivered: true}
+		for _, h := range r.Headers {
+			m.headers = append(m.headers, stomp.Header{Key: h.Key, Value: h.Value})
+		}
+		b.audit.add(m.id) // a bridge resending it is a duplicate
+		b.route(m)
+	}
+	b.emit(events.Event{Kind: events.StoreRecovered, Reason: fmt.Sprintf("recovered %d persistent messages from %d records in %d segments", len(rec.Messages), rec.Records, rec.Segments)})
+	return nil
+}
+
+func putRecord(m *message) store.Record {
+	r := store.Record{Kind: store.Put, ID: m.id, Dest: m.dest, Body: m.body}
+	for _, h := range m.headers {
+		r.Headers = append(r.Headers, store.Header{Key: h.Key, Value: h.Value})
+	}
+	return r
+}
+
+// persist stores the persistent ones among ms in one append (all or none
+// after a crash), before the caller routes them.
+func (b *Broker) persist(ms ...*message) error {
+	st := b.currentStore()
+	if st == nil {
+		return nil
+	}
+	var recs []store.Record
+	for _, m := range ms {
+		if m.persistent {
+			recs = append(recs, putRecord(m))
+		}
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	return st.Append(recs...)
+}
+
+func (b *Broker) currentStore() *store.Store {
+	b.storeMu.RLock()
+	defer b.storeMu.RUnlock()
+	return b.store
+}
+
+// forget records that a persistent message is done with (acknowledged,
+// expired, dead-lettered elsewhere). It never blocks: it may run under a
+// destination's lock.
+func (b *Broker) forget(m *message) {
+	if !m.persistent {
+		return
+	}
+	b.storeMu.RLock()
+	defer b.storeMu.RUnlock()
+	if b.store == nil {
+		return
+	}
+	select {
+	case b.acks <- m.id:
+	default:
+		go func() {
+			defer func() { recover() }() // the store closed meanwhile: the ack is lost, the message may come back once
+			b.acks <- m.id
+		}()
+	}
+}
+
+// ackWriter appends acknowledgements in batches, so consumers never wait
+// for a disk.
+func (b *Broker) ackWriter(st *store.Store) {
+	defer close(b.ackDone)
+	for id := range b.acks {
+		recs := []store.Record{{Kind: store.Ack, ID: id}}
+	drain:
+		for len(recs) < 4096 {
+			select {
+			case id, ok := <-b.acks:
+				if !ok {
+					break drain
+				}
+				recs = append(recs, store.Record{Kind: store.Ack, ID: id})
+			default:
+				break drain
+			}
+		}
+		if err := st.Append(recs...); err != nil {
+			b.emit(events.Event{Kind: events.StoreRecovered, Reason: "store: cannot record acknowledgements: " + err.Error()})
+		}
+	}
+}
+
+// closeStore flushes pending acknowledgements (when graceful) and closes.
+func (b *Broker) closeStore(graceful bool) {
+	b.storeMu.Lock()
+	st := b.store
+	b.store = nil
+	if st != nil {
+		close(b.acks) // forget sees store nil from now on, so nothing sends
+	}
+	b.storeMu.Unlock()
+	if st == nil {
+		return
+	}
+	if graceful {
+		<-b.ackDone // what was queued is written
+	} else {
+		st.Close() // a crash: what the writer has not written is lost
+		<-b.ackDone
+		return
+	}
+	st.Close()
+}
