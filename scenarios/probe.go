@@ -66,7 +66,10 @@ func (env *Env) connect(ctx context.Context, node string) (*probe, error) {
 		}
 		nc = tc
 	}
-	c, err := stomp.Connect(nc, stomp.ConnOpt.Host(node), stomp.ConnOpt.HeartBeat(0, 0), stomp.ConnOpt.Logger(probeLogger{env, node}))
+	c, err := stomp.Connect(nc, stomp.ConnOpt.Host(node), stomp.ConnOpt.HeartBeat(0, 0), stomp.ConnOpt.Logger(probeLogger{env, node}),
+		// go-stomp does not wake a Send waiting for its RECEIPT when the
+		// connection dies; bound the wait so a killed node fails the send.
+		stomp.ConnOpt.RcvReceiptTimeout(10*time.Second))
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("probe to %s: %w", node, err)
