@@ -24,6 +24,21 @@ const (
 	ClassHandshakeTimeout   Class = "handshake-timeout"    // no answer in time (e.g. a blackholed link)
 	ClassConnectionReset    Class = "connection-reset"     // the peer closed mid-handshake without an alert
 	ClassOther              Class = "other"                // none of the above; Reason carries the text
+
+	// A peer certificate that a CRL revokes. The side that checked it
+	// reports revoked; the other side sees bad-certificate.
+	ClassRevoked Class = "revoked"
+
+	// Load-time failures: the node cannot make a TLS configuration at all,
+	// as a Java broker with a wrong keystore password exits at start-up.
+	ClassBadKeystorePassword   Class = "bad-keystore-password"   // keyStorePassword does not open the keystore
+	ClassBadTruststorePassword Class = "bad-truststore-password" // trustStorePassword does not open the truststore
+	ClassBadKeyPassword        Class = "bad-key-password"        // keyPassword does not decrypt the key entry
+	ClassKeyMismatch           Class = "key-mismatch"            // the private key is not the certificate's
+	ClassNoPrivateKey          Class = "no-private-key"          // the keystore has no private key entry
+	ClassTruststoreEmpty       Class = "truststore-empty"        // the truststore has no trusted certificate
+	ClassBadKeystore           Class = "bad-keystore"            // missing, damaged, ambiguous or not a keystore
+	ClassBadCRL                Class = "bad-crl"                 // the CRL file cannot be read
 )
 
 // Classes lists every failure class, for validating scenario expectations
@@ -33,6 +48,8 @@ func Classes() []Class {
 		ClassUnknownAuthority, ClassHostnameMismatch, ClassExpired, ClassNotYetValid,
 		ClassBadKeyUsage, ClassBadCertificate, ClassClientCertRequired, ClassProtocolVersion,
 		ClassNoCommonCipher, ClassNotTLS, ClassHandshakeTimeout, ClassConnectionReset, ClassOther,
+		ClassRevoked, ClassBadKeystorePassword, ClassBadTruststorePassword, ClassBadKeyPassword,
+		ClassKeyMismatch, ClassNoPrivateKey, ClassTruststoreEmpty, ClassBadKeystore, ClassBadCRL,
 	}
 }
 

@@ -56,12 +56,23 @@ func ServerConfig(m *Material, auth ClientAuth) (*tls.Config, error) {
 	default:
 		return nil, fmt.Errorf("tlsconf: unknown client auth %d: use NoClientCert, WantClientCert or NeedClientCert", int(auth))
 	}
-	return &tls.Config{
+	cfg := &tls.Config{
 		MinVersion:   minVersion,
 		Certificates: []tls.Certificate{*m.Certificate},
 		ClientCAs:    trust(m),
 		ClientAuth:   ca,
-	}, nil
+	}
+	revocation(cfg, m)
+	return cfg, nil
+}
+
+// revocation makes cfg refuse peers that m's CRLs revoke. VerifyConnection,
+// not VerifyPeerCertificate: it runs on resumed sessions too, and sees the
+// verified chains, which tell each certificate's issuer.
+func revocation(cfg *tls.Config, m *Material) {
+	if len(m.CRLs) > 0 {
+		cfg.VerifyConnection = m.verifyRevocation
+	}
 }
 
 // ClientConfig builds the configuration of a connector to the node named
@@ -95,6 +106,7 @@ func ClientConfig(m *Material, serverName string) (*tls.Config, error) {
 			return &cert, nil
 		}
 	}
+	revocation(cfg, m)
 	return cfg, nil
 }
 

@@ -21,13 +21,15 @@ import (
 // private-key blocks in it are skipped, so one combined PEM file may serve as
 // both CertFile and KeyFile. KeyFile holds an unencrypted PKCS#8, PKCS#1 or
 // SEC 1 (EC) private key. TrustFile holds the certificates this node trusts;
-// an empty file, or no TrustFile at all, trusts nobody.
+// an empty file, or no TrustFile at all, trusts nobody. CRLFile, optional,
+// holds certificate revocation lists (see KeyStore.CRLFile).
 type Files struct {
 	CertFile, KeyFile, TrustFile string
+	CRLFile                      string
 }
 
-// Material is what Load read from Files, ready for ServerConfig and
-// ClientConfig and for explanations of failures.
+// Material is what Load read from Files, or LoadKeyStore from a KeyStore,
+// ready for ServerConfig and ClientConfig and for explanations of failures.
 type Material struct {
 	Files       Files
 	Certificate *tls.Certificate  // nil when there is no CertFile
@@ -38,6 +40,17 @@ type Material struct {
 	Trust           *x509.CertPool
 	TrustedSubjects []string            // Subject of each trusted certificate, in file order
 	Trusted         []*x509.Certificate // the trusted certificates, in file order
+
+	// Stores is what LoadKeyStore read, its passwords removed; zero after
+	// Load. The types are those found in the files' content.
+	Stores                       KeyStore
+	KeyStoreType, TrustStoreType StoreType
+	KeyAlias                     string   // the key entry's alias, where the format keeps one we read (JKS)
+	TrustedAliases               []string // per Trusted entry, its alias; "" where unknown (PEM, PKCS#12)
+	// CRLs are the revocation lists of Files.CRLFile or Stores.CRLFile;
+	// when there are any, ServerConfig and ClientConfig check peers
+	// against them.
+	CRLs []*x509.RevocationList
 }
 
 // PEM block types a private key may come in.
@@ -75,6 +88,13 @@ func Load(f Files) (*Material, error) {
 			m.Trusted = append(m.Trusted, c)
 			m.TrustedSubjects = append(m.TrustedSubjects, c.Subject.String())
 		}
+	}
+	if f.CRLFile != "" {
+		crls, err := loadCRLs(f.CRLFile)
+		if err != nil {
+			return nil, err
+		}
+		m.CRLs = crls
 	}
 	return m, nil
 }

@@ -1,7 +1,7 @@
 package pki
 
 import (
-	"crypto/ecdsa"
+	"crypto"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -9,8 +9,9 @@ import (
 	"path/filepath"
 )
 
-// writeCertAndKey writes a certificate (0644) and its PKCS#8 key (0600).
-func writeCertAndKey(certPath, keyPath string, cert *x509.Certificate, key *ecdsa.PrivateKey) error {
+// writeCertAndKey writes a certificate file, the leaf followed by its
+// chain (0644), and the leaf's PKCS#8 key (0600).
+func writeCertAndKey(certPath, keyPath string, chain []*x509.Certificate, key crypto.Signer) error {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return fmt.Errorf("pki: encode key for %s: %w", keyPath, err)
@@ -18,7 +19,11 @@ func writeCertAndKey(certPath, keyPath string, cert *x509.Certificate, key *ecds
 	if err := writeFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		return err
 	}
-	return writeFile(certPath, pemCert(cert), 0o644)
+	var certs []byte
+	for _, c := range chain {
+		certs = append(certs, pemCert(c)...)
+	}
+	return writeFile(certPath, certs, 0o644)
 }
 
 // writeFile replaces path with data through a temporary file and a rename:
