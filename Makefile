@@ -18,7 +18,7 @@ run: build
 
 # Every test, Ginkgo scenario suites included, under the race detector.
 test:
-	$(GO) test -race -timeout 30m ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 # Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
 fuzz:
