@@ -197,9 +197,16 @@ func TestProtocolErrors(t *testing.T) {
 
 func TestHeartBeatNegotiation(t *testing.T) {
 	b := brokertest.NewBroker(t, broker.Options{HeartBeat: 100 * time.Millisecond})
-	got := rawExchange(t, b.Addr(), "CONNECT\naccept-version:1.2\nheart-beat:0,50\n\n\x00DISCONNECT\n\n\x00")
-	if !strings.Contains(got, "heart-beat:100,100") {
-		t.Fatalf("CONNECTED: %q", got)
+	for in, want := range map[string]string{
+		"heart-beat:0,50":    "heart-beat:100,0", // we send (at least every 100ms), the client does not
+		"heart-beat:50,0":    "heart-beat:0,100",
+		"heart-beat:0,0":     "heart-beat:0,0",
+		"heart-beat:500,500": "heart-beat:100,100",
+	} {
+		got := rawExchange(t, b.Addr(), "CONNECT\naccept-version:1.2\n"+in+"\n\n\x00DISCONNECT\n\n\x00")
+		if !strings.Contains(got, want) {
+			t.Errorf("%s: CONNECTED %q lacks %s", in, got, want)
+		}
 	}
 }
 

@@ -145,8 +145,17 @@ func (c *conn) onConnect(f *stomp.Frame) error {
 			// and a loaded machine delays timers.
 			recv = 3 * max(cx, hb)
 		}
-		ms := strconv.FormatInt(hb.Milliseconds(), 10)
-		reply.Set("heart-beat", ms+","+ms)
+		// Offer only the directions the client asked for, as ActiveMQ does:
+		// some clients (go-stomp) take our sending interval as their read
+		// timeout even when they asked for none.
+		sx, sy := "0", "0"
+		if cy > 0 {
+			sx = strconv.FormatInt(hb.Milliseconds(), 10)
+		}
+		if cx > 0 {
+			sy = strconv.FormatInt(hb.Milliseconds(), 10)
+		}
+		reply.Set("heart-beat", sx+","+sy)
 	}
 	c.enqueue(outItem{f: reply, version: v})
 	c.setHeartbeat(send, recv)

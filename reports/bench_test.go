@@ -20,17 +20,45 @@ func benchFixture() []BenchResult {
 	}
 }
 
+// benchRunFixture is what `brokerlab bench` measures: closed-loop
+// throughput with latency and CPU, then a fixed rate for latency.
+func benchRunFixture() []BenchResult {
+	lat := func(p50, p99 time.Duration) Latency {
+		return Latency{Count: 1000, P50: p50, P90: p50 * 3 / 2, P99: p99, P999: p99 * 2, Max: p99 * 3}
+	}
+	return []BenchResult{
+		{Name: "closed 2×2/1000", Transport: "plaintext", MessageSize: 1024, Messages: 150000, Bytes: 150000 * 1024, Duration: 5 * time.Second,
+			Latency: lat(21*time.Millisecond, 48*time.Millisecond), BrokerCPU: 6 * time.Second, GeneratorCPU: 3 * time.Second},
+		{Name: "closed 2×2/1000", Transport: "tls", MessageSize: 1024, Messages: 120000, Bytes: 120000 * 1024, Duration: 5 * time.Second,
+			Latency: lat(26*time.Millisecond, 61500*time.Microsecond), BrokerCPU: 6600 * time.Millisecond, GeneratorCPU: 3300 * time.Millisecond},
+		{Name: "rate 1000/s", Transport: "plaintext", MessageSize: 1024, Messages: 3000, Bytes: 3000 * 1024, Duration: 3 * time.Second, Rate: 1000,
+			Latency: lat(142*time.Microsecond, 1250*time.Microsecond), BrokerCPU: 90 * time.Millisecond, GeneratorCPU: 120 * time.Millisecond},
+		{Name: "rate 1000/s", Transport: "tls", MessageSize: 1024, Messages: 3001, Bytes: 3001 * 1024, Duration: 3001 * time.Millisecond, Rate: 1000,
+			Latency: lat(9500*time.Nanosecond, 2*time.Second), BrokerCPU: 100 * time.Millisecond},
+	}
+}
+
 func TestBenchTableGolden(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteBenchTable(&buf, benchFixture(), "plaintext"); err != nil {
+	if err := WriteBenchTable(&buf, benchRunFixture(), "plaintext"); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "bench", buf.Bytes())
 }
 
+// Results with neither latency nor CPU (e.g. from Go benchmarks) keep the
+// plain throughput table.
+func TestBenchTableThroughputOnlyGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteBenchTable(&buf, benchFixture(), "plaintext"); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "bench_throughput", buf.Bytes())
+}
+
 func TestBenchJSONGolden(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteBenchJSON(&buf, benchFixture()); err != nil {
+	if err := WriteBenchJSON(&buf, benchRunFixture()); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "bench_json", buf.Bytes())
@@ -38,8 +66,58 @@ func TestBenchJSONGolden(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
-	if len(back.Results) != 5 || back.Results[3] != benchFixture()[3] {
-		t.Errorf("results do not read back: %+v", back.Results)
+	want := benchRunFixture()
+	if len(back.Results) != len(want) {
+		t.Fatalf("%d results read back, want %d", len(back.Results), len(want))
+	}
+	for i := range want {
+		if back.Results[i] != want[i] {
+			t.Errorf("result %d reads back as %+v, want %+v", i, back.Results[i], want[i])
+		}
+	}
+	// Nothing measured, nothing written: no zero latency, no CPU.
+	buf.Reset()
+	if err := WriteBenchJSON(&buf, benchFixture()[:1]); err != nil {
+		t.Fatal(err)
+	}
+	for _, absent := range []string{"latency", "cpu", "rate"} {
+		if strings.Contains(buf.String(), absent) {
+			t.Errorf("JSON of a throughput-only result mentions %q:\n%s", absent, buf.String())
+		}
+	}
+}
+
+func TestBenchCPUPerMessage(t *testing.T) {
+	r := benchRunFixture()[0]
+	if got := r.BrokerMicrosPerMsg(); got != 40 {
+		t.Errorf("BrokerMicrosPerMsg = %v, want 40 (6 s ÷ 150000)", got)
+	}
+	if got := r.GeneratorMicrosPerMsg(); got != 20 {
+		t.Errorf("GeneratorMicrosPerMsg = %v, want 20", got)
+	}
+	if got := r.BrokerCores(); got != 1.2 {
+		t.Errorf("BrokerCores = %v, want 1.2", got)
+	}
+	none := benchFixture()[0]
+	if !math.IsNaN(none.BrokerMicrosPerMsg()) || !math.IsNaN(none.GeneratorCores()) {
+		t.Errorf("unmeasured CPU gave %v µs/msg, %v cores; want NaN", none.BrokerMicrosPerMsg(), none.GeneratorCores())
+	}
+}
+
+func TestFormatLatency(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{9500 * time.Nanosecond, "9.5µs"},
+		{850 * time.Microsecond, "850µs"},
+		{1250 * time.Microsecond, "1.25ms"},
+		{16240 * time.Microsecond, "16.2ms"},
+		{1500 * time.Millisecond, "1.50s"},
+	} {
+		if got := FormatLatency(tt.d); got != tt.want {
+			t.Errorf("FormatLatency(%v) = %q, want %q", tt.d, got, tt.want)
+		}
 	}
 }
 
@@ -54,6 +132,22 @@ func TestBenchRates(t *testing.T) {
 	zero := BenchResult{Messages: 10}
 	if zero.MsgsPerSec() != 0 || zero.MBPerSec() != 0 {
 		t.Errorf("zero duration gave %v msgs/s, %v MB/s; want 0", zero.MsgsPerSec(), zero.MBPerSec())
+	}
+}
+
+// Fixed-rate runs have no msgs/s ratio (their rate is the one asked for),
+// and the CPU ratio and the cores line follow the throughput lines.
+func TestBenchVerdictLinesWithCPU(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteBenchTable(&buf, benchRunFixture(), "plaintext"); err != nil {
+		t.Fatal(err)
+	}
+	want := "\ntls/plaintext: 0.80× msgs/s\n" +
+		"tls/plaintext: 1.38× broker CPU per message\n" +
+		"cores busy during the throughput runs (CPU time ÷ wall time): broker 1.20–1.32, load generator 0.60–0.66\n" +
+		"load generator's share of the CPU per message: 33%; when the two fill the machine's cores, msgs/s is that much below what the broker alone could do: compare brokers by broker µs/msg\n"
+	if !strings.HasSuffix(buf.String(), want) {
+		t.Errorf("table does not end with\n%s\ngot:\n%s", want, buf.String())
 	}
 }
 

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
+	"net"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/brokerlab/brokerlab/reports"
@@ -10,83 +14,254 @@ import (
 )
 
 var benchDoc = &doc{
-	name:     "bench",
-	synopsis: "brokerlab bench [--size N[,N...]] [--count N] [--rounds N] [--timeout D] [--json FILE]",
-	about: `Measures what TLS costs: one broker in this process with a plaintext STOMP
-listener and a STOMP+TLS listener requiring a client certificate (mutual TLS,
-certificates generated into a temporary directory), one producer and one
-consumer, both go-stomp clients.
+	name: "bench",
+	synopsis: "brokerlab bench [--size N[,N...]] [--shape closed,rate] [--producers N --consumers N --inflight N]\n" +
+		"                       [--duration D | --count N] [--rate N --rate-duration D] [--json FILE]\n" +
+		"                       [--target HOST:PORT [--tls --tls-ca F [--tls-cert F --tls-key F] [--server-name N]] [--broker-pid PID]]",
+	about: `Measures a STOMP broker: throughput, latency percentiles, and the broker's
+CPU time per message. The clients are go-stomp, as for every probe, and
+consumers use ack auto.
 
-Each run subscribes the consumer (ack auto) to a fresh queue, then the
-producer sends --count messages of --size bytes, only the last with a
-receipt, so the broker holds the producer back through TCP rather than by
-round trips. A run's time is from the first send to the last message
-received. Plaintext and TLS runs alternate, round by round, and the median
-of the rounds is reported per transport and size, which cuts the noise of a
-busy machine. Every run is abandoned after --timeout.
+Without --target, brokerlab starts its own broker as a child process (this
+binary, 'brokerlab broker') with a plaintext listener and a listener that
+requires a client certificate (mutual TLS; certificates generated into a
+temporary directory), measures both, and stops it. With --target it drives
+any STOMP endpoint instead, a real ActiveMQ for one, over plaintext or, with
+--tls, over TLS; --broker-pid names that broker's process for the CPU figure.
 
-Progress goes to stderr, one line per run; the table to stdout. Its last line
-is the TLS/plaintext ratio of msgs/s ("tls/plaintext: 0.78× msgs/s").
-Measure on a quiet machine, and compare runs made on the same one.`,
-	examples: `  # the default: 1 KiB messages, 20000 per run, 3 rounds
+Two loads, one after the other, each on a fresh queue:
+  closed   --producers producers and --consumers consumers on one queue,
+           at most --inflight messages sent and not yet received: the
+           broker's throughput, and latency at that load
+  rate     one producer sending --rate msgs/s on a fixed schedule: latency
+           at a load the broker carries easily
+Each run warms up for --warmup, then measures for --duration (rate:
+--rate-duration), or closed until --count messages; then the producers stop
+and every message in flight is received before the connections close.
+
+Every message carries its send time (header bench-ts, Unix nanoseconds); the
+consumer records the difference in a log-linear (HDR-style) histogram with
+0.8% precision: p50, p90, p99, p99.9, max (p90, p99.9 and max are in the
+progress lines and --json). CPU times are read at both ends of the measured
+window: the broker's from /proc/PID/stat (user + system, all its threads,
+10 ms ticks), the load generator's, this process's, from getrusage. Both are
+given in µs per message received, and the last line of the table gives the
+cores each kept busy: with the broker in its own process, this is how to see
+whether the generator, rather than the broker, limited the rate.
+
+Progress goes to stderr, one line per run; the table to stdout. When both
+transports were measured it ends with the TLS/plaintext ratio of msgs/s
+("tls/plaintext: 0.78× msgs/s") and of broker CPU per message. Every run is
+abandoned after --timeout. Measure on a quiet machine, and compare runs made
+on the same one.`,
+	examples: `  # the default: our broker, plaintext and mutual TLS, 1 KiB, 2×2 closed loop with
+  # at most 1000 in flight for 5s, then 1000 msgs/s for 3s (about 25s)
   brokerlab bench
 
-  # your message sizes, results as JSON for a dashboard
-  brokerlab bench --size 256,1024,65536 --json out/bench.json
+  # the message sizes of the ActiveMQ comparison, results as JSON
+  brokerlab bench --size 128,1024,16384 --json out/bench.json
+
+  # a real ActiveMQ on this machine, plaintext, with its JVM's CPU per message
+  brokerlab bench --target 127.0.0.1:61613 --broker-pid "$(pgrep -f activemq.jar)"
+
+  # the same over TLS, verifying the broker's certificate name
+  brokerlab bench --target 127.0.0.1:61614 --tls --tls-ca ca.pem \
+    --tls-cert client.pem --tls-key client-key.pem --server-name amq1
 
   # a quick check that everything works
-  brokerlab bench --count 500 --rounds 1`,
+  brokerlab bench --count 500 --warmup 0 --rate-duration 200ms`,
 	exits: `  0  measured; the table was printed
-  1  a run failed or did not finish within --timeout
+  1  a run failed or did not finish within --timeout, or the broker did not start
   2  bad flags`,
 }
 
-func cmdBench(args []string, stdout, stderr io.Writer) int {
+// benchFlags are the flags of `brokerlab bench`, parsed into options.
+type benchFlags struct {
+	opts     bench.Options
+	jsonOut  string
+	baseline string // the ratio's baseline transport, "" for none
+}
+
+func parseBenchFlags(args []string, stdout, stderr io.Writer) (*benchFlags, int, bool) {
 	fs := newFlags(benchDoc)
 	sizes := &intList{values: []int{bench.DefaultSize}}
-	fs.Var(sizes, "size", "message body size in `BYTES`; a comma list measures each (e.g. 256,1024,65536)")
-	count := fs.Int("count", bench.DefaultCount, "`N` messages per run")
-	rounds := fs.Int("rounds", bench.DefaultRounds, "`N` runs per transport and size; the median is reported")
-	jsonOut := fs.String("json", "", "also write the results as JSON to `FILE`")
+	fs.Var(sizes, "size", "message body size in `BYTES`; a comma list measures each (e.g. 128,1024,16384)")
+	shapes := &shapeList{values: []string{bench.ShapeClosed, bench.ShapeRate}}
+	fs.Var(shapes, "shape", "the `LOADS` to run, in order: closed (closed loop), rate (fixed rate)")
+	producers := fs.Int("producers", bench.DefaultProducers, "closed loop: `N` producers")
+	consumers := fs.Int("consumers", bench.DefaultConsumers, "`N` consumers (both loads)")
+	inflight := fs.Int("inflight", bench.DefaultInflight, "closed loop: at most `N` messages sent and not yet received")
+	duration := fs.Duration("duration", bench.DefaultDuration, "closed loop: measure for `DURATION`")
+	count := fs.Int("count", 0, "closed loop: measure `N` messages instead of a duration")
+	rate := fs.Int("rate", bench.DefaultRate, "fixed rate: `N` msgs/s from one producer")
+	rateDuration := fs.Duration("rate-duration", bench.DefaultRateDuration, "fixed rate: measure for `DURATION`")
+	warmup := fs.Duration("warmup", bench.DefaultWarmup, "load before each measured window, not counted: `DURATION`")
+	rounds := fs.Int("rounds", bench.DefaultRounds, "`N` rounds of every run; the median round is reported")
 	timeout := fs.Duration("timeout", bench.DefaultRunTimeout, "abandon a run that takes longer than `DURATION`")
+	jsonOut := fs.String("json", "", "also write the results as JSON to `FILE`")
+	target := fs.String("target", "", "drive the STOMP endpoint at `HOST:PORT` instead of starting our broker")
+	useTLS := fs.Bool("tls", false, "--target speaks TLS")
+	var tf bench.TLSFiles
+	fs.StringVar(&tf.CA, "tls-ca", "", "PEM `FILE` of the certificates to trust (--tls)")
+	fs.StringVar(&tf.Cert, "tls-cert", "", "PEM client certificate `FILE`, for a broker that wants one (--tls)")
+	fs.StringVar(&tf.Key, "tls-key", "", "PEM private key `FILE` of --tls-cert")
+	fs.StringVar(&tf.ServerName, "server-name", "", "the `NAME` the broker's certificate must carry (default: the host of --target)")
+	brokerPID := fs.Int("broker-pid", 0, "with --target: the broker's process `PID`, whose CPU time gives µs/msg")
+	login := fs.String("login", "", "with --target: CONNECT login `USER`")
+	passcode := fs.String("passcode", "", "with --target: CONNECT `PASSCODE`")
 	pos, code, ok := parse(fs, benchDoc, args, stdout, stderr)
 	if !ok {
-		return code
+		return nil, code, false
+	}
+	bad := func(format string, a ...any) (*benchFlags, int, bool) {
+		return nil, usageError(stderr, benchDoc, format, a...), false
+	}
+	positive := map[string]int{"--producers": *producers, "--consumers": *consumers, "--inflight": *inflight, "--rate": *rate, "--rounds": *rounds}
+	for _, name := range []string{"--producers", "--consumers", "--inflight", "--rate", "--rounds"} {
+		if positive[name] <= 0 {
+			return bad("%s must be positive, got %d", name, positive[name])
+		}
 	}
 	switch {
 	case len(pos) > 0:
-		return usageError(stderr, benchDoc, "unexpected argument %q", pos[0])
-	case *count <= 0:
-		return usageError(stderr, benchDoc, "--count must be positive, got %d", *count)
-	case *rounds <= 0:
-		return usageError(stderr, benchDoc, "--rounds must be positive, got %d", *rounds)
-	case *timeout <= 0:
-		return usageError(stderr, benchDoc, "--timeout must be positive, got %s", *timeout)
+		return bad("unexpected argument %q", pos[0])
+	case *count < 0:
+		return bad("--count must be positive, got %d", *count)
+	case wasSet(fs, "count") && wasSet(fs, "duration"):
+		return bad("give --duration or --count, not both")
+	case *duration <= 0 || *rateDuration <= 0 || *timeout <= 0:
+		return bad("--duration, --rate-duration and --timeout must be positive")
+	case *warmup < 0:
+		return bad("--warmup must not be negative, got %s", *warmup)
+	}
+	tlsFlag := ""
+	fs.Visit(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Name, "tls-") || f.Name == "server-name" {
+			tlsFlag = "--" + f.Name
+		}
+	})
+	if *target == "" {
+		for _, name := range []string{"tls", "broker-pid", "login", "passcode"} {
+			if wasSet(fs, name) {
+				return bad("--%s applies to --target; without it brokerlab measures its own broker over both transports", name)
+			}
+		}
+		if tlsFlag != "" {
+			return bad("%s applies to --target --tls", tlsFlag)
+		}
 	}
 
+	bf := &benchFlags{jsonOut: *jsonOut}
+	o := &bf.opts
+	o.Sizes, o.Shapes = sizes.values, shapes.values
+	o.Producers, o.Consumers, o.Inflight, o.Count = *producers, *consumers, *inflight, *count
+	if *count == 0 {
+		o.Duration = *duration
+	}
+	o.Rate, o.RateDuration, o.Rounds, o.RunTimeout = *rate, *rateDuration, *rounds, *timeout
+	o.Warmup = *warmup
+	if *warmup == 0 {
+		o.Warmup = -1 // none, not the default
+	}
+	o.Progress = stderr
+
+	if *target == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			fmt.Fprintf(stderr, "brokerlab bench: cannot find this program to start the broker with: %v\n", err)
+			return nil, exitFail, false
+		}
+		o.BrokerCommand = []string{exe, "broker"}
+		bf.baseline = bench.Plaintext
+		return bf, exitOK, true
+	}
+	host, port, err := net.SplitHostPort(*target)
+	if err != nil || host == "" || port == "" {
+		return bad("--target %q: want HOST:PORT", *target)
+	}
+	if *brokerPID < 0 {
+		return bad("--broker-pid must be a process id, got %d", *brokerPID)
+	}
+	t := bench.Target{Transport: bench.Plaintext, Addr: *target, PID: *brokerPID, Login: *login, Passcode: *passcode}
+	if !*useTLS && tlsFlag != "" {
+		return bad("%s needs --tls", tlsFlag)
+	}
+	if *useTLS {
+		if tf.CA == "" {
+			return bad("--tls needs --tls-ca, the certificates that verify the broker")
+		}
+		if (tf.Cert == "") != (tf.Key == "") {
+			return bad("--tls-cert and --tls-key go together")
+		}
+		if tf.ServerName == "" {
+			tf.ServerName = host
+		}
+		cfg, err := bench.ClientTLS(tf)
+		if err != nil {
+			fmt.Fprintf(stderr, "brokerlab bench: %v\n", err)
+			return nil, exitUsage, false
+		}
+		t.Transport, t.TLS = bench.TLS, cfg
+	}
+	o.Targets = []bench.Target{t}
+	return bf, exitOK, true
+}
+
+func cmdBench(args []string, stdout, stderr io.Writer) int {
+	bf, code, ok := parseBenchFlags(args, stdout, stderr)
+	if !ok {
+		return code
+	}
 	ctx, stop := signalContext()
 	defer stop()
 	start := time.Now()
-	results, err := bench.Run(ctx, bench.Options{
-		Sizes: sizes.values, Count: *count, Rounds: *rounds, RunTimeout: *timeout, Progress: stderr,
-	})
+	results, err := bench.Run(ctx, bf.opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "brokerlab bench: %v\n", err)
 		return exitFail
 	}
 	fmt.Fprintf(stderr, "measured in %s\n\n", time.Since(start).Round(100*time.Millisecond))
-	if err := reports.WriteBenchTable(stdout, results, bench.Plaintext); err != nil {
+	if err := reports.WriteBenchTable(stdout, results, bf.baseline); err != nil {
 		fmt.Fprintf(stderr, "brokerlab bench: %v\n", err)
 		return exitFail
 	}
-	if *jsonOut != "" {
-		if err := writeBenchJSON(*jsonOut, results); err != nil {
+	if bf.jsonOut != "" {
+		if err := writeBenchJSON(bf.jsonOut, results); err != nil {
 			fmt.Fprintf(stderr, "brokerlab bench: %v\n", err)
 			return exitFail
 		}
-		fmt.Fprintf(stderr, "results written to %s\n", *jsonOut)
+		fmt.Fprintf(stderr, "results written to %s\n", bf.jsonOut)
 	}
 	return exitOK
+}
+
+// shapeList is --shape: a comma list of loads whose default the first value
+// given replaces.
+type shapeList struct {
+	values []string
+	set    bool
+}
+
+func (l *shapeList) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(l.values, ",")
+}
+
+func (l *shapeList) Set(v string) error {
+	if !l.set {
+		l.values, l.set = nil, true
+	}
+	for _, p := range strings.Split(v, ",") {
+		switch p = strings.TrimSpace(p); p {
+		case bench.ShapeClosed, bench.ShapeRate:
+			l.values = append(l.values, p)
+		default:
+			return fmt.Errorf("%q is not a load: use closed, rate or closed,rate", p)
+		}
+	}
+	return nil
 }
 
 func writeBenchJSON(path string, results []reports.BenchResult) error {

@@ -31,7 +31,7 @@ with the options name, duplex, dynamicOnly, networkTTL, initialReconnectDelay
 maxReconnectAttempts. serverName is the name the peer's certificate must carry.
 
 Once every listener is bound, brokerlab prints exactly one line on stdout:
-  {"event":"ready","node":"hub","listeners":[{"uri":"stomp://127.0.0.1:40001","addr":"127.0.0.1:40001"}]}
+  {"event":"ready","node":"hub","listeners":[{"uri":"stomp://127.0.0.1:40001","addr":"127.0.0.1:40001"}],"admin":"127.0.0.1:40002"}
 Bridge state changes and TLS handshake failures are always printed on stderr,
 one short line each; --events adds every event as one JSON object per line.`,
 	examples: `  # a plaintext hub on a fixed port
@@ -61,6 +61,8 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&files.KeyFile, "tls-key", "", "PEM private key `FILE` (unencrypted PKCS#8, PKCS#1 or EC)")
 	fs.StringVar(&files.TrustFile, "tls-ca", "", "PEM `FILE` of the certificates this broker trusts (its truststore)")
 	jsonEvents := fs.Bool("events", false, "also print every event on stderr as one JSON object per line")
+	dataDir := fs.String("data", "", "keep persistent messages in `DIR` (created if missing): a message sent with persistent:true to a queue is on disk before its RECEIPT, and a restart on the same DIR delivers it")
+	adminAddr := fs.String("admin", "127.0.0.1:0", "serve /healthz, /stats, /metrics and /events on `ADDR` (in the ready line); \"\" turns it off")
 	pos, code, ok := parse(fs, brokerDoc, args, stdout, stderr)
 	if !ok {
 		return code
@@ -70,11 +72,13 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	}
 
 	b, err := broker.New(broker.Options{
-		Name:    *name,
-		Listen:  listen.values,
-		Connect: connect.values,
-		TLS:     files,
-		Events:  &eventPrinter{w: stderr, jsonAll: *jsonEvents},
+		Name:      *name,
+		Listen:    listen.values,
+		Connect:   connect.values,
+		TLS:       files,
+		Events:    &eventPrinter{w: stderr, jsonAll: *jsonEvents},
+		AdminAddr: *adminAddr,
+		DataDir:   *dataDir,
 	})
 	if err != nil {
 		// One problem per line, each naming its field (Name, Listen[0], TLS…).
@@ -92,7 +96,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "brokerlab broker: %v\n", err)
 		return exitFail
 	}
-	if err := printReady(stdout, b.Name(), b.Listeners()); err != nil {
+	if err := printReady(stdout, b.Name(), b.Listeners(), b.AdminAddr()); err != nil {
 		fmt.Fprintf(stderr, "brokerlab broker: write ready line: %v\n", err)
 	}
 	<-ctx.Done()

@@ -19,13 +19,14 @@ type readyLine struct {
 	Event     string            `json:"event"` // always "ready"
 	Node      string            `json:"node"`
 	Listeners []broker.Listener `json:"listeners"`
+	Admin     string            `json:"admin,omitempty"` // host:port of /healthz, /stats, /metrics, /events
 }
 
-func printReady(w io.Writer, node string, ls []broker.Listener) error {
+func printReady(w io.Writer, node string, ls []broker.Listener, adminAddr string) error {
 	if ls == nil {
 		ls = []broker.Listener{} // [] rather than null: readers index it
 	}
-	data, err := marshalLine(readyLine{Event: "ready", Node: node, Listeners: ls})
+	data, err := marshalLine(readyLine{Event: "ready", Node: node, Listeners: ls, Admin: adminAddr})
 	if err != nil {
 		return err
 	}

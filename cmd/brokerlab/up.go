@@ -146,7 +146,7 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	// Ready lines come after endpoints.json exists, so a script that waits
 	// for them can read the file at once.
 	for _, name := range network.Names() {
-		printReady(stdout, name, ep.Nodes[name].Listeners)
+		printReady(stdout, name, ep.Nodes[name].Listeners, "")
 	}
 	fmt.Fprintf(stderr, "brokerlab up: %s is up (%d nodes); endpoints in %s; Ctrl-C stops it\n",
 		spec.Name, len(ep.Nodes), filepath.Join(dir, "endpoints.json"))

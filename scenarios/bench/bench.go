@@ -1,20 +1,18 @@
 package bench
 
 import (
-	"bytes"
+	"cmp"
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
-	"net"
+	"math"
 	"os"
+	"runtime/debug"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
-	"github.com/go-stomp/stomp/v3"
-
-	"github.com/brokerlab/brokerlab/broker"
 	"github.com/brokerlab/brokerlab/broker/tlsconf"
 	"github.com/brokerlab/brokerlab/reports"
 	"github.com/brokerlab/brokerlab/topology"
@@ -28,35 +26,88 @@ const (
 	TLS       = "tls"
 )
 
-// Defaults.
+// Shape names for Options.Shapes.
 const (
-	DefaultSize       = 1024
-	DefaultCount      = 20000
-	DefaultRounds     = 3
-	DefaultRunTimeout = 2 * time.Minute
+	ShapeClosed = "closed" // closed loop: throughput, latency under load, CPU per message
+	ShapeRate   = "rate"   // fixed rate: latency at a load the broker can carry
+)
+
+// Defaults: the load of the ActiveMQ figures we compare with (2 producers,
+// 2 consumers, one queue, at most 1000 messages in flight, 1 KiB), then
+// 1000 msgs/s for latency.
+const (
+	DefaultSize         = 1024
+	DefaultProducers    = 2
+	DefaultConsumers    = 2
+	DefaultInflight     = 1000
+	DefaultDuration     = 5 * time.Second
+	DefaultRate         = 1000
+	DefaultRateDuration = 3 * time.Second
+	DefaultWarmup       = time.Second
+	DefaultRounds       = 1
+	DefaultRunTimeout   = 2 * time.Minute
 )
 
 // Options configure Run. Zero values take the defaults.
 type Options struct {
-	Sizes      []int         // message body sizes in bytes; default [1024]
-	Count      int           // messages per run; default 20000
-	Rounds     int           // runs per transport and size; the median is reported; default 3
-	RunTimeout time.Duration // a run that takes longer is abandoned and Run fails; default 2m
-	Progress   io.Writer     // one line per run; nil for none
+	Sizes  []int    // message body sizes in bytes; default [1024]
+	Shapes []string // ShapeClosed, ShapeRate, in the order to run; default both
+
+	Producers int           // closed loop; default 2
+	Consumers int           // both shapes; default 2
+	Inflight  int           // closed loop: most messages sent and not yet received; default 1000
+	Duration  time.Duration // closed loop: the measured window; default 5s
+	Count     int           // closed loop: measure this many messages instead of Duration
+
+	Rate         int           // fixed rate, msgs/s from one producer; default 1000
+	RateDuration time.Duration // fixed rate: the measured window; default 3s
+
+	Warmup     time.Duration // load before every window, not measured; default 1s, negative for none
+	Rounds     int           // runs of everything; the median round is reported; default 1
+	RunTimeout time.Duration // a run taking longer is abandoned and Run fails; default 2m
+
+	// Targets are the brokers to measure. None: Run starts our broker as a
+	// child process with BrokerCommand, with a plaintext and a mutual-TLS
+	// listener, and measures both.
+	Targets []Target
+	// BrokerCommand runs `brokerlab broker` (e.g. [os.Executable(),
+	// "broker"]); Run adds the name, listener and TLS flags.
+	BrokerCommand []string
+	// Progress gets one line per run, and the child broker's address; nil
+	// for none.
+	Progress io.Writer
 }
 
 func (o *Options) defaults() error {
 	if len(o.Sizes) == 0 {
 		o.Sizes = []int{DefaultSize}
 	}
+	if len(o.Shapes) == 0 {
+		o.Shapes = []string{ShapeClosed, ShapeRate}
+	}
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defD := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&o.Producers, DefaultProducers)
+	def(&o.Consumers, DefaultConsumers)
+	def(&o.Inflight, DefaultInflight)
+	def(&o.Rate, DefaultRate)
+	def(&o.Rounds, DefaultRounds)
 	if o.Count == 0 {
-		o.Count = DefaultCount
+		defD(&o.Duration, DefaultDuration)
 	}
-	if o.Rounds == 0 {
-		o.Rounds = DefaultRounds
-	}
-	if o.RunTimeout == 0 {
-		o.RunTimeout = DefaultRunTimeout
+	defD(&o.RateDuration, DefaultRateDuration)
+	defD(&o.Warmup, DefaultWarmup)
+	defD(&o.RunTimeout, DefaultRunTimeout)
+	if o.Warmup < 0 {
+		o.Warmup = 0
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
@@ -66,97 +117,189 @@ func (o *Options) defaults() error {
 			return fmt.Errorf("bench: Sizes: %d is not a positive size", s)
 		}
 	}
+	for _, s := range o.Shapes {
+		if s != ShapeClosed && s != ShapeRate {
+			return fmt.Errorf("bench: Shapes: unknown shape %q; use %q or %q", s, ShapeClosed, ShapeRate)
+		}
+	}
 	switch {
+	case o.Producers < 0, o.Consumers < 0, o.Inflight < 0:
+		return fmt.Errorf("bench: Producers, Consumers, Inflight: %d, %d, %d: want positive numbers", o.Producers, o.Consumers, o.Inflight)
 	case o.Count < 0:
 		return fmt.Errorf("bench: Count: %d is not a positive number of messages", o.Count)
+	case o.Rate < 0:
+		return fmt.Errorf("bench: Rate: %d is not a positive rate", o.Rate)
+	case o.Duration < 0 || o.RateDuration < 0:
+		return fmt.Errorf("bench: Duration, RateDuration: %s, %s: want positive durations", o.Duration, o.RateDuration)
 	case o.Rounds < 0:
 		return fmt.Errorf("bench: Rounds: %d is not a positive number of rounds", o.Rounds)
 	case o.RunTimeout < 0:
 		return fmt.Errorf("bench: RunTimeout: %s is negative", o.RunTimeout)
+	case len(o.Targets) == 0 && len(o.BrokerCommand) == 0:
+		return fmt.Errorf("bench: no Targets, and no BrokerCommand to start our broker with")
+	}
+	for i, t := range o.Targets {
+		if t.Addr == "" || t.Transport == "" {
+			return fmt.Errorf("bench: Targets[%d]: want an address and a transport name", i)
+		}
 	}
 	return nil
 }
 
-// Run starts one broker with a plaintext and a mutual-TLS listener, measures
-// every size over both, and returns one result per transport and size, in
-// size order, plaintext first: the order reports.WriteBenchTable prints.
+// shapes turns the options into the loads to run.
+func (o *Options) shapes() []Shape {
+	var out []Shape
+	for _, s := range o.Shapes {
+		switch s {
+		case ShapeClosed:
+			out = append(out, Shape{Producers: o.Producers, Consumers: o.Consumers, Inflight: o.Inflight,
+				Warmup: o.Warmup, Duration: o.Duration, Count: o.Count})
+		case ShapeRate:
+			out = append(out, Shape{Producers: 1, Consumers: o.Consumers, Rate: o.Rate,
+				Warmup: o.Warmup, Duration: o.RateDuration})
+		}
+	}
+	return out
+}
+
+// Run measures every shape, size and target, round after round, and
+// returns one result per shape, size and target (the median round's), in
+// that order: the order reports.WriteBenchTable prints. Within a round,
+// the targets take turns at each shape and size, so that a slow moment of
+// the machine hurts them alike.
 func Run(ctx context.Context, o Options) ([]reports.BenchResult, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
 	}
-	lab, err := newLab()
-	if err != nil {
-		return nil, err
+	// The generator allocates a few hundred bytes per message in go-stomp;
+	// collecting a quarter as often saves it CPU (the broker's is what is
+	// measured) for some tens of MB of memory.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	targets := o.Targets
+	var child *Child
+	if len(targets) == 0 {
+		l, err := newLab(ctx, o.BrokerCommand)
+		if err != nil {
+			return nil, err
+		}
+		defer l.close()
+		child, targets = l.child, l.targets
+		fmt.Fprintf(o.Progress, "broker: pid %d, %s\n", child.PID, l.describe())
 	}
-	defer lab.close()
+	for _, t := range targets {
+		if t.PID > 0 {
+			if _, err := ProcCPU(t.PID); err != nil {
+				return nil, fmt.Errorf("%w (is --broker-pid the broker's process?)", err)
+			}
+		}
+	}
 
 	type key struct {
+		shape     string
 		size      int
 		transport string
 	}
-	durations := map[key][]time.Duration{}
+	rounds := map[key][]reports.BenchResult{}
+	runID := strconv.FormatInt(time.Now().UnixNano()%(1<<40), 36)
 	seq := 0
 	for round := 1; round <= o.Rounds; round++ {
-		for _, size := range o.Sizes {
-			for _, tr := range lab.transports {
-				seq++
-				d, err := tr.measure(ctx, size, o.Count, seq, o.RunTimeout)
-				if err != nil {
-					return nil, fmt.Errorf("bench: round %d, %s, %d B: %w", round, tr.name, size, err)
+		for _, sh := range o.shapes() {
+			for _, size := range o.Sizes {
+				for _, t := range targets {
+					seq++
+					dest := fmt.Sprintf("/queue/brokerlab.bench.%s.%d", runID, seq)
+					m, err := t.run(ctx, sh, size, dest, o.RunTimeout)
+					if err != nil {
+						if child != nil {
+							if gone, why := child.Exited(); gone {
+								err = fmt.Errorf("%w; %s", err, why)
+							}
+						}
+						return nil, fmt.Errorf("bench: round %d, %s, %s, %d B: %w", round, sh.Name(), t.Transport, size, err)
+					}
+					r := result(sh, t.Transport, size, m)
+					k := key{sh.Name(), size, t.Transport}
+					rounds[k] = append(rounds[k], r)
+					fmt.Fprintf(o.Progress, "round %d/%d  %s\n", round, o.Rounds, progressLine(r, m))
+					if t.PID > 0 && m.brokerCPU == 0 && m.messages > 0 && m.window >= time.Second {
+						// Not one clock tick in a second of traffic: the
+						// PID is some other process (a wrapper script, a
+						// shell), and every CPU figure would be missing.
+						fmt.Fprintf(o.Progress, "warning: process %d used no CPU time while %d messages went through: is it the broker's process (the JVM itself, not a script that started it)?\n", t.PID, m.messages)
+					}
 				}
-				k := key{size, tr.name}
-				durations[k] = append(durations[k], d)
-				r := result(tr.name, size, o.Count, d)
-				fmt.Fprintf(o.Progress, "round %d/%d  %-9s  %6d B × %d  %8.3fs  %9.0f msgs/s  %8.2f MB/s\n",
-					round, o.Rounds, tr.name, size, o.Count, d.Seconds(), r.MsgsPerSec(), r.MBPerSec())
 			}
 		}
 	}
 	var out []reports.BenchResult
-	for _, size := range o.Sizes {
-		for _, tr := range lab.transports {
-			out = append(out, result(tr.name, size, o.Count, median(durations[key{size, tr.name}])))
+	for _, sh := range o.shapes() {
+		for _, size := range o.Sizes {
+			for _, t := range targets {
+				out = append(out, medianRound(rounds[key{sh.Name(), size, t.Transport}]))
+			}
 		}
 	}
 	return out, nil
 }
 
-func result(transport string, size, count int, d time.Duration) reports.BenchResult {
-	return reports.BenchResult{Transport: transport, MessageSize: size, Messages: count, Bytes: int64(size) * int64(count), Duration: d}
+func result(sh Shape, transport string, size int, m measurement) reports.BenchResult {
+	r := reports.BenchResult{Name: sh.Name(), Transport: transport, MessageSize: size,
+		Messages: m.messages, Bytes: int64(size) * int64(m.messages), Duration: m.window,
+		Rate: sh.Rate, Latency: m.hist.Summary(), GeneratorCPU: m.generatorCPU}
+	if m.brokerCPU >= 0 {
+		// 0 ticks in a window too short to see one reads as "not
+		// measured", which is what it amounts to.
+		r.BrokerCPU = m.brokerCPU
+	}
+	return r
 }
 
-// median of the run times; with an even number of runs, the mean of the
-// middle two.
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
+func progressLine(r reports.BenchResult, m measurement) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-16s %-9s %6d B  %6d msgs in %5.2fs  %7.0f msgs/s  %7.2f MB/s",
+		r.Name, r.Transport, r.MessageSize, r.Messages, r.Duration.Seconds(), r.MsgsPerSec(), r.MBPerSec())
+	if r.Latency.Count > 0 {
+		fmt.Fprintf(&b, "  p50 %s p99 %s max %s", reports.FormatLatency(r.Latency.P50),
+			reports.FormatLatency(r.Latency.P99), reports.FormatLatency(r.Latency.Max))
 	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
+	if x := r.BrokerMicrosPerMsg(); !math.IsNaN(x) {
+		fmt.Fprintf(&b, "  broker %.1f µs/msg (%.2f cores)", x, r.BrokerCores())
 	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	if x := r.GeneratorMicrosPerMsg(); !math.IsNaN(x) {
+		fmt.Fprintf(&b, "  generator %.1f µs/msg (%.2f cores)", x, r.GeneratorCores())
+	}
+	if r.Rate > 0 && m.lag > 10*time.Millisecond {
+		fmt.Fprintf(&b, "  (the producer fell up to %s behind its schedule)", m.lag.Round(time.Millisecond))
+	}
+	return b.String()
 }
 
-// lab is the broker under test, its certificates and the two ways in.
+// medianRound is the round with the median msgs/s for a throughput run,
+// or the median p99 latency for a fixed-rate run (lower middle for an even
+// number of rounds), reported whole so its figures belong together.
+func medianRound(rs []reports.BenchResult) reports.BenchResult {
+	s := slices.Clone(rs)
+	slices.SortStableFunc(s, func(a, b reports.BenchResult) int {
+		if a.Rate > 0 {
+			return cmp.Compare(a.Latency.P99, b.Latency.P99)
+		}
+		return cmp.Compare(a.MsgsPerSec(), b.MsgsPerSec())
+	})
+	return s[(len(s)-1)/2]
+}
+
+// lab is our broker under test, as a child process, its certificates and
+// the two ways in.
 type lab struct {
-	dir        string
-	broker     *broker.Broker
-	transports []*transport
-}
-
-// transport is one way to reach the broker: an address, and a client TLS
-// configuration for the TLS listener (nil for plaintext).
-type transport struct {
-	name string
-	addr string
-	tls  *tls.Config
+	dir     string
+	child   *Child
+	targets []Target
 }
 
 // newLab makes a throwaway PKI (the broker and one client, each trusting
-// the other's self-signed certificate) and starts the broker.
-func newLab() (_ *lab, err error) {
+// the other's self-signed certificate) and starts the broker with
+// brokerCmd, with a plaintext and a mutual-TLS listener on loopback.
+func newLab(ctx context.Context, brokerCmd []string) (_ *lab, err error) {
 	dir, err := os.MkdirTemp("", "brokerlab-bench-")
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
@@ -175,23 +318,16 @@ func newLab() (_ *lab, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	files := func(name string) tlsconf.Files {
-		nf := mat.Nodes[name]
-		return tlsconf.Files{CertFile: nf.CertFile, KeyFile: nf.KeyFile, TrustFile: nf.TrustFile}
+	bf, cf := mat.Nodes["broker"], mat.Nodes["client"]
+	argv := append(slices.Clone(brokerCmd),
+		"--name", "broker",
+		"--listen", "stomp://127.0.0.1:0",
+		"--listen", "stomp+ssl://127.0.0.1:0?needClientAuth=true",
+		"--tls-cert", bf.CertFile, "--tls-key", bf.KeyFile, "--tls-ca", bf.TrustFile)
+	if l.child, err = StartChild(ctx, argv); err != nil {
+		return nil, err
 	}
-	b, err := broker.New(broker.Options{
-		Name:   "broker",
-		Listen: []string{"stomp://127.0.0.1:0", "stomp+ssl://127.0.0.1:0?needClientAuth=true"},
-		TLS:    files("broker"),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
-	}
-	if err := b.Start(); err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
-	}
-	l.broker = b
-	m, err := tlsconf.Load(files("client"))
+	m, err := tlsconf.Load(tlsconf.Files{CertFile: cf.CertFile, KeyFile: cf.KeyFile, TrustFile: cf.TrustFile})
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
@@ -201,158 +337,37 @@ func newLab() (_ *lab, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	ls := b.Listeners()
-	l.transports = []*transport{{name: Plaintext, addr: ls[0].Addr}, {name: TLS, addr: ls[1].Addr, tls: cfg}}
+	var plain, secure string
+	for _, ls := range l.child.Listeners {
+		switch {
+		case strings.HasPrefix(ls.URI, "stomp://"):
+			plain = ls.Addr
+		case strings.HasPrefix(ls.URI, "stomp+ssl://"):
+			secure = ls.Addr
+		}
+	}
+	if plain == "" || secure == "" {
+		return nil, fmt.Errorf("bench: the broker's ready line lists %+v: want a stomp:// and a stomp+ssl:// listener", l.child.Listeners)
+	}
+	pid := l.child.PID
+	l.targets = []Target{
+		{Transport: Plaintext, Addr: plain, Host: "broker", PID: pid},
+		{Transport: TLS, Addr: secure, TLS: cfg, Host: "broker", PID: pid},
+	}
 	return l, nil
 }
 
+func (l *lab) describe() string {
+	var parts []string
+	for _, t := range l.targets {
+		parts = append(parts, t.Transport+" "+t.Addr)
+	}
+	return strings.Join(parts, ", ")
+}
+
 func (l *lab) close() {
-	if l.broker != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		l.broker.Shutdown(ctx)
+	if l.child != nil {
+		l.child.Stop()
 	}
 	os.RemoveAll(l.dir)
-}
-
-// client is a go-stomp connection and the socket under it, which the run's
-// deadline closes to unblock whatever is waiting.
-type client struct {
-	*stomp.Conn
-	nc net.Conn
-}
-
-func (t *transport) dial(ctx context.Context, timeout time.Duration) (*client, error) {
-	d := net.Dialer{Timeout: 10 * time.Second}
-	nc, err := d.DialContext(ctx, "tcp", t.addr)
-	if err != nil {
-		return nil, err
-	}
-	if t.tls != nil {
-		tc := tls.Client(nc, t.tls.Clone())
-		if err := tc.HandshakeContext(ctx); err != nil {
-			nc.Close()
-			return nil, fmt.Errorf("tls handshake: %w", err)
-		}
-		nc = tc
-	}
-	c, err := stomp.ConnectWithContext(ctx, nc,
-		stomp.ConnOpt.Host("broker"),
-		// No heart-beats: their frames would be measured too, and the run
-		// has its own deadline.
-		stomp.ConnOpt.HeartBeat(0, 0),
-		// A Send that blocks because the broker pushes back through TCP is
-		// the point of the measurement; let it block up to the run's
-		// deadline instead of go-stomp's default 10s.
-		stomp.ConnOpt.MsgSendTimeout(timeout),
-		stomp.ConnOpt.RcvReceiptTimeout(timeout),
-		stomp.ConnOpt.DisconnectReceiptTimeout(5*time.Second),
-		stomp.ConnOpt.UnsubscribeReceiptTimeout(5*time.Second),
-	)
-	if err != nil {
-		nc.Close()
-		return nil, err
-	}
-	return &client{Conn: c, nc: nc}, nil
-}
-
-// measure runs one transfer: count messages of size bytes from a producer
-// to a consumer subscribed (ack auto) before the first send. Only the last
-// message asks for a receipt, so the producer is held back by TCP flow
-// control, not by round trips. The time runs from the first send to the
-// last message received.
-func (t *transport) measure(ctx context.Context, size, count, seq int, timeout time.Duration) (time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	consumer, err := t.dial(ctx, timeout)
-	if err != nil {
-		return 0, fmt.Errorf("consumer: %w", err)
-	}
-	producer, err := t.dial(ctx, timeout)
-	if err != nil {
-		consumer.nc.Close()
-		return 0, fmt.Errorf("producer: %w", err)
-	}
-	// The deadline closes the sockets: every blocked Send, receipt wait and
-	// channel read then ends with an error, so a stuck run stops by itself.
-	stop := context.AfterFunc(ctx, func() { consumer.nc.Close(); producer.nc.Close() })
-	var sub *stomp.Subscription
-	defer func() {
-		if stop() { // the deadline has not struck: leave politely
-			if sub != nil {
-				// Without it go-stomp logs the subscription's end as an error.
-				sub.Unsubscribe()
-			}
-			consumer.Disconnect()
-			producer.Disconnect()
-		}
-		consumer.nc.Close()
-		producer.nc.Close()
-	}()
-
-	dest := fmt.Sprintf("/queue/bench.%d", seq)
-	sub, err = consumer.Subscribe(dest, stomp.AckAuto)
-	if err != nil {
-		return 0, fmt.Errorf("subscribe: %w", err)
-	}
-	// go-stomp sends SUBSCRIBE without waiting. A receipted frame on the
-	// same connection proves the broker has processed it (frames of one
-	// connection are handled in order), so timing starts with the
-	// consumer in place. A topic with no subscriber keeps nothing.
-	if err := consumer.Send("/topic/bench.fence", "", nil, stomp.SendOpt.Receipt); err != nil {
-		return 0, fmt.Errorf("consumer fence: %w", ctxErr(ctx, err, timeout))
-	}
-
-	done := make(chan error, 1)
-	var end time.Time
-	go func() {
-		for n := 0; n < count; n++ {
-			m, ok := <-sub.C
-			switch {
-			case !ok:
-				done <- fmt.Errorf("subscription closed after %d of %d messages", n, count)
-				return
-			case m.Err != nil:
-				done <- fmt.Errorf("after %d of %d messages: %w", n, count, m.Err)
-				return
-			case n == count-1 && len(m.Body) != size:
-				done <- fmt.Errorf("last message has %d bytes, sent %d", len(m.Body), size)
-				return
-			}
-		}
-		end = time.Now()
-		done <- nil
-	}()
-
-	body := bytes.Repeat([]byte("brokerlab"), size/9+1)[:size]
-	start := time.Now()
-	for i := 0; i < count; i++ {
-		var err error
-		if i == count-1 {
-			err = producer.Send(dest, "application/octet-stream", body, stomp.SendOpt.Receipt)
-		} else {
-			err = producer.Send(dest, "application/octet-stream", body)
-		}
-		if err != nil {
-			return 0, fmt.Errorf("send %d of %d: %w", i+1, count, ctxErr(ctx, err, timeout))
-		}
-	}
-	select {
-	case err := <-done:
-		if err != nil {
-			return 0, ctxErr(ctx, err, timeout)
-		}
-	case <-ctx.Done():
-		return 0, ctxErr(ctx, ctx.Err(), timeout)
-	}
-	return end.Sub(start), nil
-}
-
-// ctxErr says "did not finish within 2m0s" rather than "use of closed
-// network connection" when the deadline is what broke the run.
-func ctxErr(ctx context.Context, err error, timeout time.Duration) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("the run did not finish within %s (%w); last error: %v", timeout, context.DeadlineExceeded, err)
-	}
-	return err
 }

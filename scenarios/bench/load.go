@@ -1,0 +1,405 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-stomp/stomp/v3"
+)
+
+// TimestampHeader carries a message's send time, in Unix nanoseconds, from
+// the producer to the consumer, which records the difference in its
+// histogram. Producers and consumers run in one process, on one clock.
+const TimestampHeader = "bench-ts"
+
+// Shape is one load: either a closed loop (Inflight > 0) of Producers
+// producers and Consumers consumers on one queue with at most Inflight
+// messages sent and not yet received, or Rate messages a second from one
+// producer. Consumers subscribe with ack auto.
+//
+// A run warms up for Warmup (connections, the broker's queue, a JIT), then
+// measures for Duration, or until Count messages have been received when
+// Count > 0; then the producers stop and every message in flight is
+// received before the connections close.
+type Shape struct {
+	Producers, Consumers int
+	Inflight             int // closed loop; 0 for a fixed rate
+	Rate                 int // msgs/s of a fixed-rate run; 0 for a closed loop
+	Warmup, Duration     time.Duration
+	Count                int
+}
+
+// Name is the shape's label in the table: "closed 2×2/1000" (producers ×
+// consumers / in flight) or "rate 1000/s".
+func (s Shape) Name() string {
+	if s.Rate > 0 {
+		return fmt.Sprintf("rate %d/s", s.Rate)
+	}
+	return fmt.Sprintf("closed %d×%d/%d", s.Producers, s.Consumers, s.Inflight)
+}
+
+func (s Shape) check() error {
+	switch {
+	case s.Consumers <= 0:
+		return fmt.Errorf("%d consumers: want at least one", s.Consumers)
+	case s.Rate < 0:
+		return fmt.Errorf("rate %d: want a positive rate", s.Rate)
+	case s.Rate == 0 && s.Producers <= 0:
+		return fmt.Errorf("%d producers: want at least one", s.Producers)
+	case s.Rate == 0 && s.Inflight <= 0:
+		return fmt.Errorf("%d in flight: want at least one", s.Inflight)
+	case s.Warmup < 0 || s.Duration < 0 || s.Count < 0:
+		return errors.New("warm-up, duration and count must not be negative")
+	case s.Duration == 0 && s.Count == 0:
+		return errors.New("neither a duration nor a count: the run would not end")
+	}
+	return nil
+}
+
+// measurement is what one run observed inside its window.
+type measurement struct {
+	messages     int           // received in the window
+	window       time.Duration // its length
+	hist         *Histogram    // latencies of the messages received in it
+	brokerCPU    time.Duration // -1: unknown
+	generatorCPU time.Duration
+	lag          time.Duration // fixed rate: how far the producer fell behind its schedule, at most
+}
+
+// Window phases, as consumers see them.
+const (
+	phaseWarmup int32 = iota
+	phaseMeasure
+	phaseDone
+)
+
+// run drives one shape against t for one message size on queue dest, and
+// gives up when ctx ends or after timeout.
+func (t *Target) run(ctx context.Context, sh Shape, size int, dest string, timeout time.Duration) (_ measurement, err error) {
+	if err := sh.check(); err != nil {
+		return measurement{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	defer func() { err = ctxErr(ctx, err, timeout) }()
+
+	producers := sh.Producers
+	if sh.Rate > 0 {
+		producers = 1
+	}
+	var conns []*client
+	closeAll := func() {
+		for _, c := range conns {
+			c.close()
+		}
+	}
+	defer closeAll()
+	for i := range sh.Consumers + producers {
+		c, err := t.dial(ctx, timeout)
+		if err != nil {
+			return measurement{}, fmt.Errorf("connect %d of %d: %w", i+1, sh.Consumers+producers, err)
+		}
+		conns = append(conns, c)
+	}
+	// The deadline closes the sockets: every blocked Send, receipt wait and
+	// channel read then ends with an error, so a stuck run stops by itself.
+	stopAfter := context.AfterFunc(ctx, closeAll)
+	defer stopAfter()
+	consumers, senders := conns[:sh.Consumers], conns[sh.Consumers:]
+
+	subs := make([]*stomp.Subscription, len(consumers))
+	for i, c := range consumers {
+		if subs[i], err = c.Subscribe(dest, stomp.AckAuto); err != nil {
+			return measurement{}, fmt.Errorf("subscribe: %w", err)
+		}
+		// go-stomp sends SUBSCRIBE without waiting. A receipted frame on
+		// the same connection proves the broker has processed it (a
+		// connection's frames are handled in order), so the load starts
+		// with every consumer in place. A topic with no subscriber keeps
+		// nothing.
+		if err := c.Send("/topic/brokerlab.bench.fence", "", nil, stomp.SendOpt.Receipt); err != nil {
+			return measurement{}, fmt.Errorf("consumer fence: %w", err)
+		}
+	}
+
+	var (
+		phase     atomic.Int32
+		sent      atomic.Int64
+		received  atomic.Int64
+		inWindow  atomic.Int64
+		final     atomic.Int64 // messages sent in all, once the producers have stopped; -1 before
+		ending    atomic.Bool  // the subscriptions are being closed on purpose
+		errOnce   sync.Once
+		failed    = make(chan struct{})
+		failure   error
+		counted   = make(chan struct{}) // Count messages received in the window
+		countOnce sync.Once
+		drained   = make(chan struct{}) // every message sent has been received
+		drainOnce sync.Once
+		stopSend  = make(chan struct{})
+		sem       chan struct{}
+		lag       atomic.Int64
+	)
+	final.Store(-1)
+	fail := func(err error) {
+		errOnce.Do(func() { failure = err; close(failed) })
+	}
+	if sh.Rate == 0 {
+		sem = make(chan struct{}, sh.Inflight)
+	}
+	checkDrained := func() {
+		if f := final.Load(); f >= 0 && received.Load() >= f {
+			drainOnce.Do(func() { close(drained) })
+		}
+	}
+
+	// Consumers: one histogram each, merged at the end.
+	hists := make([]*Histogram, len(consumers))
+	var cwg sync.WaitGroup
+	for i, sub := range subs {
+		hists[i] = &Histogram{}
+		cwg.Add(1)
+		go func(h *Histogram) {
+			defer cwg.Done()
+			for m := range sub.C {
+				now := time.Now()
+				if m.Err != nil {
+					fail(fmt.Errorf("consumer: %w", m.Err))
+					return
+				}
+				ts, perr := strconv.ParseInt(m.Header.Get(TimestampHeader), 10, 64)
+				if perr != nil {
+					fail(fmt.Errorf("consumer: a message without a valid %s header (%q): is another client using %s?", TimestampHeader, m.Header.Get(TimestampHeader), dest))
+					return
+				}
+				if len(m.Body) != size {
+					fail(fmt.Errorf("consumer: a message of %d bytes, sent %d", len(m.Body), size))
+					return
+				}
+				if sem != nil {
+					<-sem
+				}
+				received.Add(1)
+				if phase.Load() == phaseMeasure {
+					h.Record(now.Sub(time.Unix(0, ts)))
+					if n := inWindow.Add(1); sh.Count > 0 && n >= int64(sh.Count) {
+						countOnce.Do(func() { close(counted) })
+					}
+				}
+				checkDrained()
+			}
+			if !ending.Load() {
+				fail(errors.New("consumer: the subscription ended before the run did"))
+			}
+		}(hists[i])
+	}
+
+	// Producers.
+	body := bytes.Repeat([]byte("brokerlab"), size/9+1)[:size]
+	send := func(c *client, ts time.Time) bool {
+		// No content-type: one header less to write and parse on both
+		// sides; content-length alone makes it a bytes message.
+		err := c.Send(dest, "", body,
+			stomp.SendOpt.Header(TimestampHeader, strconv.FormatInt(ts.UnixNano(), 10)))
+		if err != nil {
+			fail(fmt.Errorf("producer: send: %w", err))
+			return false
+		}
+		sent.Add(1)
+		return true
+	}
+	var pwg sync.WaitGroup
+	for _, c := range senders {
+		pwg.Add(1)
+		go func() {
+			defer pwg.Done()
+			if sh.Rate > 0 {
+				paced(c, sh.Rate, stopSend, &lag, send)
+				return
+			}
+			for {
+				select {
+				case sem <- struct{}{}:
+				case <-stopSend:
+					return
+				}
+				if !send(c, time.Now()) {
+					return
+				}
+			}
+		}()
+	}
+
+	// The window: warm up, read the CPU clocks, measure, read them again.
+	// On any failure the sockets are closed, which ends every goroutine
+	// above; none is waited for, since a Send blocked in go-stomp ends only
+	// at its own timeout.
+	defer func() {
+		if err != nil {
+			closeAll()
+			select {
+			case <-stopSend:
+			default:
+				close(stopSend)
+			}
+		}
+	}()
+	// joined waits for wg, or for the run's end.
+	joined := func(wg *sync.WaitGroup) error {
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	wait := func(d time.Duration, until <-chan struct{}) error {
+		var timer <-chan time.Time
+		if d > 0 {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			timer = t.C
+		}
+		select {
+		case <-timer:
+		case <-until:
+		case <-failed:
+			return failure
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return nil
+	}
+	if sh.Warmup > 0 {
+		if err := wait(sh.Warmup, nil); err != nil {
+			return measurement{}, err
+		}
+	}
+	b0, g0, err := t.cpu()
+	if err != nil {
+		return measurement{}, err
+	}
+	start := time.Now()
+	phase.Store(phaseMeasure)
+	if sh.Count > 0 {
+		err = wait(0, counted)
+	} else {
+		err = wait(sh.Duration, nil)
+	}
+	if err != nil {
+		return measurement{}, err
+	}
+	phase.Store(phaseDone)
+	window := time.Since(start)
+	b1, g1, err := t.cpu()
+	if err != nil {
+		return measurement{}, err
+	}
+
+	// Drain: stop sending, receive whatever is still in flight.
+	close(stopSend)
+	if err := joined(&pwg); err != nil {
+		return measurement{}, fmt.Errorf("stopping the producers: %w", err)
+	}
+	select {
+	case <-failed:
+		return measurement{}, failure
+	default:
+	}
+	final.Store(sent.Load())
+	checkDrained()
+	if err := wait(0, drained); err != nil {
+		return measurement{}, fmt.Errorf("draining %d messages still in flight: %w", sent.Load()-received.Load(), err)
+	}
+	ending.Store(true)
+	for _, s := range subs {
+		// Without it go-stomp logs the subscription's end as an error.
+		s.Unsubscribe()
+	}
+	if err := joined(&cwg); err != nil {
+		return measurement{}, fmt.Errorf("closing the subscriptions: %w", err)
+	}
+	for _, c := range conns {
+		c.Disconnect()
+	}
+
+	m := measurement{window: window, hist: &Histogram{},
+		brokerCPU: -1, generatorCPU: g1 - g0, lag: time.Duration(lag.Load())}
+	if b0 >= 0 {
+		m.brokerCPU = b1 - b0
+	}
+	for _, h := range hists {
+		m.hist.Merge(h)
+	}
+	// The messages of the window are those whose latency was recorded: a
+	// consumer that saw the window open just before it closed may count
+	// one more than a counter read at the close would.
+	m.messages = int(m.hist.Count())
+	return m, nil
+}
+
+// paced sends at rate msgs/s on a fixed schedule until stop is closed.
+// Go's timers wake up to a millisecond late, so each message carries the
+// time it was actually sent, not the time it was due (which would add the
+// timer's lateness to every latency); a producer that falls behind catches
+// up without skipping, and lag records how far behind it fell at worst.
+func paced(c *client, rate int, stop <-chan struct{}, lag *atomic.Int64, send func(*client, time.Time) bool) {
+	interval := time.Second / time.Duration(rate)
+	next := time.Now()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		if d := time.Until(next); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-timer.C:
+			case <-stop:
+				return
+			}
+		} else {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+		}
+		now := time.Now()
+		if late := int64(now.Sub(next)); late > lag.Load() {
+			lag.Store(late)
+		}
+		if !send(c, now) {
+			return
+		}
+		next = next.Add(interval)
+	}
+}
+
+// cpu reads the broker's CPU time (-1 when its PID is unknown) and this
+// process's.
+func (t *Target) cpu() (broker, self time.Duration, err error) {
+	broker = -1
+	if t.PID > 0 {
+		if broker, err = ProcCPU(t.PID); err != nil {
+			return 0, 0, err
+		}
+	}
+	self, err = SelfCPU()
+	return broker, self, err
+}
+
+// ctxErr says "did not finish within 2m0s" rather than "use of closed
+// network connection" when the deadline is what broke the run.
+func ctxErr(ctx context.Context, err error, timeout time.Duration) error {
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("the run did not finish within %s (%w); last error: %v", timeout, context.DeadlineExceeded, err)
+	}
+	return err
+}
