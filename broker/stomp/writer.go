@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 )
 
 // writeBufSize lets a burst of 1 KiB messages to one subscriber go out in
@@ -20,7 +21,8 @@ const writeBufSize = 16 << 10
 // must not assume the peer has seen nothing before Flush, only that it has
 // seen everything after it.
 type Writer struct {
-	bw  *bufio.Writer
+	dst io.Writer
+	bw  *bufio.Writer // borrowed from writerPool while frames wait; nil when idle
 	esc escaping
 	num [20]byte // formats content-length without allocating
 }
@@ -28,7 +30,7 @@ type Writer struct {
 // NewWriter returns a Writer buffering w. It starts at STOMP 1.0 (no header
 // escaping) until SetVersion is called.
 func NewWriter(w io.Writer) *Writer {
-	return &Writer{bw: bufio.NewWriterSize(w, writeBufSize)}
+	return &Writer{dst: w}
 }
 
 // SetVersion selects the header escaping of frames written from now on.
@@ -68,7 +70,7 @@ func (w *Writer) WriteFrame(f *Frame) error {
 		}
 	}
 
-	bw := w.bw
+	bw := w.buf()
 	esc := frameEscaping(w.esc, f.Command)
 	bw.WriteString(f.Command)
 	bw.WriteByte('\n')
@@ -106,11 +108,40 @@ func (w *Writer) writeLength(n int) {
 }
 
 // WriteHeartbeat buffers a heart-beat, a single LF. It does not flush.
-func (w *Writer) WriteHeartbeat() error { return w.bw.WriteByte('\n') }
+func (w *Writer) WriteHeartbeat() error { return w.buf().WriteByte('\n') }
 
 // Flush writes everything buffered to the underlying writer.
-func (w *Writer) Flush() error { return w.bw.Flush() }
+// An emptied buffer goes back to the pool: a broker with thousands of
+// idle connections then holds no write buffer for them.
+func (w *Writer) Flush() error {
+	if w.bw == nil {
+		return nil
+	}
+	if err := w.bw.Flush(); err != nil {
+		return err
+	}
+	w.bw.Reset(nil)
+	writerPool.Put(w.bw)
+	w.bw = nil
+	return nil
+}
+
+var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBufSize) }}
+
+// buf returns the writer's buffer, borrowing one if it has none.
+func (w *Writer) buf() *bufio.Writer {
+	if w.bw == nil {
+		w.bw = writerPool.Get().(*bufio.Writer)
+		w.bw.Reset(w.dst)
+	}
+	return w.bw
+}
 
 // Buffered reports how many bytes are waiting for Flush, so that the broker
 // can flush early when a batch grows large.
-func (w *Writer) Buffered() int { return w.bw.Buffered() }
+func (w *Writer) Buffered() int {
+	if w.bw == nil {
+		return 0
+	}
+	return w.bw.Buffered()
+}
