@@ -318,6 +318,12 @@ func (c *conn) deliver(s *subscription, m *message) {
 	if m.redelivered {
 		f.Add("redelivered", "true")
 	}
+	if !s.network && m.deliveries > 0 {
+		// How often consumers have been handed this message, this time
+		// included (JMS's JMSXDeliveryCount); over MaxRedeliveries+1 it goes
+		// to the DLQ instead.
+		f.Add(hdrDeliveryCount, strconv.Itoa(m.deliveries))
+	}
 	if c.bridge != nil {
 		f.Add(hdrPath, joinPath(m.path))
 	}

@@ -38,6 +38,9 @@ const (
 	msgDurableNeeds       = "a durable subscription (activemq.subscriptionName) needs a /topic/ destination and a client-id on CONNECT"
 )
 
+// hdrDeliveryCount is JMS's name for how often a message has been delivered.
+const hdrDeliveryCount = "JMSXDeliveryCount"
+
 const (
 	ackAuto             = "auto"
 	ackClient           = "client"
@@ -216,7 +219,7 @@ func parseHeartBeat(h string) (cx, cy time.Duration, err error) {
 // reservedHeaders belong to the broker or the frame, not to the message.
 var reservedHeaders = map[string]bool{
 	"destination": true, "receipt": true, "transaction": true, "content-length": true,
-	"message-id": true, "subscription": true, "ack": true, "redelivered": true, hdrPath: true,
+	"message-id": true, "subscription": true, "ack": true, "redelivered": true, hdrPath: true, hdrDeliveryCount: true,
 }
 
 func userHeaders(f *stomp.Frame) []stomp.Header {

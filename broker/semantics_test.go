@@ -45,6 +45,9 @@ func TestPoisonMessageGoesToDLQ(t *testing.T) {
 		if (i > 0) != (m.Header.Get("redelivered") == "true") {
 			t.Fatalf("delivery %d: redelivered=%q", i, m.Header.Get("redelivered"))
 		}
+		if got := m.Header.Get("JMSXDeliveryCount"); got != fmt.Sprint(i+1) {
+			t.Fatalf("delivery %d: JMSXDeliveryCount=%q", i, got)
+		}
 		if err := c.Nack(m); err != nil {
 			t.Fatal(err)
 		}
