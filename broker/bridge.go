@@ -165,6 +165,13 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 	if err := b.persist(m); err != nil {
 		return c.fail(f, msgNotStored, err.Error())
 	}
+	if isTopic(dest) && f.Get("persistent") == "true" {
+		stored, err := b.persistForDurables(m)
+		if err != nil {
+			return c.fail(f, msgNotStored, err.Error())
+		}
+		m.persistent = stored
+	}
 	b.route(m)
 	ack()
 	return nil

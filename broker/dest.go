@@ -304,6 +304,7 @@ func (d *destination) dispatchLocked() {
 				d.freed(m)
 				if m.expired(now) {
 					d.expired++
+					d.b.forgetFor(s, m)
 					continue
 				}
 				s.deliver(m)

@@ -29,11 +29,19 @@ func (b *Broker) subscribeDurable(key string, s *subscription) error {
 		b.mu.Lock()
 		dur = nil
 	}
-	if dur == nil {
+	created := dur == nil
+	if created {
 		dur = &durable{key: key, dest: s.dest}
 		b.durables[key] = dur
 	}
 	b.mu.Unlock()
+	if created {
+		// Stored before the SUBSCRIBE's RECEIPT: a restart keeps it, and
+		// keeps collecting for it while its subscriber is away.
+		if err := b.storeDurable(dur); err != nil {
+			return fmt.Errorf("could not store durable subscription %q: %v", key, err)
+		}
+	}
 	d := s.dest
 	d.mu.Lock()
 	if dur.active != nil {
@@ -79,7 +87,9 @@ func (b *Broker) dropDurable(key string) bool {
 			break
 		}
 	}
+	kept := dur.pending
 	dur.pending = nil
 	d.mu.Unlock()
+	b.forgetDurable(dur, kept)
 	return true
 }

@@ -276,6 +276,13 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	if err := c.b.persist(m); err != nil {
 		return c.fail(f, msgNotStored, err.Error())
 	}
+	if isTopic(dest) && f.Get("persistent") == "true" {
+		stored, err := c.b.persistForDurables(m)
+		if err != nil {
+			return c.fail(f, msgNotStored, err.Error())
+		}
+		m.persistent = stored
+	}
 	c.b.route(m)
 	return nil
 }
@@ -458,7 +465,7 @@ func (c *conn) settle(id string, byMessageID, nack bool) bool {
 	dest := d.sub.dest
 	if !nack {
 		for _, x := range done {
-			c.b.forget(x.msg)
+			c.b.forgetFor(x.sub, x.msg)
 		}
 	}
 	if nack {

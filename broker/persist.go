@@ -3,6 +3,7 @@ package broker
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/broker/stomp"
@@ -32,6 +33,9 @@ func (b *Broker) openStore() error {
 		b.emit(events.Event{Kind: events.StoreRecovered, Reason: fmt.Sprintf("cut a damaged tail at %s offset %d (%s); the records before it were recovered", t.File, t.Offset, t.Reason)})
 	}
 	for _, r := range rec.Messages {
+		if b.recoverDurable(r) {
+			continue
+		}
 		m := &message{id: r.ID, dest: r.Dest, body: r.Body, path: []string{b.cfg.Name}, persistent: true,
 			// It may have reached a consumer before the crash: say so.
 			redelivered: true}
@@ -82,20 +86,23 @@ func (b *Broker) currentStore() *store.Store {
 // expired, dead-lettered elsewhere). It never blocks: it may run under a
 // destination's lock.
 func (b *Broker) forget(m *message) {
-	if !m.persistent {
-		return
+	if m.persistent {
+		b.forgetID(m.id)
 	}
+}
+
+func (b *Broker) forgetID(id string) {
 	b.storeMu.RLock()
 	defer b.storeMu.RUnlock()
 	if b.store == nil {
 		return
 	}
 	select {
-	case b.acks <- m.id:
+	case b.acks <- id:
 	default:
 		go func() {
 			defer func() { recover() }() // the store closed meanwhile: the ack is lost, the message may come back once
-			b.acks <- m.id
+			b.acks <- id
 		}()
 	}
 }
@@ -144,4 +151,121 @@ func (b *Broker) closeStore(graceful bool) {
 		return
 	}
 	st.Close()
+}
+
+// Durable subscriptions in the store: a registration record
+// ("durable:<client-id>:<name>", with the topic as its destination), and,
+// for every persistent message published to the topic, one copy per durable
+// subscription ("<message id>@<client-id>:<name>"), acknowledged when that
+// subscription's subscriber acknowledges it.
+const (
+	durablePrefix = "durable:"
+	hdrDurable    = "brokerlab-durable" // on stored copies: which durable subscription
+)
+
+func durableRecordID(msgID, key string) string { return msgID + "@" + key }
+
+func (b *Broker) storeDurable(dur *durable) error {
+	st := b.currentStore()
+	if st == nil {
+		return nil
+	}
+	return st.Append(store.Record{Kind: store.Put, ID: durablePrefix + dur.key, Dest: dur.dest.name})
+}
+
+// forgetDurable drops a deleted durable subscription and what it kept.
+func (b *Broker) forgetDurable(dur *durable, kept []*message) {
+	st := b.currentStore()
+	if st == nil {
+		return
+	}
+	recs := []store.Record{{Kind: store.Ack, ID: durablePrefix + dur.key}}
+	for _, m := range kept {
+		if m.persistent {
+			recs = append(recs, store.Record{Kind: store.Ack, ID: durableRecordID(m.id, dur.key)})
+		}
+	}
+	st.Append(recs...)
+}
+
+// persistForDurables stores one copy of a persistent topic message per
+// durable subscription of the topic, before the caller routes it. It
+// reports whether any copy was stored (the message is then persistent).
+func (b *Broker) persistForDurables(m *message) (bool, error) {
+	st := b.currentStore()
+	if st == nil {
+		return false, nil
+	}
+	d := b.dest(m.dest)
+	d.mu.Lock()
+	keys := make([]string, 0, len(d.durables))
+	for _, dur := range d.durables {
+		keys = append(keys, dur.key)
+	}
+	d.mu.Unlock()
+	if len(keys) == 0 {
+		return false, nil
+	}
+	recs := make([]store.Record, 0, len(keys))
+	for _, k := range keys {
+		r := putRecord(m)
+		r.ID = durableRecordID(m.id, k)
+		r.Headers = append(r.Headers, store.Header{Key: hdrDurable, Value: k})
+		recs = append(recs, r)
+	}
+	return true, st.Append(recs...)
+}
+
+// forgetFor records that sub's subscriber is done with m: the queue copy,
+// or a durable subscription's own copy.
+func (b *Broker) forgetFor(s *subscription, m *message) {
+	switch {
+	case s.durable != nil:
+		if m.persistent {
+			b.forgetID(durableRecordID(m.id, s.durable.key))
+		}
+	case !s.dest.topic:
+		b.forget(m)
+	}
+}
+
+// recoverDurable rebuilds durable subscriptions and what they kept, from
+// the records Open returned (registrations come before their copies).
+func (b *Broker) recoverDurable(r store.Record) bool {
+	if key, ok := strings.CutPrefix(r.ID, durablePrefix); ok {
+		d := b.dest(r.Dest)
+		dur := &durable{key: key, dest: d}
+		b.mu.Lock()
+		b.durables[key] = dur
+		b.mu.Unlock()
+		d.mu.Lock()
+		d.durables = append(d.durables, dur)
+		d.mu.Unlock()
+		return true
+	}
+	var key string
+	for _, h := range r.Headers {
+		if h.Key == hdrDurable {
+			key = h.Value
+		}
+	}
+	if key == "" {
+		return false
+	}
+	b.mu.Lock()
+	dur := b.durables[key]
+	b.mu.Unlock()
+	if dur == nil {
+		return true // its subscription was deleted; the copy is stale
+	}
+	m := &message{id: strings.TrimSuffix(r.ID, "@"+key), dest: r.Dest, body: r.Body, path: []string{b.cfg.Name}, persistent: true, redelivered: true}
+	for _, h := range r.Headers {
+		if h.Key != hdrDurable {
+			m.headers = append(m.headers, stomp.Header{Key: h.Key, Value: h.Value})
+		}
+	}
+	dur.dest.mu.Lock()
+	dur.pending = append(dur.pending, m)
+	dur.dest.mu.Unlock()
+	return true
 }

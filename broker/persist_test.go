@@ -1,6 +1,7 @@
 package broker_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,5 +96,53 @@ func TestDamagedStoreTailIsReported(t *testing.T) {
 	s, _ := c.Subscribe("/queue/d", stomp.AckAuto)
 	if m := recv(t, s); string(m.Body) != "before" {
 		t.Fatalf("got %q", m.Body)
+	}
+}
+
+// A durable subscription survives a crash of its broker, with what it kept
+// while its subscriber was away, and keeps collecting after the restart.
+func TestDurableSubscriptionSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	b1 := startOn(t, dir)
+	sub := func(addr string) (*stomp.Conn, *stomp.Subscription) {
+		c, err := stomp.Dial("tcp", addr, stomp.ConnOpt.Header("client-id", "audit"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := c.Subscribe("/topic/ledger", stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.subscriptionName", "all"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Send("/queue/sync", "text/plain", nil, stomp.SendOpt.Receipt)
+		return c, s
+	}
+	c1, _ := sub(b1.Addr())
+	c1.Disconnect()
+	p := dial(t, b1.Addr())
+	p.Send("/topic/ledger", "text/plain", []byte("before-crash"), stomp.SendOpt.Receipt, stomp.SendOpt.Header("persistent", "true"))
+	b1.Kill()
+
+	b2 := startOn(t, dir)
+	p2 := dial(t, b2.Addr())
+	p2.Send("/topic/ledger", "text/plain", []byte("after-restart"), stomp.SendOpt.Receipt, stomp.SendOpt.Header("persistent", "true"))
+	c2, s2 := sub(b2.Addr())
+	for _, want := range []string{"before-crash", "after-restart"} {
+		m := recv(t, s2)
+		if string(m.Body) != want {
+			t.Fatalf("got %q want %q", m.Body, want)
+		}
+		c2.Ack(m)
+	}
+	c2.Send("/queue/sync", "text/plain", nil, stomp.SendOpt.Receipt) // the ACKs were processed
+	c2.Disconnect()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := b2.Shutdown(ctx); err != nil { // graceful: queued acknowledgements are written
+		t.Fatal(err)
+	}
+	b3 := startOn(t, dir)
+	durs := b3.Stats().Durables
+	if len(durs) != 1 || durs[0].Key != "audit:all" || durs[0].Topic != "/topic/ledger" || durs[0].Pending != 0 {
+		t.Fatalf("after a graceful restart the durable subscription must exist with nothing pending (all acknowledged): %+v", durs)
 	}
 }

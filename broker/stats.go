@@ -11,6 +11,15 @@ type Stats struct {
 	Connections  int                `json:"connections"`
 	Bridges      []string           `json:"bridges"`
 	Destinations []DestinationStats `json:"destinations"`
+	Durables     []DurableStats     `json:"durables,omitempty"`
+}
+
+// DurableStats describes a durable topic subscription.
+type DurableStats struct {
+	Key     string `json:"key"` // client-id:subscription-name
+	Topic   string `json:"topic"`
+	Active  bool   `json:"active"`
+	Pending int    `json:"pending"` // kept while its subscriber is away
 }
 
 // DestinationStats describes one queue or topic.
@@ -48,7 +57,17 @@ func (b *Broker) Stats() Stats {
 	for _, d := range b.dests {
 		dests = append(dests, d)
 	}
+	durs := make([]*durable, 0, len(b.durables))
+	for _, d := range b.durables {
+		durs = append(durs, d)
+	}
 	b.mu.Unlock()
+	sort.Slice(durs, func(i, j int) bool { return durs[i].key < durs[j].key })
+	for _, dur := range durs {
+		dur.dest.mu.Lock()
+		st.Durables = append(st.Durables, DurableStats{Key: dur.key, Topic: dur.dest.name, Active: dur.active != nil, Pending: len(dur.pending)})
+		dur.dest.mu.Unlock()
+	}
 	sort.Strings(st.Bridges)
 	sort.Slice(dests, func(i, j int) bool { return dests[i].name < dests[j].name })
 	for _, d := range dests {

@@ -56,6 +56,13 @@ func (c *conn) onTransaction(f *stomp.Frame) error {
 		return c.fail(f, msgNotStored, err.Error())
 	}
 	for _, m := range tx.sends {
+		if isTopic(m.dest) && headerIs(m.headers, "persistent", "true") {
+			stored, err := c.b.persistForDurables(m)
+			if err != nil {
+				return c.fail(f, msgNotStored, err.Error())
+			}
+			m.persistent = stored
+		}
 		c.b.route(m)
 	}
 	for _, a := range tx.acks {
@@ -64,4 +71,13 @@ func (c *conn) onTransaction(f *stomp.Frame) error {
 		}
 	}
 	return nil
+}
+
+func headerIs(hs []stomp.Header, key, value string) bool {
+	for _, h := range hs {
+		if h.Key == key {
+			return h.Value == value
+		}
+	}
+	return false
 }
