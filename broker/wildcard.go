@@ -81,12 +81,17 @@ func (b *Broker) attachWildcards(d *destination) {
 	}
 	b.mu.Unlock()
 	for _, w := range ws {
-		s := w.child(d)
-		w.conn.mu.Lock()
-		w.children = append(w.children, s)
-		w.conn.mu.Unlock()
-		b.addSub(s)
+		b.attach(w, d)
 	}
+}
+
+// attach subscribes w's new child to d.
+func (b *Broker) attach(w *wildcardSub, d *destination) {
+	s := w.child(d)
+	w.conn.mu.Lock()
+	w.children = append(w.children, s)
+	w.conn.mu.Unlock()
+	b.addSub(s)
 }
 
 // subscribePattern registers a wildcard subscription and attaches it to
@@ -102,11 +107,7 @@ func (b *Broker) subscribePattern(w *wildcardSub) {
 	}
 	b.mu.Unlock()
 	for _, d := range ds {
-		s := w.child(d)
-		w.conn.mu.Lock()
-		w.children = append(w.children, s)
-		w.conn.mu.Unlock()
-		b.addSub(s)
+		b.attach(w, d)
 	}
 }
 
