@@ -166,7 +166,7 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 		return c.fail(f, msgNotStored, err.Error())
 	}
 	if isTopic(dest) && f.Get("persistent") == "true" {
-		stored, err := b.persistForDurables(m)
+		stored, err := b.persistForDurables(b.dest(dest), m)
 		if err != nil {
 			return c.fail(f, msgNotStored, err.Error())
 		}

@@ -270,29 +270,29 @@ func (c *conn) onSend(f *stomp.Frame) error {
 		tx.sends = append(tx.sends, m)
 		return nil
 	}
-	if !c.flowControl(dest) {
+	d := c.b.dest(dest)
+	if !c.flowControl(d) {
 		return c.fail(f, msgNoSpace, fmt.Sprintf("%s holds more than %d bytes waiting for consumers; the producer was refused (SendFailIfNoSpace)", dest, c.b.cfg.DestinationMemoryLimit))
 	}
 	if err := c.b.persist(m); err != nil {
 		return c.fail(f, msgNotStored, err.Error())
 	}
 	if isTopic(dest) && f.Get("persistent") == "true" {
-		stored, err := c.b.persistForDurables(m)
+		stored, err := c.b.persistForDurables(d, m)
 		if err != nil {
 			return c.fail(f, msgNotStored, err.Error())
 		}
 		m.persistent = stored
 	}
-	c.b.route(m)
+	d.publish(m)
 	return nil
 }
 
 // flowControl pauses this producer, by not reading its next frame, while
 // dest is over its memory limit. TCP then slows the producer itself.
-func (c *conn) flowControl(dest string) bool {
-	d := c.b.dest(dest)
+func (c *conn) flowControl(d *destination) bool {
 	return d.reserve(c.b.cfg.DestinationMemoryLimit, c.b.cfg.SendFailIfNoSpace, c.closed, func() {
-		c.b.emit(events.Event{Kind: events.ProducerBlocked, Dest: dest, Remote: c.remote,
+		c.b.emit(events.Event{Kind: events.ProducerBlocked, Dest: d.name, Remote: c.remote,
 			Reason: fmt.Sprintf("memory limit %d bytes reached; producer paused until consumers make room", c.b.cfg.DestinationMemoryLimit)})
 	})
 }

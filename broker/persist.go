@@ -191,12 +191,11 @@ func (b *Broker) forgetDurable(dur *durable, kept []*message) {
 // persistForDurables stores one copy of a persistent topic message per
 // durable subscription of the topic, before the caller routes it. It
 // reports whether any copy was stored (the message is then persistent).
-func (b *Broker) persistForDurables(m *message) (bool, error) {
+func (b *Broker) persistForDurables(d *destination, m *message) (bool, error) {
 	st := b.currentStore()
 	if st == nil {
 		return false, nil
 	}
-	d := b.dest(m.dest)
 	d.mu.Lock()
 	keys := make([]string, 0, len(d.durables))
 	for _, dur := range d.durables {

@@ -57,7 +57,7 @@ func (c *conn) onTransaction(f *stomp.Frame) error {
 	}
 	for _, m := range tx.sends {
 		if isTopic(m.dest) && headerIs(m.headers, "persistent", "true") {
-			stored, err := c.b.persistForDurables(m)
+			stored, err := c.b.persistForDurables(c.b.dest(m.dest), m)
 			if err != nil {
 				return c.fail(f, msgNotStored, err.Error())
 			}
