@@ -21,10 +21,16 @@
 //   - Fault (network faults on a running network: partition, latency, …),
 //     made by New(kind, link, params), applied to a Target, undone by the
 //     Undo it returns. One kind per file; see CREATING_FAULTS.md.
-//   - Mutation (certificate and configuration mistakes: untrusted-peer, …),
-//     made by NewMutation(kind, params) and applied to a cloned
-//     topology.Spec before the PKI is generated.
+//   - Mutation (certificate and configuration mistakes: untrusted-peer,
+//     expired, not-yet-valid, hostname-mismatch, cn-only, client-eku,
+//     server-eku, wrong-ca, revoked), made by NewMutation(kind, params) and
+//     applied to a cloned topology.Spec before the PKI is generated; those
+//     that are PKIMutations also shape the certificate plan (pki.Options),
+//     and MaterialMutations change the generated files afterwards
+//     (ApplyMutations, ApplyMaterialMutations).
 //   - Explain, which turns a classified TLS failure (tlsconf.Class) into
 //     a text naming the node, the side, the file or setting, what the peer
-//     said, and the fix — for brokerlab and for ActiveMQ/keytool users.
+//     said, and the fix — for brokerlab and for ActiveMQ/keytool users. It
+//     reads the certificate files the nodes loaded to say what the alert
+//     does not: the dates, names, issuer or usage that are wrong.
 package faults

@@ -53,6 +53,8 @@ func Explain(f Failure, c Context) string {
 		lines = e.validity()
 	case tlsconf.ClassBadKeyUsage:
 		lines = e.badKeyUsage()
+	case tlsconf.ClassRevoked:
+		lines = e.revoked()
 	case tlsconf.ClassNotTLS:
 		lines = e.notTLS()
 	case tlsconf.ClassProtocolVersion, tlsconf.ClassNoCommonCipher:

@@ -45,6 +45,19 @@ func (e *explainer) unknownAuthority() []string {
 	if !e.remote {
 		presented = e.presented()
 	}
+	// The topology says trusted, so the files disagree with it: say how,
+	// when they can be read (a re-made key pair, another issuer).
+	if !notIn {
+		c, chain := e.cert(trustee)
+		if c != nil {
+			if p, ok := e.trustProblem(trustee, truster, c, chain); ok {
+				lines := append([]string{head, what, presented}, p.what...)
+				return append(lines,
+					fmt.Sprintf("The topology is as meant (nodes.%s.tls.trust covers %s); the files are not.", truster, trustee),
+					e.seen(), p.fix)
+			}
+		}
+	}
 	lines := []string{head, what, presented, e.trustStatus(truster, trustee), e.seen()}
 	return append(lines, e.fixTrust(truster, trustee)...)
 }
@@ -61,15 +74,31 @@ func (e *explainer) badCertificate() []string {
 	side := "server"
 	if e.isClient(rejecter) {
 		side = "client"
-		lines = append(lines, "Go clients send this alert whatever was wrong with the server's certificate (untrusted, wrong name, expired).")
+		lines = append(lines, "Go clients send this alert whatever was wrong with the server's certificate (untrusted, wrong name, expired, wrong key usage, revoked).")
 	}
 	lines = append(lines, fmt.Sprintf("The reason is on %s's side: look at its tls-failed event (the %s side of %s) or its log.", rejecter, side, e.bridge))
 	switch e.trusts(rejecter, rejected) {
 	case trustMissing, trustNone:
 		lines = append(lines, fmt.Sprintf("The topology points at the likely cause: %s does not trust %s.", rejecter, rejected), e.trustStatus(rejecter, rejected))
 		return append(lines, e.fixTrust(rejecter, rejected)...)
+	}
+	// The alert hides the cause; the certificate files often show it.
+	if ps := e.diagnose(rejected, rejecter); len(ps) > 0 {
+		lines = append(lines, fmt.Sprintf("%s's certificate, as its file has it, shows the likely cause:", rejected))
+		lines = append(lines, ps[0].what...)
+		for _, p := range ps[1:] {
+			lines = append(lines, "Also: "+p.what[0])
+		}
+		return append(lines, ps[0].fix)
+	}
+	switch e.trusts(rejecter, rejected) {
 	case trustDirect, trustViaCA:
-		lines = append(lines, fmt.Sprintf("The topology has %s trusting %s, so look there for an expired certificate, a host name mismatch or a stale truststore.", rejecter, rejected))
+		if c, _ := e.cert(rejected); c != nil {
+			lines = append(lines, fmt.Sprintf("%s's certificate passes every check brokerlab can make from the files (dates, names, trust, key usage), which leaves revocation: %s may check a CRL that lists it.", rejected, rejecter))
+			return append(lines, fmt.Sprintf("Fix: read %s's own error for this handshake (a revocation names the CRL and the date); if %s's certificate is revoked, give %s a new certificate from %s — a revoked certificate stays revoked.", rejecter, rejected, rejected, e.issuerName(rejected)))
+		} else {
+			lines = append(lines, fmt.Sprintf("The topology has %s trusting %s, so look there for an expired certificate, a host name mismatch, a revoked certificate or a stale truststore.", rejecter, rejected))
+		}
 	}
 	return append(lines, fmt.Sprintf("Fix: read %s's own error for this handshake and fix what it names; most often %s's truststore lacks %s's certificate (keytool -import -alias %s -file %s.cert -keystore %s.ts).", rejecter, rejecter, rejected, rejected, rejected, rejecter))
 }
@@ -110,14 +139,25 @@ func (e *explainer) hostnameMismatch() []string {
 	if e.remote {
 		owner, verifier = e.self, e.peer
 	}
+	head := fmt.Sprintf("%s's certificate is not valid for the name %s dialled.", owner, verifier)
+	note := "ActiveMQ ssl:// connectors check host names too (since 5.15.6); turning the check off (verifyHostName=false) hides the mistake rather than fixing it."
+	if c, _ := e.cert(owner); c != nil {
+		if p, ok := e.nameProblem(owner, verifier, c); ok {
+			lines := append([]string{head}, p.what...)
+			lines = append(lines, e.presented(), e.seen(),
+				fmt.Sprintf("%s verifies %s by its node name, %q, whatever address it dials (a connector dials its link's proxy on a loopback address).", verifier, owner, owner),
+				p.fix)
+			return append(lines, note)
+		}
+	}
 	return []string{
-		fmt.Sprintf("%s's certificate is not valid for the name %s dialled.", owner, verifier),
+		head,
 		fmt.Sprintf("%s checked %s's certificate against the server name it dialled, and the certificate's SANs (subject alternative names) do not include that name.", e.role(verifier), owner),
 		e.presented(),
 		e.seen(),
 		fmt.Sprintf("A connector dials its link's proxy on a loopback address, so it must verify the peer by node name: %s's connector should use the server name %q.", verifier, owner),
 		fmt.Sprintf("Fix: give %s's certificate a SAN with the name dialled (brokerlab gives every node certificate a SAN with its node name; keytool: -ext SAN=dns:%s when generating %s's key pair), or set %s's connector's server name to a name the certificate has (tls.Config.ServerName = %q).", owner, owner, owner, verifier, owner),
-		"ActiveMQ ssl:// connectors check host names too (since 5.15.6); turning the check off (verifyHostName=false) hides the mistake rather than fixing it.",
+		note,
 	}
 }
 
@@ -130,39 +170,85 @@ func (e *explainer) validity() []string {
 	if cert == "" {
 		cert = owner + ".cert"
 	}
+	expired := e.f.Class == tlsconf.ClassExpired
+	var detail []string
+	var fix string
+	if c, _ := e.cert(owner); c != nil {
+		if p, ok := e.validityProblem(owner, c); ok {
+			// The dates decide, not the alert: a Go server answers a
+			// client certificate that is not yet valid with "expired
+			// certificate" too.
+			wasExpired := expired
+			expired = now().After(c.NotAfter)
+			detail, fix = p.what, p.fix
+			if wasExpired && !expired {
+				detail = append(detail, fmt.Sprintf("%s's alert said \"expired certificate\": Go servers send it for both ends of the validity window.", checker))
+			}
+		}
+	}
 	lines := []string{}
-	if e.f.Class == tlsconf.ClassExpired {
+	if expired {
 		lines = append(lines, fmt.Sprintf("%s's certificate has expired, as %s's clock sees it.", owner, checker))
 	} else {
 		lines = append(lines, fmt.Sprintf("%s's certificate is not valid yet, as %s's clock sees it.", owner, checker))
 	}
+	lines = append(lines, detail...)
 	lines = append(lines,
 		fmt.Sprintf("%s refused it: the current time on %s is outside the certificate's validity period.", e.role(checker), checker),
 		e.seen(),
 		fmt.Sprintf("Check the dates (openssl x509 -noout -dates -in %s) and both machines' clocks: a clock that is off, or a clock-offset fault, gives the same error.", cert))
-	if e.f.Class == tlsconf.ClassExpired {
-		return append(lines,
-			"Java (ActiveMQ) does not check the expiry of a self-signed certificate that is itself in its truststore; Go does, so a set-up that works with ActiveMQ can fail here.",
-			fmt.Sprintf("Fix: renew %s's certificate — in brokerlab regenerate the PKI; with keytool generate a new key pair (with -validity <days>) and re-import its certificate into every truststore that trusts %s — and keep clocks in sync (NTP).", owner, owner))
+	if expired {
+		if self, known := e.selfSigned(owner); self || !known {
+			lines = append(lines, "Java (ActiveMQ) does not check the expiry of a self-signed certificate that is itself in its truststore; Go does, so a set-up that works with ActiveMQ can fail here.")
+		}
+		if fix == "" {
+			fix = fmt.Sprintf("Fix: renew %s's certificate — in brokerlab regenerate the PKI; with keytool generate a new key pair (with -validity <days>) and re-import its certificate into every truststore that trusts %s — and keep clocks in sync (NTP).", owner, owner)
+		}
+		return append(lines, fix)
 	}
-	return append(lines, fmt.Sprintf("Fix: synchronise the clocks of %s and %s (NTP), or regenerate %s's certificate with a start date in the past (keytool -startdate).", owner, checker, owner))
+	if fix == "" {
+		fix = fmt.Sprintf("Fix: synchronise the clocks of %s and %s (NTP), or regenerate %s's certificate with a start date in the past (keytool -startdate).", owner, checker, owner)
+	}
+	return append(lines, fix)
 }
 
 func (e *explainer) badKeyUsage() []string {
-	owner := e.peer
+	owner, verifier := e.peer, e.self
 	if e.remote {
-		owner = e.self
+		owner, verifier = e.self, e.peer
 	}
 	use := "clientAuth (it dials, as a client)"
 	if owner == e.server {
 		use = "serverAuth (it listens, as a server)"
 	}
-	return []string{
-		fmt.Sprintf("%s's certificate is not allowed for this use: its extended key usage lacks %s.", owner, use),
-		e.seen(),
-		"In a network of brokers every node is a server (its listener) and a client (its connectors), so node certificates need both serverAuth and clientAuth.",
-		fmt.Sprintf("Fix: regenerate %s's certificate with both (keytool: -ext EKU=serverAuth,clientAuth; brokerlab's PKI does this for node certificates).", owner),
+	lines := []string{fmt.Sprintf("%s's certificate is not allowed for this use: its extended key usage lacks %s.", owner, use)}
+	fix := fmt.Sprintf("Fix: regenerate %s's certificate with both (keytool: -ext EKU=serverAuth,clientAuth; brokerlab's PKI does this for node certificates).", owner)
+	if c, _ := e.cert(owner); c != nil {
+		if p, ok := e.usageProblem(owner, verifier, c); ok {
+			lines = append(lines, p.what...)
+			fix = p.fix
+		}
 	}
+	return append(lines, e.seen(),
+		"In a network of brokers every node is a server (its listener) and a client (its connectors), so node certificates need both serverAuth and clientAuth.",
+		fix)
+}
+
+// revoked is always the checker's own verdict: a peer's
+// certificate_revoked alert is classified bad-certificate, as Go clients'
+// alerts say nothing either.
+func (e *explainer) revoked() []string {
+	owner, checker := e.peer, e.self
+	ca := e.issuerName(owner)
+	lines := []string{
+		fmt.Sprintf("%s's certificate has been revoked: %s's CRL lists it, and %s checks that CRL.", owner, ca, checker),
+		fmt.Sprintf("%s refused it although it is otherwise sound (trusted, in date); the CRL file and the revocation date are in the reason below.", e.role(checker)),
+		e.seen(),
+		"A revoked certificate stays revoked: the fix is a new certificate, not a setting. Taking the CRL away (ActiveMQ: crlPath on the <sslContext>) would let a certificate that was revoked for a reason back in.",
+		fmt.Sprintf("Fix: give %s a new key pair and certificate from %s — in brokerlab regenerate the PKI without the revocation; with keytool: keytool -delete -alias %s -keystore %s.ks, keytool -genkeypair -alias %s -keyalg RSA -keysize 2048 -dname CN=%s -keystore %s.ks, then %s. If the revocation was a mistake, %s must publish a CRL without it and every broker load it again (ActiveMQ reads crlPath at start-up).",
+			owner, ca, owner, owner, owner, owner, owner, e.certreq(owner, ca), ca),
+	}
+	return lines
 }
 
 func (e *explainer) notTLS() []string {

@@ -48,13 +48,15 @@ const (
 	remoteBadCrt = "remote error: tls: bad certificate"
 )
 
-var explainCases = []struct {
+type explainCase struct {
 	name    string
 	f       Failure
 	c       Context
 	want    []string // substrings that must appear
 	notWant []string
-}{
+}
+
+var explainCases = []explainCase{
 	{
 		name: "client unknown-authority, trust entry missing",
 		f:    Failure{Link: aToHub, Node: "server-a", Side: events.SideClient, Class: tlsconf.ClassUnknownAuthority, Peer: "hub", PeerSubject: "CN=hub", Reason: unknownCA},
@@ -266,10 +268,13 @@ var explainCases = []struct {
 
 func TestExplain(t *testing.T) {
 	var golden strings.Builder
-	for _, tc := range explainCases {
+	tmp := t.TempDir()
+	for _, tc := range append(explainCases, certExplainCases(t, tmp)...) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Explain(tc.f, tc.c)
-			fmt.Fprintf(&golden, "== %s\n%s\n\n", tc.name, got)
+			// The certificate cases' files live in a temporary directory;
+			// the golden file shows them under /pki.
+			fmt.Fprintf(&golden, "== %s\n%s\n\n", tc.name, strings.ReplaceAll(got, tmp, "/pki"))
 			for _, w := range tc.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("explanation lacks %q:\n%s", w, got)

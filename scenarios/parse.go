@@ -226,14 +226,9 @@ func (d *decoder) expect(n *yaml.Node) Expect {
 	return e
 }
 
-var classes = []tlsconf.Class{
-	tlsconf.ClassUnknownAuthority, tlsconf.ClassHostnameMismatch, tlsconf.ClassExpired, tlsconf.ClassNotYetValid,
-	tlsconf.ClassBadKeyUsage, tlsconf.ClassBadCertificate, tlsconf.ClassClientCertRequired, tlsconf.ClassProtocolVersion,
-	tlsconf.ClassNoCommonCipher, tlsconf.ClassNotTLS, tlsconf.ClassHandshakeTimeout, tlsconf.ClassConnectionReset, tlsconf.ClassOther,
-}
-
+// The classes are tlsconf's, the one list every part of brokerlab uses.
 func knownClass(s string) bool {
-	for _, c := range classes {
+	for _, c := range tlsconf.Classes() {
 		if string(c) == s {
 			return true
 		}
@@ -243,7 +238,7 @@ func knownClass(s string) bool {
 
 func classNames() []string {
 	var out []string
-	for _, c := range classes {
+	for _, c := range tlsconf.Classes() {
 		out = append(out, string(c))
 	}
 	return out

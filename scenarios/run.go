@@ -15,7 +15,6 @@ import (
 
 	"github.com/brokerlab/brokerlab/broker"
 	"github.com/brokerlab/brokerlab/broker/events"
-	"github.com/brokerlab/brokerlab/broker/tlsconf"
 	"github.com/brokerlab/brokerlab/faults"
 	"github.com/brokerlab/brokerlab/reports"
 	"github.com/brokerlab/brokerlab/topology/driver/inproc"
@@ -94,21 +93,32 @@ func setup(ctx context.Context, sc *Scenario, o Options) (*Env, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// Mutations change the topology (untrusted-peer), the certificate plan
+	// (expired, cn-only, …) and, after generation, the material and the
+	// files each node loads (revoked adds a CRL, wrong-ca swaps an
+	// identity), so the mistake is in the very files the nodes read.
 	spec := sc.Spec.Clone()
-	for _, m := range sc.Mutations {
-		if err := m.Mutate(spec); err != nil {
-			return nil, nil, fmt.Errorf("mutation %s: %w", m.Name(), err)
-		}
+	var plan pki.Options
+	if err := faults.ApplyMutations(spec, &plan, sc.Mutations); err != nil {
+		return nil, nil, err
 	}
-	mat, err := pki.Generate(spec, filepath.Join(dir, "pki"), pki.Options{})
+	mat, err := pki.Generate(spec, filepath.Join(dir, "pki"), plan)
 	if err != nil {
 		return nil, nil, err
 	}
+	files := faults.NodeFiles(mat)
+	if err := faults.ApplyMaterialMutations(mat, files, spec, sc.Mutations); err != nil {
+		return nil, nil, err
+	}
 	env := &Env{Scenario: sc, Spec: spec, Dir: dir, Events: events.NewRecorder(nil), History: &History{}, Seed: o.Seed,
-		rng: rand.New(rand.NewPCG(uint64(o.Seed), 0x6272)), files: map[string]tlsconf.Files{}, trustFiles: map[string]string{}, certFiles: map[string]string{}}
-	for name, nf := range mat.Nodes {
-		env.files[name] = tlsconf.Files{CertFile: nf.CertFile, KeyFile: nf.KeyFile, TrustFile: nf.TrustFile}
-		env.trustFiles[name], env.certFiles[name] = nf.TrustFile, nf.CertFile
+		rng: rand.New(rand.NewPCG(uint64(o.Seed), 0x6272)), files: files, trustFiles: map[string]string{}, certFiles: map[string]string{}}
+	for name, f := range files {
+		env.trustFiles[name], env.certFiles[name] = f.TrustFile, f.CertFile
+	}
+	// Authorities too, so that explanations can cite root's certificate
+	// and check who issued what.
+	for name, af := range mat.Authorities {
+		env.certFiles[name] = af.CertFile
 	}
 	env.Links = faults.NewNetwork()
 	env.Nodes, err = inproc.New(spec, inproc.Options{Files: env.files, Events: env.Events, Dial: env.Links.AddLink, Tune: o.Tune})

@@ -6,8 +6,10 @@ package driver
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -34,18 +36,57 @@ func ResolvePorts(spec *topology.Spec) (Addresses, error) {
 				return nil, fmt.Errorf("driver: node %s: %w", n.Name, err)
 			}
 			addr := l.Addr
-			if _, port, _ := net.SplitHostPort(addr); port == "0" {
-				ln, err := net.Listen("tcp", addr)
+			if host, port, _ := net.SplitHostPort(addr); port == "0" {
+				free, err := freePort(host)
 				if err != nil {
 					return nil, fmt.Errorf("driver: node %s: find a free port for %s: %w", n.Name, raw, err)
 				}
-				addr = ln.Addr().String()
-				ln.Close()
+				addr = free
 			}
 			addrs[n.Name] = append(addrs[n.Name], addr)
 		}
 	}
 	return addrs, nil
+}
+
+// freePort finds a port that is free now and stays free until the node
+// binds it. Port 0 would hand out one from the kernel's ephemeral range, and
+// there any outgoing connection (a proxy dialling upstream, a probe) may
+// take it as its source port before the node binds it. Ports just below
+// that range are never chosen automatically.
+func freePort(host string) (string, error) {
+	if lo := ephemeralLow(); lo > 10000 {
+		start, span := 10000, lo-10000
+		for i := range 64 {
+			port := start + (int(rand.Uint32())+i)%span
+			addr := net.JoinHostPort(host, strconv.Itoa(port))
+			if ln, err := net.Listen("tcp", addr); err == nil {
+				ln.Close()
+				return addr, nil
+			}
+		}
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// ephemeralLow reads where the kernel's range for automatic ports starts;
+// where it cannot be read, Linux's default.
+func ephemeralLow() int {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	if f := strings.Fields(string(data)); len(f) == 2 {
+		if lo, err := strconv.Atoi(f[0]); err == nil {
+			return lo
+		}
+	}
+	return 32768
 }
 
 // Target picks the listener a connector to node `to` dials: the first TLS
