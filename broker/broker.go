@@ -390,6 +390,7 @@ func (b *Broker) emit(e events.Event) {
 		e.Time = time.Now()
 	}
 	b.cfg.Events.Emit(e)
+	b.logEvent(e)
 }
 
 func (b *Broker) nextID(prefix string) string {

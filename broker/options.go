@@ -3,6 +3,7 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"time"
 
@@ -56,6 +57,10 @@ type Options struct {
 	// sent with persistent:true to a queue is on disk before its RECEIPT,
 	// and a restart on the same DataDir delivers it again.
 	DataDir string
+	// Logger, when set, receives every event as a structured record
+	// (warnings for TLS failures, refusals and failing bridges; debug for
+	// per-connection and per-message events).
+	Logger *slog.Logger
 }
 
 // Defaults.

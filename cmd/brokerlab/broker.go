@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/brokerlab/brokerlab/broker"
+	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/broker/tlsconf"
 )
 
@@ -61,6 +63,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&files.KeyFile, "tls-key", "", "PEM private key `FILE` (unencrypted PKCS#8, PKCS#1 or EC)")
 	fs.StringVar(&files.TrustFile, "tls-ca", "", "PEM `FILE` of the certificates this broker trusts (its truststore)")
 	jsonEvents := fs.Bool("events", false, "also print every event on stderr as one JSON object per line")
+	logFormat := fs.String("log", "human", "how events are logged on stderr: `human` (short lines for bridges and TLS failures), text or json (log/slog records, every event at info or warning level)")
 	dataDir := fs.String("data", "", "keep persistent messages in `DIR` (created if missing): a message sent with persistent:true to a queue is on disk before its RECEIPT, and a restart on the same DIR delivers it")
 	adminAddr := fs.String("admin", "127.0.0.1:0", "serve /healthz, /stats, /metrics and /events on `ADDR` (in the ready line); \"\" turns it off")
 	pos, code, ok := parse(fs, brokerDoc, args, stdout, stderr)
@@ -71,12 +74,26 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, brokerDoc, "unexpected argument %q (listeners and connectors are flags: --listen, --connect)", pos[0])
 	}
 
+	var sink events.Sink = &eventPrinter{w: stderr, jsonAll: *jsonEvents}
+	var logger *slog.Logger
+	switch *logFormat {
+	case "human":
+	case "text", "json":
+		logger = slog.New(slog.NewTextHandler(stderr, nil))
+		if *logFormat == "json" {
+			logger = slog.New(slog.NewJSONHandler(stderr, nil))
+		}
+		sink = &eventPrinter{w: stderr, jsonAll: *jsonEvents, quiet: true}
+	default:
+		return usageError(stderr, brokerDoc, "--log %q: use human, text or json", *logFormat)
+	}
 	b, err := broker.New(broker.Options{
 		Name:      *name,
 		Listen:    listen.values,
 		Connect:   connect.values,
 		TLS:       files,
-		Events:    &eventPrinter{w: stderr, jsonAll: *jsonEvents},
+		Events:    sink,
+		Logger:    logger,
 		AdminAddr: *adminAddr,
 		DataDir:   *dataDir,
 	})

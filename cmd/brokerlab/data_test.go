@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"strings"
 	"net/http"
 	"testing"
 	"time"
@@ -50,4 +51,19 @@ func TestBrokerDataDirSurvivesRestart(t *testing.T) {
 		t.Fatal("the persistent message did not come back after the restart")
 	}
 	second.terminate(t)
+}
+
+// `--log json` writes log/slog records; a bad --log value is a usage error.
+func TestBrokerStructuredLog(t *testing.T) {
+	p := start(t, "logged", "broker", "--name", "logged", "--listen", "stomp://127.0.0.1:0", "--admin", "", "--log", "json")
+	p.readyLines(t, 1)
+	if code := p.terminate(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if got := p.stderr.String(); !strings.Contains(got, `"kind":"listener-up"`) || !strings.Contains(got, `"level":"INFO"`) {
+		t.Fatalf("stderr has no slog JSON records:\n%s", got)
+	}
+	if r := brokerlab(t, "broker", "--name", "x", "--listen", "stomp://127.0.0.1:0", "--log", "xml"); r.code != 2 || !strings.Contains(r.stderr, "use human, text or json") {
+		t.Fatalf("--log xml: exit %d, stderr %q", r.code, r.stderr)
+	}
 }

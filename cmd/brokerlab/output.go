@@ -70,6 +70,7 @@ type eventPrinter struct {
 	mu      sync.Mutex
 	w       io.Writer
 	jsonAll bool
+	quiet   bool // no human lines: a slog logger reports events instead
 }
 
 func (p *eventPrinter) Emit(e events.Event) {
@@ -79,7 +80,7 @@ func (p *eventPrinter) Emit(e events.Event) {
 			out = append(out, line...)
 		}
 	}
-	if h := humanEvent(e); h != "" {
+	if h := humanEvent(e); h != "" && !p.quiet {
 		out = append(out, h...)
 		out = append(out, '\n')
 	}
