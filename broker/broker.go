@@ -19,6 +19,10 @@ import (
 	"github.com/brokerlab/brokerlab/broker/transport"
 )
 
+// AnonymousPeer is the peer of a TLS connection admitted under
+// wantClientAuth without a client certificate.
+const AnonymousPeer = "anonymous"
+
 // Version is reported in CONNECTED's server header.
 const Version = "0.1"
 
@@ -227,7 +231,19 @@ func (b *Broker) serve(nc net.Conn, l transport.Listener, tlsCfg *tls.Config) {
 		nc.Close()
 		return
 	}
-	b.emit(events.Event{Kind: events.ConnAccepted, Remote: c.remote, Local: c.local, Reason: l.URI})
+	e := events.Event{Kind: events.ConnAccepted, Remote: c.remote, Local: c.local, Reason: l.URI}
+	if tc, ok := nc.(*tls.Conn); ok {
+		// Who the peer is, as its verified certificate says; under
+		// wantClientAuth a peer without one is let in anonymously, which
+		// is worth saying out loud.
+		if dn, _ := tlsconf.Principal(tc.ConnectionState()); dn != "" {
+			e.Peer = dn
+		} else if l.ClientAuth == transport.WantClientCert {
+			e.Peer = AnonymousPeer
+			e.Reason = l.URI + ": no client certificate; admitted anonymously (wantClientAuth)"
+		}
+	}
+	b.emit(e)
 	go c.writeLoop()
 	c.readLoop()
 }

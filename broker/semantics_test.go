@@ -1,6 +1,7 @@
 package broker_test
 
 import (
+	"crypto/tls"
 	"fmt"
 	"strings"
 	"testing"
@@ -310,5 +311,34 @@ func TestSelectors(t *testing.T) {
 	}
 	if got := rawExchange(t, b.Addr(), "CONNECT\naccept-version:1.2\n\n\x00SUBSCRIBE\nid:1\ndestination:/queue/x\nselector:a = = 1\n\n\x00"); !strings.Contains(got, "message:invalid selector") || !strings.Contains(got, "column") {
 		t.Fatalf("bad selector: %q", got)
+	}
+}
+
+// Under wantClientAuth a client without a certificate is let in: the
+// event says so, and names the verified principal when there is one.
+func TestWantClientAuthAnonymousIsReported(t *testing.T) {
+	files, withCert := benchPKI(t)
+	b := brokertest.NewBroker(t, broker.Options{Name: "bench", Listen: []string{"stomp+ssl://127.0.0.1:0?wantClientAuth=true"}, TLS: files})
+	noCert := withCert.Clone()
+	noCert.Certificates, noCert.GetClientCertificate = nil, func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &tls.Certificate{}, nil }
+	for _, cfg := range []*tls.Config{withCert, noCert} {
+		nc, err := tls.Dial("tcp", b.Addr(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := stomp.Connect(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Disconnect()
+	}
+	var peers []string
+	for _, e := range b.Events.Events() {
+		if e.Kind == events.ConnAccepted {
+			peers = append(peers, e.Peer+" | "+e.Reason)
+		}
+	}
+	if len(peers) != 2 || !strings.HasPrefix(peers[0], "CN=client |") || !strings.Contains(peers[1], "anonymous | ") || !strings.Contains(peers[1], "admitted anonymously (wantClientAuth)") {
+		t.Fatalf("accepted connections: %q", peers)
 	}
 }

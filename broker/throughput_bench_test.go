@@ -125,7 +125,7 @@ func benchDial(b *testing.B, addr string, cfg *tls.Config) *stomp.Conn {
 // one for the client, each trusting the other, and returns the broker's
 // files and the client's configuration. It uses crypto/x509 directly, so
 // the broker's tests do not depend on the harness's pki package.
-func benchPKI(b *testing.B) (tlsconf.Files, *tls.Config) {
+func benchPKI(b testing.TB) (tlsconf.Files, *tls.Config) {
 	b.Helper()
 	dir := b.TempDir()
 	write := func(name string, blocks ...*pem.Block) string {
