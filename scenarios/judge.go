@@ -35,6 +35,11 @@ func judge(env *Env, sc *Scenario, res *reports.Scenario) {
 	for _, f := range failures {
 		res.Explanations = append(res.Explanations, faults.Explain(f, ctx))
 	}
+	for _, ee := range sc.Expect.Events {
+		if !matchEvent(ee, evs) {
+			res.Failures = append(res.Failures, fmt.Sprintf("expected a %s event on %s containing %q; none was seen", ee.Kind, ee.Node, ee.Contains))
+		}
+	}
 	for _, want := range sc.Expect.Explanation {
 		found := false
 		for _, e := range res.Explanations {
@@ -179,4 +184,13 @@ func describeTLS(l topology.Link, fs []faults.Failure) string {
 		return "no TLS failure on that link"
 	}
 	return strings.Join(parts, ", ")
+}
+
+func matchEvent(ee EventExpect, evs []events.Event) bool {
+	for _, e := range evs {
+		if e.Node == ee.Node && string(e.Kind) == ee.Kind && strings.Contains(e.String(), ee.Contains) {
+			return true
+		}
+	}
+	return false
 }

@@ -180,7 +180,7 @@ func (d *decoder) steps(n *yaml.Node) []Step {
 
 func (d *decoder) expect(n *yaml.Node) Expect {
 	var e Expect
-	f := d.fields(n, "expect", "delivery", "tls", "explanation")
+	f := d.fields(n, "expect", "delivery", "tls", "explanation", "events")
 	if v, ok := f.values["delivery"]; ok {
 		df := d.fields(v, "expect.delivery", "lost", "duplicates", "order", "received")
 		de := &DeliveryExpect{Order: df.str("order", false)}
@@ -216,6 +216,16 @@ func (d *decoder) expect(n *yaml.Node) Expect {
 					d.errorf(tf.pos("failure"), "unknown failure class %q; known: %s", te.Failure, strings.Join(classNames(), ", "))
 				}
 				e.TLS = append(e.TLS, te)
+			}
+		}
+	}
+	if v, ok := f.values["events"]; ok {
+		if v.Kind != yaml.SequenceNode {
+			d.errorf(v, "expect.events must be a list of {node, kind, contains}")
+		} else {
+			for _, item := range v.Content {
+				ef := d.fields(item, "expect.events entry", "node", "kind", "contains")
+				e.Events = append(e.Events, EventExpect{Node: ef.str("node", true), Kind: ef.str("kind", true), Contains: ef.str("contains", false), Line: item.Line})
 			}
 		}
 	}
@@ -257,6 +267,11 @@ func (d *decoder) checkNames(sc *Scenario, f *fields) {
 					d.errorf(f.pos("steps"), "%v", err)
 				}
 			}
+		}
+	}
+	for _, ee := range sc.Expect.Events {
+		if ee.Node != "" && sc.Spec.Node(ee.Node) == nil {
+			d.errs = append(d.errs, &Error{File: d.file, Line: ee.Line, Column: 1, Msg: fmt.Sprintf("expect.events: topology %s has no node %q", sc.Spec.Name, ee.Node)})
 		}
 	}
 	for _, te := range sc.Expect.TLS {

@@ -24,6 +24,14 @@ type Expect struct {
 	Delivery    *DeliveryExpect
 	TLS         []TLSExpect
 	Explanation []string // every string must appear in some explanation
+	Events      []EventExpect
+}
+
+// EventExpect asks for an event of a kind on a node whose text (as
+// events.Event.String prints it) contains a string.
+type EventExpect struct {
+	Node, Kind, Contains string
+	Line                 int
 }
 
 // DeliveryExpect bounds what the probes saw. Nil fields are not checked.
