@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -151,7 +152,7 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 	}
 	m := &message{id: id, dest: dest, headers: userHeaders(f), body: f.Body, path: append(path, b.cfg.Name),
 		persistent: f.Get("persistent") == "true" && isQueue(dest)}
-	if contains(path, b.cfg.Name) {
+	if slices.Contains(path, b.cfg.Name) {
 		b.emit(events.Event{Kind: events.MessageDropped, Link: br.link, Dest: dest, ID: id, Reason: "loop: the message has been on this broker before"})
 		ack()
 		return nil
@@ -175,15 +176,6 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 	b.route(m)
 	ack()
 	return nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // demandChanged re-advertises dest to every bridge.
@@ -357,14 +349,7 @@ func (b *Broker) bridgeSession(ctx context.Context, cfg network.Config, link str
 	c.w.SetVersion(stomp.V12)
 	c.bridge = &bridge{c: c, peer: peer, link: link, dialer: true, duplex: cfg.Duplex, ttl: ttl, advertised: map[string]int{}}
 	sx, sy, _ := parseHeartBeat(reply.Get("heart-beat"))
-	var send, recv time.Duration
-	if sy > 0 {
-		send = max(sy, b.cfg.HeartBeat)
-	}
-	if sx > 0 {
-		recv = 3 * max(sx, b.cfg.HeartBeat)
-	}
-	c.setHeartbeat(send, recv)
+	c.setHeartbeat(heartbeatIntervals(sx, sy, b.cfg.HeartBeat))
 	if !b.register(c) {
 		return errShutdown
 	}

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,27 +25,25 @@ type message struct {
 	expires     int64 // the producer's expires header, ms since the epoch; 0: never
 	persistent  bool  // in the store until acknowledged
 	deliveries  int   // times handed to a local consumer (network hops do not count)
+	sz          int64 // size(), once computed
 }
 
 func (m *message) expired(now int64) bool { return m.expires > 0 && now >= m.expires }
 
 // size is what a waiting message costs the destination's memory limit.
+// A message's headers and body never change once made, so its size is
+// worked out once; it is only ever read under its destination's lock.
 func (m *message) size() int64 {
-	n := int64(len(m.body) + len(m.id) + len(m.dest) + 64)
-	for _, h := range m.headers {
-		n += int64(len(h.Key) + len(h.Value))
-	}
-	return n
-}
-
-func (m *message) visited(broker string) bool {
-	for _, p := range m.path {
-		if p == broker {
-			return true
+	if m.sz == 0 {
+		m.sz = int64(len(m.body) + len(m.id) + len(m.dest) + 64)
+		for _, h := range m.headers {
+			m.sz += int64(len(h.Key) + len(h.Value))
 		}
 	}
-	return false
+	return m.sz
 }
+
+func (m *message) visited(broker string) bool { return slices.Contains(m.path, broker) }
 
 // destination is a queue or a topic. Its mutex guards its messages and
 // subscriptions; dispatch runs under it and only enqueues frames, never

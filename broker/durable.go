@@ -1,6 +1,9 @@
 package broker
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // durable is a durable topic subscription: CONNECT's client-id plus
 // SUBSCRIBE's activemq.subscriptionName, as in ActiveMQ. While its
@@ -48,7 +51,7 @@ func (b *Broker) subscribeDurable(key string, s *subscription) error {
 		d.mu.Unlock()
 		return fmt.Errorf("durable subscription %q is already in use by another connection", key)
 	}
-	if !containsDurable(d.durables, dur) {
+	if !slices.Contains(d.durables, dur) {
 		d.durables = append(d.durables, dur)
 	}
 	dur.active = s
@@ -58,15 +61,6 @@ func (b *Broker) subscribeDurable(key string, s *subscription) error {
 	d.mu.Unlock()
 	b.addSub(s)
 	return nil
-}
-
-func containsDurable(ds []*durable, x *durable) bool {
-	for _, d := range ds {
-		if d == x {
-			return true
-		}
-	}
-	return false
 }
 
 // dropDurable deletes a durable subscription and what it kept

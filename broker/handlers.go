@@ -140,14 +140,7 @@ func (c *conn) onConnect(f *stomp.Frame) error {
 			return c.fail(f, err.Error(), "")
 		}
 		hb := c.b.cfg.HeartBeat
-		if cy > 0 {
-			send = max(cy, hb)
-		}
-		if cx > 0 {
-			// Tolerate a late heart-beat: the spec allows for timing error,
-			// and a loaded machine delays timers.
-			recv = 3 * max(cx, hb)
-		}
+		send, recv = heartbeatIntervals(cx, cy, hb)
 		// Offer only the directions the client asked for, as ActiveMQ does:
 		// some clients (go-stomp) take our sending interval as their read
 		// timeout even when they asked for none.
@@ -195,6 +188,22 @@ func negotiate(accept string) (stomp.Version, bool) {
 		}
 	}
 	return best, best != ""
+}
+
+// heartbeatIntervals negotiates, per the spec, from the peer's heart-beat
+// (it can send every peerSend, wants ours every peerWant) and our own
+// interval: how often we send, and how long a silence means the peer is
+// gone. Zero means none that way.
+func heartbeatIntervals(peerSend, peerWant, ours time.Duration) (send, recv time.Duration) {
+	if peerWant > 0 {
+		send = max(peerWant, ours)
+	}
+	if peerSend > 0 {
+		// Tolerate a late heart-beat: the spec allows for timing error, and
+		// a loaded machine delays timers.
+		recv = 3 * max(peerSend, ours)
+	}
+	return send, recv
 }
 
 func parseHeartBeat(h string) (cx, cy time.Duration, err error) {

@@ -56,7 +56,7 @@ func (c *conn) onTransaction(f *stomp.Frame) error {
 		return c.fail(f, msgNotStored, err.Error())
 	}
 	for _, m := range tx.sends {
-		if isTopic(m.dest) && headerIs(m.headers, "persistent", "true") {
+		if v, _ := m.header("persistent"); isTopic(m.dest) && v == "true" {
 			stored, err := c.b.persistForDurables(c.b.dest(m.dest), m)
 			if err != nil {
 				return c.fail(f, msgNotStored, err.Error())
@@ -71,13 +71,4 @@ func (c *conn) onTransaction(f *stomp.Frame) error {
 		}
 	}
 	return nil
-}
-
-func headerIs(hs []stomp.Header, key, value string) bool {
-	for _, h := range hs {
-		if h.Key == key {
-			return h.Value == value
-		}
-	}
-	return false
 }

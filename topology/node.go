@@ -190,36 +190,12 @@ func (p *parser) connector(n *yaml.Node, what, where string) (*Connector, Pos, b
 	c.To = to
 	toPos := posOf(v.val)
 	check := func(good bool) { ok = ok && good }
-	if v, found := f["name"]; found {
-		var good bool
-		c.Name, good = p.str(v.val, what+".name")
-		check(good)
-	}
-	if v, found := f["duplex"]; found {
-		var good bool
-		c.Duplex, good = p.boolean(v.val, what+".duplex")
-		check(good)
-	}
-	if v, found := f["dynamicOnly"]; found {
-		var good bool
-		c.DynamicOnly, good = p.boolean(v.val, what+".dynamicOnly")
-		check(good)
-	}
-	if v, found := f["networkTTL"]; found {
-		var good bool
-		c.NetworkTTL, good = p.integer(v.val, what+".networkTTL", 1)
-		check(good)
-	}
-	if v, found := f["initialReconnectDelay"]; found {
-		var good bool
-		c.InitialReconnectDelay, good = p.duration(v.val, what+".initialReconnectDelay")
-		check(good)
-	}
-	if v, found := f["maxReconnectDelay"]; found {
-		var good bool
-		c.MaxReconnectDelay, good = p.duration(v.val, what+".maxReconnectDelay")
-		check(good)
-	}
+	check(optional(f, "name", what, p.str, &c.Name))
+	check(optional(f, "duplex", what, p.boolean, &c.Duplex))
+	check(optional(f, "dynamicOnly", what, p.boolean, &c.DynamicOnly))
+	check(optional(f, "networkTTL", what, func(n *yaml.Node, w string) (int, bool) { return p.integer(n, w, 1) }, &c.NetworkTTL))
+	check(optional(f, "initialReconnectDelay", what, p.duration, &c.InitialReconnectDelay))
+	check(optional(f, "maxReconnectDelay", what, p.duration, &c.MaxReconnectDelay))
 	if v, found := f["useExponentialBackOff"]; found {
 		b, good := p.boolean(v.val, what+".useExponentialBackOff")
 		if good {
@@ -228,6 +204,21 @@ func (p *parser) connector(n *yaml.Node, what, where string) (*Connector, Pos, b
 		check(good)
 	}
 	return c, toPos, ok
+}
+
+// optional reads key, when the mapping has it, into dst with read, naming
+// it what.key in errors; it reports false only for a value that was there
+// and wrong.
+func optional[T any](f map[string]field, key, what string, read func(*yaml.Node, string) (T, bool), dst *T) bool {
+	v, found := f[key]
+	if !found {
+		return true
+	}
+	x, good := read(v.val, what+"."+key)
+	if good {
+		*dst = x
+	}
+	return good
 }
 
 func hasUnknownKey(n *yaml.Node, allowed []string) bool {

@@ -13,10 +13,11 @@ package network
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -107,7 +108,7 @@ func ParseConnector(raw string) (Config, error) {
 	}
 	for k := range q {
 		if !connectorOptions[k] {
-			return fail("unknown option %q; known: %s", k, keys(connectorOptions))
+			return fail("unknown option %q; known: %s", k, strings.Join(slices.Sorted(maps.Keys(connectorOptions)), ", "))
 		}
 	}
 	if err := c.applyOptions(q); err != nil {
@@ -221,13 +222,4 @@ func parsePeer(raw string) (Peer, error) {
 		}
 	}
 	return p, nil
-}
-
-func keys(m map[string]bool) string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return strings.Join(ks, ", ")
 }

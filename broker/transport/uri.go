@@ -7,9 +7,10 @@ package transport
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -74,7 +75,7 @@ func ParseListener(raw string) (Listener, error) {
 	q := u.Query()
 	for k := range q {
 		if !listenerOptions[k] {
-			return Listener{}, fmt.Errorf("transport: listener %q: unknown option %q; known: %s", raw, k, keys(listenerOptions))
+			return Listener{}, fmt.Errorf("transport: listener %q: unknown option %q; known: %s", raw, k, strings.Join(slices.Sorted(maps.Keys(listenerOptions)), ", "))
 		}
 	}
 	// ActiveMQ: setting one of need/want clears the other; need wins when both are true.
@@ -118,13 +119,4 @@ func (l Listener) WithAddr(addr string) string {
 	}
 	u.Host = addr
 	return u.String()
-}
-
-func keys(m map[string]bool) string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return strings.Join(ks, ", ")
 }

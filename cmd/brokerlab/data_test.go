@@ -2,8 +2,8 @@ package main
 
 import (
 	"io"
-	"strings"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
