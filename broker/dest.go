@@ -3,6 +3,7 @@ package broker
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +27,7 @@ type message struct {
 	persistent  bool  // in the store until acknowledged
 	deliveries  int   // times handed to a local consumer (network hops do not count)
 	sz          int64 // size(), once computed
+	pr          int8  // priority()+1, once worked out; 0: not yet
 }
 
 func (m *message) expired(now int64) bool { return m.expires > 0 && now >= m.expires }
@@ -41,6 +43,61 @@ func (m *message) size() int64 {
 		}
 	}
 	return m.sz
+}
+
+// Message priorities, JMS's: 0 (lowest) to 9; 4 when the producer set none.
+const (
+	minPriority     = 0
+	maxPriority     = 9
+	defaultPriority = 4
+)
+
+// priority is the producer's priority header as a number. SEND refuses a
+// value out of range, so anything else here (a message recovered from an
+// older store, or forwarded by another broker) counts as the default.
+// Like size, it is worked out once, under the destination's lock.
+func (m *message) priority() int {
+	if m.pr == 0 {
+		p := defaultPriority
+		if v, ok := m.header("priority"); ok {
+			if n, err := strconv.Atoi(v); err == nil && n >= minPriority && n <= maxPriority {
+				p = n
+			}
+		}
+		m.pr = int8(p + 1)
+	}
+	return int(m.pr - 1)
+}
+
+// enqueue adds m to a list of waiting messages kept in dispatch order:
+// higher priorities first, first in first out within one priority. Most
+// messages carry the default priority and go at the end at once.
+func enqueue(list []*message, m *message) []*message {
+	p := m.priority()
+	i := len(list)
+	for i > 0 && list[i-1].priority() < p {
+		i--
+	}
+	if i == len(list) {
+		return append(list, m)
+	}
+	return slices.Insert(list, i, m)
+}
+
+// requeueAhead puts messages coming back (redelivered) ahead of the waiting
+// messages of their own priority, keeping dispatch order by priority.
+func requeueAhead(back, list []*message) []*message {
+	slices.SortStableFunc(back, func(a, b *message) int { return b.priority() - a.priority() })
+	out := make([]*message, 0, len(back)+len(list))
+	for len(back) > 0 && len(list) > 0 {
+		if back[0].priority() >= list[0].priority() {
+			out, back = append(out, back[0]), back[1:]
+		} else {
+			out, list = append(out, list[0]), list[1:]
+		}
+	}
+	out = append(out, back...)
+	return append(out, list...)
 }
 
 func (m *message) visited(broker string) bool { return slices.Contains(m.path, broker) }
@@ -147,7 +204,7 @@ func (d *destination) publish(m *message) {
 	if d.topic {
 		for _, s := range d.subs {
 			if s.eligible(m) {
-				s.pending = append(s.pending, m)
+				s.pending = enqueue(s.pending, m)
 				d.bytes += m.size()
 			}
 		}
@@ -157,14 +214,15 @@ func (d *destination) publish(m *message) {
 			}
 		}
 	} else {
-		d.pending = append(d.pending, m)
+		d.pending = enqueue(d.pending, m)
 		d.bytes += m.size()
 	}
 	d.dispatchLocked()
 }
 
-// requeue puts messages back at the head of the queue, in their order,
-// marked redelivered: a consumer went away or refused them.
+// requeue puts messages back at the head of the queue (ahead of the
+// waiting messages of their priority), in their order, marked redelivered:
+// a consumer went away or refused them.
 // Messages delivered to consumers more than 1+MaxRedeliveries times go to
 // the dead-letter queue instead, with their original destination noted.
 func (d *destination) requeue(ms []*message) {
@@ -185,7 +243,7 @@ func (d *destination) requeue(ms []*message) {
 	for _, m := range back {
 		d.bytes += m.size()
 	}
-	d.pending = append(back, d.pending...)
+	d.pending = requeueAhead(back, d.pending)
 	d.dispatchLocked()
 	d.mu.Unlock()
 	// Routed outside d.mu: the DLQ is another destination with its own lock.

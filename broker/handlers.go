@@ -271,6 +271,11 @@ func (c *conn) onSend(f *stomp.Frame) error {
 		}
 		m.expires = ms
 	}
+	if p, ok := f.Lookup("priority"); ok {
+		if n, err := strconv.Atoi(p); err != nil || n < minPriority || n > maxPriority {
+			return c.fail(f, "priority must be a number from 0 (lowest) to 9", fmt.Sprintf("got %q; JMS's default is 4", p))
+		}
+	}
 	if txName, ok := f.Lookup("transaction"); ok {
 		tx := c.txFor(txName)
 		if tx == nil {
