@@ -313,7 +313,7 @@ func (c *conn) closeReason() error {
 
 // deliver turns a message into a MESSAGE frame for subscription s. Called
 // under s.dest.mu, so it only records and enqueues.
-func (c *conn) deliver(s *subscription, m *message) {
+func (c *conn) deliver(s *subscription, m *message, body []byte) {
 	f := stomp.New(stomp.MESSAGE, "destination", m.dest, "message-id", m.id, "subscription", s.id)
 	if m.redelivered {
 		f.Add("redelivered", "true")
@@ -328,7 +328,7 @@ func (c *conn) deliver(s *subscription, m *message) {
 		f.Add(hdrPath, joinPath(m.path))
 	}
 	f.Headers = append(f.Headers, m.headers...)
-	f.Body = m.body
+	f.Body = body
 	if s.ack == ackAuto {
 		d := s.dest
 		c.enqueue(outItem{f: f, written: func() { d.release(s, 1) }})

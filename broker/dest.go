@@ -11,6 +11,7 @@ import (
 	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/broker/selector"
 	"github.com/brokerlab/brokerlab/broker/stomp"
+	"github.com/brokerlab/brokerlab/broker/store"
 )
 
 // message is one message as the broker holds it. Headers are the producer's
@@ -28,6 +29,11 @@ type message struct {
 	deliveries  int   // times handed to a local consumer (network hops do not count)
 	sz          int64 // size(), once computed
 	pr          int8  // priority()+1, once worked out; 0: not yet
+	// loc is where the store holds the message (persistent ones, queues
+	// only). spooled says its body was dropped from memory because its
+	// queue was over its memory limit: delivery reads it back from loc.
+	loc     store.Location
+	spooled bool
 }
 
 func (m *message) expired(now int64) bool { return m.expires > 0 && now >= m.expires }
@@ -120,6 +126,7 @@ type destination struct {
 	enqueued uint64        // messages published here
 	expired  uint64        // dropped unsent because their expires passed
 	dequeued uint64        // deliveries settled (acked, or written in auto mode)
+	spooled  uint64        // persistent messages whose bodies waited in the store, not in memory
 }
 
 // Temporary destinations: a client names them /temp-queue/x or
@@ -214,6 +221,12 @@ func (d *destination) publish(m *message) {
 			}
 		}
 	} else {
+		if m.loc.Valid() && !m.spooled && d.bytes+m.size() > d.b.cfg.DestinationMemoryLimit {
+			// Over the limit, a stored message waits on disk rather than
+			// pausing its producer: only its headers stay in memory.
+			m.body, m.spooled, m.sz = nil, true, 0
+			d.spooled++
+		}
 		d.pending = enqueue(d.pending, m)
 		d.bytes += m.size()
 	}
@@ -422,10 +435,19 @@ func (d *destination) pick(m *message) *subscription {
 }
 
 // deliver hands m to the subscription's connection. Called under dest.mu.
+// A spooled message's body is read back from the store for this delivery
+// only, so it never comes back into the destination's memory.
 func (s *subscription) deliver(m *message) {
+	body, err := s.dest.b.body(m)
+	if err != nil {
+		// It stays stored and unacknowledged: a restart delivers it.
+		s.dest.b.emit(events.Event{Kind: events.MessageDropped, Dest: m.dest, ID: m.id,
+			Reason: "not delivered: " + err.Error() + "; it stays in the store and is delivered after a restart"})
+		return
+	}
 	s.inflight++
 	if !s.network {
 		m.deliveries++
 	}
-	s.conn.deliver(s, m)
+	s.conn.deliver(s, m, body)
 }

@@ -285,7 +285,10 @@ func (c *conn) onSend(f *stomp.Frame) error {
 		return nil
 	}
 	d := c.b.dest(dest)
-	if !c.flowControl(d) {
+	// A persistent message to a queue never pauses its producer: over the
+	// memory limit it waits in the store instead (see publish).
+	spools := m.persistent && c.b.currentStore() != nil
+	if !spools && !c.flowControl(d) {
 		return c.fail(f, msgNoSpace, fmt.Sprintf("%s holds more than %d bytes waiting for consumers; the producer was refused (SendFailIfNoSpace)", dest, c.b.cfg.DestinationMemoryLimit))
 	}
 	if err := c.b.persist(m); err != nil {

@@ -54,6 +54,9 @@ type Store struct {
 
 	appends, records, batches, fsyncs, bytes atomic.Uint64
 	live, segments                           atomic.Int64
+
+	readMu  sync.Mutex
+	readers map[uint64]*os.File // segments opened by Read, by number
 }
 
 // Stats are counters since Open.
@@ -72,8 +75,9 @@ type Stats struct {
 // the committer adds only the frame header, whose batch number it decides.
 type request struct {
 	recs []pending
-	buf  []byte // the payloads, back to back
-	size int    // frame bytes, headers included
+	buf  []byte     // the payloads, back to back
+	size int        // frame bytes, headers included
+	locs []Location // where each record went, when the caller asked
 	done chan error
 }
 
@@ -187,11 +191,24 @@ func (s *Store) recover() (*Recovery, error) {
 // see doc.go. The records of one call are recovered all or none. A put of
 // an ID that is live already, and an ack of an ID that is not, are no-ops.
 func (s *Store) Append(recs ...Record) error {
+	return s.append(recs, nil)
+}
+
+// AppendAt is Append, and also says where each record went, so that a
+// message's body can be dropped from memory and read back with Read. A
+// record that was a no-op (a put of a live ID, an ack) gets the zero
+// Location.
+func (s *Store) AppendAt(recs ...Record) ([]Location, error) {
+	locs := make([]Location, len(recs))
+	return locs, s.append(recs, locs)
+}
+
+func (s *Store) append(recs []Record, locs []Location) error {
 	if len(recs) == 0 {
 		return nil
 	}
 	req := requestPool.Get().(*request)
-	req.recs, req.buf, req.size = req.recs[:0], req.buf[:0], 0
+	req.recs, req.buf, req.size, req.locs = req.recs[:0], req.buf[:0], 0, locs
 	for i := range recs {
 		r := &recs[i]
 		if r.Kind != Put && r.Kind != Ack {
@@ -227,6 +244,7 @@ func (s *Store) Append(recs ...Record) error {
 	default:
 	}
 	err := <-req.done
+	req.locs = nil
 	if cap(req.buf) <= 1<<20 { // do not pin big bodies in the pool
 		requestPool.Put(req)
 	}
@@ -250,6 +268,12 @@ func (s *Store) Close() error {
 	default:
 	}
 	<-s.done
+	s.readMu.Lock()
+	for num, f := range s.readers {
+		f.Close()
+		delete(s.readers, num)
+	}
+	s.readMu.Unlock()
 	var err error
 	if !s.opts.NoSync && s.failed == nil {
 		err = s.f.Sync()
