@@ -22,6 +22,7 @@ type conn struct {
 	dr     *deadlineReader
 	r      *stomp.Reader
 	w      *stomp.Writer
+	stored storedPipeline // persistent sends waiting for the store
 	remote string
 	local  string
 	via    string // listener URI, or "" when we dialled
@@ -229,6 +230,7 @@ func (c *conn) setHeartbeat(send, recv time.Duration) {
 
 // readLoop reads and handles frames until the connection ends.
 func (c *conn) readLoop() {
+	defer c.stopStored()
 	for {
 		for c.queued() > maxQueued {
 			select {

@@ -56,10 +56,15 @@ func (c *conn) handle(f *stomp.Frame) error {
 		}
 		return c.fail(f, msgNotConnected, "")
 	}
+	if f.Command != stomp.SEND {
+		c.waitStored()
+	}
 	var err error
 	switch f.Command {
 	case stomp.SEND:
-		err = c.onSend(f)
+		if err = c.onSend(f); err == errReceiptLater {
+			return nil
+		}
 	case stomp.SUBSCRIBE:
 		err = c.onSubscribe(f)
 	case stomp.UNSUBSCRIBE:
@@ -285,10 +290,14 @@ func (c *conn) onSend(f *stomp.Frame) error {
 		return nil
 	}
 	d := c.b.dest(dest)
-	// A persistent message to a queue never pauses its producer: over the
-	// memory limit it waits in the store instead (see publish).
-	spools := m.persistent && c.b.currentStore() != nil
-	if !spools && !c.flowControl(d) {
+	if st := c.b.currentStore(); m.persistent && st != nil {
+		// Pipelined (see storedsend.go). It never pauses its producer for
+		// memory: over the limit it waits in the store instead (publish).
+		c.sendStored(f, m, d, st)
+		return errReceiptLater
+	}
+	c.waitStored()
+	if !c.flowControl(d) {
 		return c.fail(f, msgNoSpace, fmt.Sprintf("%s holds more than %d bytes waiting for consumers; the producer was refused (SendFailIfNoSpace)", dest, c.b.cfg.DestinationMemoryLimit))
 	}
 	if err := c.b.persist(m); err != nil {

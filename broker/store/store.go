@@ -199,26 +199,63 @@ func (s *Store) Append(recs ...Record) error {
 // record that was a no-op (a put of a live ID, an ack) gets the zero
 // Location.
 func (s *Store) AppendAt(recs ...Record) ([]Location, error) {
-	locs := make([]Location, len(recs))
-	return locs, s.append(recs, locs)
+	return s.AppendAsync(recs...).Wait()
+}
+
+// Pending is an append under way: AppendAsync has queued it, Wait says
+// when it is on disk. Appends complete in the order they were queued, so a
+// caller that queues several and waits for them in turn sees them land in
+// that order.
+type Pending struct {
+	s    *Store
+	req  *request
+	locs []Location
+	err  error // a failure before the request was queued
+}
+
+// AppendAsync queues recs as one batch, as Append does, without waiting:
+// a connection can have many appends in one group commit instead of one.
+func (s *Store) AppendAsync(recs ...Record) *Pending {
+	p := &Pending{s: s, locs: make([]Location, len(recs))}
+	p.req, p.err = s.submit(recs, p.locs)
+	return p
+}
+
+// Wait returns once the records are on disk (unless NoSync), with where
+// each put went. It may be called once.
+func (p *Pending) Wait() ([]Location, error) {
+	if p.err != nil || p.req == nil {
+		return p.locs, p.err
+	}
+	return p.locs, p.s.wait(p.req)
 }
 
 func (s *Store) append(recs []Record, locs []Location) error {
+	req, err := s.submit(recs, locs)
+	if err != nil || req == nil {
+		return err
+	}
+	return s.wait(req)
+}
+
+// submit encodes recs and queues them for the committer; nil and no error
+// when there is nothing to write.
+func (s *Store) submit(recs []Record, locs []Location) (*request, error) {
 	if len(recs) == 0 {
-		return nil
+		return nil, nil
 	}
 	req := requestPool.Get().(*request)
 	req.recs, req.buf, req.size, req.locs = req.recs[:0], req.buf[:0], 0, locs
 	for i := range recs {
 		r := &recs[i]
 		if r.Kind != Put && r.Kind != Ack {
-			return fmt.Errorf("store: record %d: unknown kind %d", i, r.Kind)
+			return nil, fmt.Errorf("store: record %d: unknown kind %d", i, r.Kind)
 		}
 		if r.ID == "" {
-			return fmt.Errorf("store: record %d: empty ID", i)
+			return nil, fmt.Errorf("store: record %d: empty ID", i)
 		}
 		if n := payloadSize(r); n > MaxRecordSize {
-			return fmt.Errorf("store: record %q: %d bytes, over the limit of %d", r.ID, n, MaxRecordSize)
+			return nil, fmt.Errorf("store: record %q: %d bytes, over the limit of %d", r.ID, n, MaxRecordSize)
 		}
 		start := len(req.buf)
 		req.buf = appendPayload(req.buf, r)
@@ -231,11 +268,11 @@ func (s *Store) append(recs []Record, locs []Location) error {
 	switch {
 	case s.closed:
 		s.mu.Unlock()
-		return ErrClosed
+		return nil, ErrClosed
 	case s.failed != nil:
 		err := s.failed
 		s.mu.Unlock()
-		return err
+		return nil, err
 	}
 	s.queue = append(s.queue, req)
 	s.mu.Unlock()
@@ -243,6 +280,10 @@ func (s *Store) append(recs []Record, locs []Location) error {
 	case s.wake <- struct{}{}:
 	default:
 	}
+	return req, nil
+}
+
+func (s *Store) wait(req *request) error {
 	err := <-req.done
 	req.locs = nil
 	if cap(req.buf) <= 1<<20 { // do not pin big bodies in the pool
