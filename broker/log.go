@@ -32,7 +32,7 @@ func (b *Broker) logEvent(e events.Event) {
 
 func eventLevel(e events.Event) slog.Level {
 	switch e.Kind {
-	case events.TLSFailed, events.ConnRefused, events.ProducerBlocked:
+	case events.TLSFailed, events.ConnRefused, events.ProducerBlocked, events.AuthFailed, events.AuthzDenied:
 		return slog.LevelWarn
 	case events.BridgeState:
 		switch e.State {

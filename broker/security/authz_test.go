@@ -172,7 +172,7 @@ func TestNewChainFromConfig(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		err := ch.AddConnection(&Conn{View: ConnView{Login: "alice", Passcode: "nope", Remote: from}})
 		var le *LoginError
-		if !errors.As(err, &le) || le.RateLimited || err.Error() != "users: unknown login or wrong passcode" {
+		if !errors.As(err, &le) || le.RateLimited || err.Error() != "unknown login or wrong passcode (users, required)" {
 			t.Fatalf("failure %d: %v", i, err)
 		}
 	}

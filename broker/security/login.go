@@ -102,7 +102,12 @@ type ModuleError struct {
 	Err    error
 }
 
-func (e *ModuleError) Error() string { return e.Module + ": " + e.Err.Error() }
+// Error names the module and its flag after the reason, so an ERROR frame
+// says which part of the stack refused: "no client certificate was
+// presented (certificate, requisite)".
+func (e *ModuleError) Error() string {
+	return e.Err.Error() + " (" + e.Module + ", " + string(e.Flag) + ")"
+}
 func (e *ModuleError) Unwrap() error { return e.Err }
 
 // Result says what a stack did: the principal (nil on failure), the error
