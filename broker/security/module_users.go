@@ -32,6 +32,18 @@ func IsBcrypt(p string) bool {
 
 var bcryptRE = regexp.MustCompile(`^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$`)
 
+// CheckPassword says what is wrong with a stored password: one that starts
+// like a bcrypt hash must be a whole, valid one.
+func CheckPassword(p string) error {
+	if !IsBcrypt(p) {
+		return nil
+	}
+	if _, err := bcrypt.Cost([]byte(p)); err != nil || !bcryptRE.MatchString(p) {
+		return errors.New("the password looks like a bcrypt hash but is not a valid one")
+	}
+	return nil
+}
+
 func newUsers(c *Config) (LoginModule, error) {
 	if len(c.Users) == 0 {
 		return nil, errors.New("the users module needs at least one user (Users)")
@@ -40,8 +52,8 @@ func newUsers(c *Config) (LoginModule, error) {
 	for u, p := range c.Users {
 		m.passwords[u] = []byte(p)
 		if IsBcrypt(p) {
-			if _, err := bcrypt.Cost([]byte(p)); err != nil || !bcryptRE.MatchString(p) {
-				return nil, errors.New("user " + u + ": the password looks like a bcrypt hash but is not a valid one")
+			if err := CheckPassword(p); err != nil {
+				return nil, errors.New("user " + u + ": " + err.Error())
 			}
 			m.hashed[u] = true
 			if m.dummy == nil {
