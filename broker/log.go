@@ -39,7 +39,7 @@ func eventLevel(e events.Event) slog.Level {
 		case events.StateDown, events.StateFailing, events.StateRetrying:
 			return slog.LevelWarn
 		}
-	case events.MessageForwarded, events.ConnAccepted, events.ConnClosed:
+	case events.MessageForwarded, events.ConnAccepted, events.ConnClosed, events.Authenticated:
 		return slog.LevelDebug
 	case events.MessageDropped:
 		return slog.LevelInfo

@@ -64,10 +64,20 @@ func (b *Broker) login(c *conn, f *stomp.Frame) error {
 		if v.Login != "" {
 			who = fmt.Sprintf("login %q", v.Login)
 		}
-		b.emit(events.Event{Kind: events.AuthFailed, Remote: c.remote, Local: c.local, Link: sc.Link, Peer: who, Reason: err.Error()})
+		reason := err.Error()
+		var le *security.LoginError
+		if errors.As(err, &le) && len(le.Tried) > 0 {
+			// Which modules ran shows a requisite stopping the stack.
+			reason += "; modules run: " + strings.Join(le.Tried, ", ")
+		}
+		b.emit(events.Event{Kind: events.AuthFailed, Remote: c.remote, Local: c.local, Link: sc.Link, Peer: who, Reason: reason})
 		return err
 	}
 	c.sec = sc
+	if p := sc.Principal; p != nil {
+		b.emit(events.Event{Kind: events.Authenticated, Remote: c.remote, Local: c.local, Link: sc.Link, Peer: p.User,
+			Reason: fmt.Sprintf("groups [%s]; by %s", strings.Join(p.Groups, " "), strings.Join(p.Via, ", "))})
+	}
 	return nil
 }
 

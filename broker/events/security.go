@@ -11,4 +11,7 @@ const (
 	// Peer is the user, Dest the destination, Reason ActiveMQ's words
 	// ("User u is not authorized to write to: queue://X").
 	AuthzDenied Kind = "authz-denied"
+	// Authenticated: a CONNECT was let in; Peer is the user, Reason the
+	// groups and the modules that vouched ("groups admins; by certificate").
+	Authenticated Kind = "authenticated"
 )

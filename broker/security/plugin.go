@@ -247,6 +247,7 @@ func (*Authentication) Name() string { return "authentication" }
 type LoginError struct {
 	Reason      string
 	RateLimited bool
+	Tried       []string // the modules the stack ran, in order
 }
 
 func (e *LoginError) Error() string { return e.Reason }
@@ -263,7 +264,7 @@ func (a *Authentication) AddConnection(c *Conn) error {
 		if a.limit != nil {
 			a.limit.fail(addr)
 		}
-		return &LoginError{Reason: res.Err.Error()}
+		return &LoginError{Reason: res.Err.Error(), Tried: res.Called}
 	}
 	c.Principal = res.Principal
 	return nil
