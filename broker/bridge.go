@@ -14,6 +14,7 @@ import (
 
 	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/broker/network"
+	"github.com/brokerlab/brokerlab/broker/security"
 	"github.com/brokerlab/brokerlab/broker/stomp"
 	"github.com/brokerlab/brokerlab/broker/tlsconf"
 )
@@ -152,6 +153,13 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 	}
 	m := &message{id: id, dest: dest, headers: userHeaders(f), body: f.Body, path: append(path, b.cfg.Name),
 		persistent: f.Get("persistent") == "true" && isQueue(dest)}
+	if err := c.authorize(security.Write, dest); err != nil {
+		// Refused here, where the peer's principal is known; ACKed so the
+		// sender does not offer it again, and reported as dropped.
+		b.emit(events.Event{Kind: events.MessageDropped, Link: br.link, Dest: dest, ID: id, Reason: "not authorized: " + err.Error()})
+		ack()
+		return nil
+	}
 	if slices.Contains(path, b.cfg.Name) {
 		b.emit(events.Event{Kind: events.MessageDropped, Link: br.link, Dest: dest, ID: id, Reason: "loop: the message has been on this broker before"})
 		ack()
@@ -259,6 +267,10 @@ func (b *Broker) runConnector(cfg network.Config) {
 			return // the session reports up with the peer's details
 		case network.StateRetrying:
 			var tf *tlsFailure
+			var ar *authRefused
+			if errors.As(err, &ar) && b.ctx.Err() == nil {
+				b.emit(events.Event{Kind: events.BridgeState, Link: link, State: events.StateFailing, Peer: p.ServerName, Reason: ar.msg})
+			}
 			if errors.As(err, &tf) && b.ctx.Err() == nil {
 				b.tlsFailed(events.SideClient, link, nil, tf.err)
 				b.emit(events.Event{Kind: events.BridgeState, Link: link, State: events.StateFailing, Class: string(tlsconf.Classify(tf.err)), Peer: p.ServerName, Reason: tf.err.Error()})
@@ -330,6 +342,8 @@ func (b *Broker) bridgeSession(ctx context.Context, cfg network.Config, link str
 	}
 	nc.SetDeadline(time.Time{})
 	switch {
+	case reply.Command == stomp.ERROR && isLoginRefusal(reply.Get("message")):
+		return &authRefused{fmt.Sprintf("%s refused the bridge: %s", p.ServerName, reply.Get("message"))}
 	case reply.Command == stomp.ERROR:
 		return fmt.Errorf("%s refused the bridge: %s", p.ServerName, reply.Get("message"))
 	case reply.Command != stomp.CONNECTED:

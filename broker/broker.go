@@ -331,6 +331,7 @@ func (b *Broker) connClosed(c *conn) {
 	for _, s := range subs {
 		b.demandChanged(s.dest)
 	}
+	b.removeConnection(c)
 	if c.connected || wasBridge {
 		b.emit(events.Event{Kind: events.ConnClosed, Remote: c.remote, Local: c.local, Reason: errString(c.closeReason())})
 	}

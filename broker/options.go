@@ -9,6 +9,7 @@ import (
 
 	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/broker/network"
+	"github.com/brokerlab/brokerlab/broker/security"
 	"github.com/brokerlab/brokerlab/broker/stomp"
 	"github.com/brokerlab/brokerlab/broker/tlsconf"
 	"github.com/brokerlab/brokerlab/broker/transport"
@@ -44,6 +45,9 @@ type Options struct {
 	// accepts (bridges log in too, with the connector's userName/password).
 	// Passcodes are never logged or reported.
 	Users map[string]string
+	// Security is the plugin chain: login stack, authorization map, extra
+	// plugins (package security). Nil: everyone may do everything.
+	Security *security.Config
 	// AdminAddr, when set (e.g. "127.0.0.1:0"), serves /healthz, /stats,
 	// /metrics and /events there; Broker.AdminAddr reads the bound address.
 	AdminAddr string
@@ -81,6 +85,7 @@ type config struct {
 	listeners  []transport.Listener
 	connectors []network.Config
 	tls        *tlsconf.Material
+	sec        *security.Chain // nil: no security configured
 }
 
 func (o Options) validate() (*config, error) {
@@ -153,6 +158,11 @@ func (o Options) validate() (*config, error) {
 	} else if needTLS {
 		bad("TLS", "a stomp+ssl listener or ssl:// connector needs a certificate, key and truststore (TLS.CertFile, TLS.KeyFile, TLS.TrustFile)")
 	}
+	if ch, err := o.securityChain(); err != nil {
+		errs = append(errs, err)
+	} else {
+		c.sec = ch
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -169,5 +179,6 @@ func (o Options) clone() Options {
 			c.Users[k] = v
 		}
 	}
+	c.Security = o.Security.Clone()
 	return c
 }

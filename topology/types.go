@@ -29,8 +29,11 @@ type Node struct {
 	Listen  []string // listener URIs, e.g. "stomp+ssl://127.0.0.1:0?needClientAuth=true"
 	TLS     *NodeTLS // nil: the node has no identity and trusts nobody
 	Connect []*Connector
-	Like    string // the node this one was copied from, kept for messages
-	Pos     Pos
+	// Security is the node's login stack and authorization (security.go);
+	// nil: anyone may do anything.
+	Security *Security
+	Like     string // the node this one was copied from, kept for messages
+	Pos      Pos
 }
 
 // NodeTLS is a node's identity and the names it trusts. Trust entries name
@@ -59,7 +62,8 @@ type Connector struct {
 	NetworkTTL            int // 0 means the default, 1
 	InitialReconnectDelay time.Duration
 	MaxReconnectDelay     time.Duration
-	UseExponentialBackOff *bool // nil means the default, true
+	UseExponentialBackOff *bool  // nil means the default, true
+	UserName, Password    string // the bridge's login on the peer; the password is never printed
 	Pos                   Pos
 }
 
@@ -160,6 +164,7 @@ func (n *Node) Clone() *Node {
 		t.Trust = append([]string(nil), n.TLS.Trust...)
 		c.TLS = &t
 	}
+	c.Security = n.Security.Clone()
 	c.Connect = nil
 	for _, con := range n.Connect {
 		cc := *con

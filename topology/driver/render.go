@@ -118,7 +118,7 @@ func Render(spec *topology.Spec, name string, addrs Addresses, files tlsconf.Fil
 	if n == nil {
 		return broker.Options{}, fmt.Errorf("driver: no node %q", name)
 	}
-	o := broker.Options{Name: name, TLS: files}
+	o := broker.Options{Name: name, TLS: files, Security: n.Security.Config()}
 	for i, raw := range n.Listen {
 		u, err := url.Parse(raw)
 		if err != nil {
@@ -166,6 +166,9 @@ func ConnectorURI(link topology.Link, c *topology.Connector, addr string, tls bo
 	}
 	if c.UseExponentialBackOff != nil {
 		q = append(q, "useExponentialBackOff="+strconv.FormatBool(*c.UseExponentialBackOff))
+	}
+	if c.UserName != "" {
+		q = append(q, "userName="+url.QueryEscape(c.UserName), "password="+url.QueryEscape(c.Password))
 	}
 	return fmt.Sprintf("static://(%s://%s?serverName=%s)?%s", scheme, addr, url.QueryEscape(link.To), strings.Join(q, "&"))
 }
