@@ -10,10 +10,10 @@ import (
 // Keys of the mappings below, in the order messages list them.
 var (
 	nodeKeys      = []string{"listen", "tls", "connect", "like"}
-	tlsKeys       = []string{"identity", "trust"}
+	tlsKeys       = []string{"identity", "trust", "format", "sslContext"}
 	identityKeys  = []string{"self_signed", "issuer"}
 	connectorKeys = []string{"to", "name", "duplex", "dynamicOnly", "networkTTL",
-		"initialReconnectDelay", "maxReconnectDelay", "useExponentialBackOff"}
+		"initialReconnectDelay", "maxReconnectDelay", "useExponentialBackOff", "tls"}
 )
 
 // node reads one node's block into node and m. A null block is an empty
@@ -92,6 +92,7 @@ func (p *parser) tls(n *yaml.Node, m *nodeMeta, at string) (*NodeTLS, bool) {
 		t.Trust, m.trustPos, good = p.strList(v.val, at+"tls.trust", "node or authority names")
 		ok = ok && good
 	}
+	ok = p.sslContext(t, f, at) && ok
 	return t, ok
 }
 
@@ -203,6 +204,9 @@ func (p *parser) connector(n *yaml.Node, what, where string) (*Connector, Pos, b
 		}
 		check(good)
 	}
+	knobs, good := p.connectorTLS(f, what, where)
+	c.TLS = knobs
+	check(good)
 	return c, toPos, ok
 }
 

@@ -6,10 +6,12 @@ package driver
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -142,6 +144,23 @@ func Render(spec *topology.Spec, name string, addrs Addresses, files tlsconf.Fil
 	return o, nil
 }
 
+// peerQuery writes the peer URI's options: serverName (the peer's node
+// name unless the connector overrides it) and the connector's TLS knobs,
+// values escaped so that a comma-separated list stays one value.
+func peerQuery(link topology.Link, c *topology.Connector) string {
+	serverName := link.To
+	if v, ok := c.TLS["serverName"]; ok {
+		serverName = v
+	}
+	q := []string{"serverName=" + url.QueryEscape(serverName)}
+	for _, k := range slices.Sorted(maps.Keys(c.TLS)) {
+		if k != "serverName" {
+			q = append(q, k+"="+url.QueryEscape(c.TLS[k]))
+		}
+	}
+	return strings.Join(q, "&")
+}
+
 // ConnectorURI writes a connector as ActiveMQ would, plus serverName: the
 // link may run through a proxy, so the peer is verified by its node name.
 func ConnectorURI(link topology.Link, c *topology.Connector, addr string, tls bool) string {
@@ -167,5 +186,5 @@ func ConnectorURI(link topology.Link, c *topology.Connector, addr string, tls bo
 	if c.UseExponentialBackOff != nil {
 		q = append(q, "useExponentialBackOff="+strconv.FormatBool(*c.UseExponentialBackOff))
 	}
-	return fmt.Sprintf("static://(%s://%s?serverName=%s)?%s", scheme, addr, url.QueryEscape(link.To), strings.Join(q, "&"))
+	return fmt.Sprintf("static://(%s://%s?%s)?%s", scheme, addr, peerQuery(link, c), strings.Join(q, "&"))
 }
