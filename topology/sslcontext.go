@@ -87,7 +87,8 @@ func (p *parser) sslContext(t *NodeTLS, f map[string]field, at string) bool {
 }
 
 // connectorTLSKeys are the TLS knobs a connector may set on its peer URI.
-var connectorTLSKeys = []string{"serverName", "verifyHostName", "enabledProtocols", "enabledCipherSuites"}
+// ssl: true or false dials ssl:// or tcp:// whatever the peer listens with.
+var connectorTLSKeys = []string{"serverName", "verifyHostName", "enabledProtocols", "enabledCipherSuites", "ssl"}
 
 // connectorTLS reads a connector's `tls: {verifyHostName: false, …}`.
 func (p *parser) connectorTLS(f map[string]field, what, where string) (map[string]string, bool) {

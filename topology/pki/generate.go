@@ -350,6 +350,7 @@ func (g *generator) leaf(n *topology.Node, nf *NodeFiles) error {
 		tmpl.ExtKeyUsage = slices.Clone(no.ExtKeyUsage)
 	}
 	tmpl.KeyUsage = leafKeyUsage(key.Public())
+	tmpl.SignatureAlgorithm = no.SignatureAlgorithm
 	parent, parentKey := tmpl, key
 	if is := n.TLS.Identity.Issuer; is != "" {
 		a := g.m.Authorities[is]
