@@ -303,7 +303,7 @@ func (b *Broker) dial(ctx context.Context, p network.Peer) (net.Conn, error) {
 	if err != nil || !p.TLS {
 		return nc, err
 	}
-	cfg, err := tlsconf.ClientConfig(b.cfg.tls, p.ServerName)
+	cfg, err := b.connectorTLS(p)
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -336,7 +336,7 @@ func (b *Broker) bridgeSession(ctx context.Context, cfg network.Config, link str
 		// TLS 1.3: a server that refuses our certificate says so only now,
 		// on the first read after a handshake that looked fine.
 		if tlsconf.Classify(err) != tlsconf.ClassOther && isRemoteTLSAlert(err) {
-			return &tlsFailure{err}
+			return &tlsFailure{fmt.Errorf("%s, on the first read after a handshake that completed: %w", tlsVersionName(nc), err)}
 		}
 		return fmt.Errorf("waiting for CONNECTED: %w", err)
 	}

@@ -35,6 +35,11 @@ func judge(env *Env, sc *Scenario, res *reports.Scenario) {
 	for _, f := range failures {
 		res.Explanations = append(res.Explanations, faults.Explain(f, ctx))
 	}
+	for _, e := range evs {
+		if e.Kind == events.StartFailed {
+			res.Explanations = append(res.Explanations, faults.ExplainStart(e.Node, tlsconf.Class(e.Class), e.Reason, ctx))
+		}
+	}
 	for _, ee := range sc.Expect.Events {
 		n := countEvents(ee, evs)
 		switch {
