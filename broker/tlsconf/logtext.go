@@ -174,7 +174,7 @@ func brokerlabClass(text string) (LogMatch, bool) {
 	if strings.Contains(text, "tls handshake failed") {
 		for _, f := range strings.Split(text, ": ") {
 			if c, ok := exactClass(f); ok {
-				return LogMatch{Class: c, Phrase: "tls handshake failed: " + string(c)}, true
+				return LogMatch{Class: c, Phrase: string(c)}, true
 			}
 		}
 	}

@@ -18,6 +18,7 @@ func TestHelpOfEveryCommand(t *testing.T) {
 		"broker":   {"--name", "--listen", "--connect", "--tls-cert", "--tls-key", "--tls-ca", "--events"},
 		"up":       {"--out", "--events", "hub-and-spokes", "endpoints.json"},
 		"bench":    {"--size", "--count", "--rounds", "--json", "--timeout"},
+		"explain":  {"LOGFILE", "Received fatal alert", "Broken pipe"},
 		"version":  {"brokerlab version"},
 	}
 	for _, c := range commands() {
