@@ -63,6 +63,8 @@ func Explain(f Failure, c Context) string {
 		lines = e.handshakeTimeout()
 	case tlsconf.ClassConnectionReset:
 		lines = e.connectionReset()
+	case tlsconf.ClassBadRecordMAC:
+		lines = e.badRecordMAC()
 	default:
 		lines = e.other()
 	}
