@@ -64,6 +64,8 @@ func Explain(f Failure, c Context) string {
 		lines = e.handshakeTimeout()
 	case f.Class == tlsconf.ClassConnectionReset:
 		lines = e.connectionReset()
+	case f.Class == tlsconf.ClassBadRecordMAC:
+		lines = e.badRecordMAC()
 	default:
 		lines = e.other()
 	}

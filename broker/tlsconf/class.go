@@ -23,6 +23,7 @@ const (
 	ClassNotTLS             Class = "not-tls"              // the other end does not speak TLS
 	ClassHandshakeTimeout   Class = "handshake-timeout"    // no answer in time (e.g. a blackholed link)
 	ClassConnectionReset    Class = "connection-reset"     // the peer closed mid-handshake without an alert
+	ClassBadRecordMAC       Class = "bad-record-mac"       // a record failed its integrity check: bytes changed in transit
 	ClassOther              Class = "other"                // none of the above; Reason carries the text
 
 	// A peer certificate that a CRL revokes. The side that checked it
@@ -52,7 +53,7 @@ func Classes() []Class {
 	return []Class{
 		ClassUnknownAuthority, ClassHostnameMismatch, ClassExpired, ClassNotYetValid,
 		ClassBadKeyUsage, ClassBadCertificate, ClassClientCertRequired, ClassProtocolVersion,
-		ClassNoCommonCipher, ClassNotTLS, ClassHandshakeTimeout, ClassConnectionReset, ClassOther,
+		ClassNoCommonCipher, ClassNotTLS, ClassHandshakeTimeout, ClassConnectionReset, ClassBadRecordMAC, ClassOther,
 		ClassRevoked, ClassBadKeystorePassword, ClassBadTruststorePassword, ClassBadKeyPassword,
 		ClassKeyMismatch, ClassNoPrivateKey, ClassTruststoreEmpty, ClassBadKeystore, ClassBadCRL,
 		ClassWeakKey, ClassBadSignatureAlgorithm,
