@@ -334,6 +334,9 @@ func (b *Broker) connClosed(c *conn) {
 	if c.connected || wasBridge {
 		b.emit(events.Event{Kind: events.ConnClosed, Remote: c.remote, Local: c.local, Reason: errString(c.closeReason())})
 	}
+	if wasBridge {
+		b.advise(c.bridge, false)
+	}
 	if wasBridge && !c.bridge.dialer {
 		b.emit(events.Event{Kind: events.BridgeState, Link: c.bridge.link, State: events.StateDown, Peer: c.bridge.peer, Remote: c.remote, Reason: errString(c.closeReason())})
 	}
