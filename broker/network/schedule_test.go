@@ -28,7 +28,7 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 type world struct {
 	clk       *fakeClock
 	listening func(t time.Duration) bool
-	attempt   func(t time.Duration) error      // nil: the bridge comes up
+	attempt   func(t time.Duration) error         // nil: the bridge comes up
 	lives     func(t time.Duration) time.Duration // how long a bridge that came up lives
 	stopAt    time.Duration
 	connects  []time.Duration
@@ -173,7 +173,7 @@ func TestScheduleFlappingPeerBacksOff(t *testing.T) {
 	w.run(t, hubURI)
 	var gaps []time.Duration
 	for i := 1; i < len(w.ups); i++ {
-		gaps = append(gaps, (w.ups[i]-w.ups[i-1]).Round(100*time.Millisecond))
+		gaps = append(gaps, (w.ups[i] - w.ups[i-1]).Round(100*time.Millisecond))
 	}
 	want := []time.Duration{1, 2, 4, 8, 16}
 	for i, g := range want {
