@@ -27,6 +27,7 @@ const (
 	hdrTTL         = "brokerlab-ttl"          // CONNECT: the connector's messageTTL (networkTTL)
 	hdrConsumerTTL = "brokerlab-consumer-ttl" // CONNECT: the connector's consumerTTL
 	hdrOptions     = "brokerlab-options"      // CONNECT: forwarding options both ends apply
+	hdrConnector   = "brokerlab-connector"    // CONNECT: which connector of the dialler, stable across its reconnections
 	hdrBroker      = "brokerlab-broker"       // CONNECTED: the accepting broker's name
 	hdrHops        = "brokerlab-hops"         // SUBSCRIBE: bridges between the peer and the consumer
 	hdrPath        = "brokerlab-path"         // MESSAGE: brokers the message has been on
@@ -39,6 +40,7 @@ type bridge struct {
 	c       *conn
 	peer    string // the other broker's name
 	link    string // "from->to", the dialler first
+	connID  string // the dialler's connector instance, from CONNECT
 	dialer  bool
 	duplex  bool
 	msgTTL  int // hops a message may make in all
@@ -142,19 +144,22 @@ func (b *Broker) acceptBridge(c *conn, f *stomp.Frame) error {
 		link = peer + "->" + b.cfg.Name
 	}
 	duplex := f.Get(hdrDuplex) == "true"
+	connID := f.Get(hdrConnector)
 	if old := b.bridgeFrom(peer); old != nil {
-		if old.link != link && (duplex || old.duplex) {
+		same := old.connID == connID && old.link == link
+		if !same && (duplex || old.duplex) {
 			// One duplex bridge between two brokers carries both ways; a
 			// second would deliver everything twice over two paths.
-			return fmt.Errorf("bridge refused: %s already has a duplex bridge to %s (%s); a second one (%s) would double every path", peer, b.cfg.Name, old.link, link)
+			return fmt.Errorf("bridge refused: %s already has a duplex bridge to %s (%s); a second one would double every path", peer, b.cfg.Name, old.link)
 		}
-		if old.link == link {
+		if same {
 			// The same connector again: the old connection is a ghost its
 			// dialler has given up on (a cut we have not noticed yet).
 			old.c.close(fmt.Errorf("replaced by a new connection of the same connector %s", link))
 		}
 	}
 	c.bridge = newBridge(c, peer, link, false, duplex, ttl, consTTL, parseBridgeOptions(f.Get(hdrOptions)))
+	c.bridge.connID = connID
 	return nil
 }
 

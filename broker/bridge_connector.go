@@ -18,8 +18,9 @@ import (
 
 // runConnector keeps one network connector connected until Shutdown. The
 // schedule is network.Run's; this turns its states into bridge events.
-func (b *Broker) runConnector(cfg network.Config) {
+func (b *Broker) runConnector(cfg network.Config, index int) {
 	defer b.wg.Done()
+	connID := b.runID + "." + strconv.Itoa(index)
 	linkOf := func(p network.Peer) string {
 		if strings.Contains(cfg.Name, "->") {
 			return cfg.Name
@@ -57,7 +58,7 @@ func (b *Broker) runConnector(cfg network.Config) {
 	network.Run(b.ctx, cfg, network.Hooks{
 		Connect: b.connectTCP,
 		Session: func(ctx context.Context, nc net.Conn, p network.Peer, up func()) error {
-			return b.bridgeSession(ctx, cfg, linkOf(p), nc, p, up)
+			return b.bridgeSession(ctx, cfg, connID, linkOf(p), nc, p, up)
 		},
 		Observe: observe,
 	})
@@ -99,7 +100,7 @@ func (b *Broker) secure(ctx context.Context, nc net.Conn, p network.Peer) (net.C
 }
 
 // bridgeSession runs the dialling end of a bridge over nc until it ends.
-func (b *Broker) bridgeSession(ctx context.Context, cfg network.Config, link string, nc net.Conn, p network.Peer, up func()) error {
+func (b *Broker) bridgeSession(ctx context.Context, cfg network.Config, connID, link string, nc net.Conn, p network.Peer, up func()) error {
 	nc, err := b.secure(ctx, nc, p)
 	if err != nil {
 		return err
@@ -108,7 +109,7 @@ func (b *Broker) bridgeSession(ctx context.Context, cfg network.Config, link str
 	hb := strconv.FormatInt(b.cfg.HeartBeat.Milliseconds(), 10)
 	connect := stomp.New(stomp.CONNECT, "accept-version", "1.2", "host", p.ServerName, "heart-beat", hb+","+hb,
 		hdrBridge, b.cfg.Name, hdrLink, link, hdrDuplex, strconv.FormatBool(cfg.Duplex), hdrTTL, strconv.Itoa(cfg.MessageTTL),
-		hdrConsumerTTL, strconv.Itoa(cfg.ConsumerTTL), hdrOptions, bridgeOptionsOf(cfg).String())
+		hdrConsumerTTL, strconv.Itoa(cfg.ConsumerTTL), hdrOptions, bridgeOptionsOf(cfg).String(), hdrConnector, connID)
 	if cfg.UserName != "" {
 		connect.Set("login", cfg.UserName)
 		connect.Set("passcode", cfg.Password)
@@ -149,6 +150,7 @@ func (b *Broker) bridgeSession(ctx context.Context, cfg network.Config, link str
 	c.w.SetVersion(stomp.V12)
 	c.bridge = newBridge(c, peer, link, true, cfg.Duplex, cfg.MessageTTL, cfg.ConsumerTTL, bridgeOptionsOf(cfg))
 	c.bridge.filter = newBridgeFilter(cfg)
+	c.bridge.connID = connID
 	sx, sy, _ := parseHeartBeat(reply.Get("heart-beat"))
 	c.setHeartbeat(heartbeatIntervals(sx, sy, b.cfg.HeartBeat))
 	if !b.register(c) {

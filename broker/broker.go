@@ -170,9 +170,9 @@ func (b *Broker) Start() error {
 		b.wg.Add(1)
 		go b.acceptLoop(ln, l)
 	}
-	for _, c := range b.cfg.connectors {
+	for i, c := range b.cfg.connectors {
 		b.wg.Add(1)
-		go b.runConnector(c)
+		go b.runConnector(c, i)
 	}
 	return nil
 }
