@@ -203,6 +203,7 @@ func (p *parser) connector(n *yaml.Node, what, where string) (*Connector, Pos, b
 		}
 		check(good)
 	}
+	check(p.connectorNetwork(f, what, &c.Network))
 	return c, toPos, ok
 }
 
