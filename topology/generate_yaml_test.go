@@ -29,10 +29,10 @@ nodes:
 
 func TestGenerateErrors(t *testing.T) {
 	for src, want := range map[string]string{
-		"name: x\ngenerate: {hub-spoke: {ca: true}}\n":               "needs spokes",
-		"name: x\ngenerate: {hub-spoke: {spokes: 0}}\n":              "must be ≥ 1",
-		"name: x\ngenerate: {hub-spokes: {spokes: 2}}\n":             "hub-spokes",
-		"name: x\ngenerate: {hub-spoke: {spokes: 2, duplex: true}}\n": "duplex",
+		"name: x\ngenerate: {hub-spoke: {ca: true}}\n":                                                     "needs spokes",
+		"name: x\ngenerate: {hub-spoke: {spokes: 0}}\n":                                                    "must be ≥ 1",
+		"name: x\ngenerate: {hub-spokes: {spokes: 2}}\n":                                                   "hub-spokes",
+		"name: x\ngenerate: {hub-spoke: {spokes: 2, duplex: true}}\n":                                      "duplex",
 		"name: x\ngenerate: {hub-spoke: {spokes: 2}}\nnodes: {hub: {listen: [\"stomp://127.0.0.1:0\"]}}\n": "hub",
 	} {
 		_, err := Parse("t.yaml", []byte(src))
