@@ -5,9 +5,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/brokerlab/brokerlab/broker/events"
@@ -94,14 +97,41 @@ func (b *Broker) secure(ctx context.Context, nc net.Conn, p network.Peer) (net.C
 	}
 	tc := tls.Client(nc, cfg)
 	if err := tlsconf.Handshake(ctx, tc, b.cfg.HandshakeTimeout); err != nil {
+		if silent(nc, err) {
+			return nil, network.Fail(network.FailAbsent, "", fmt.Errorf("%s at %s closed the connection before the TLS handshake began: nothing listens behind it", p.ServerName, p.Addr))
+		}
 		return nil, failTLS(err)
 	}
 	return tc, nil
 }
 
+// countingConn counts the bytes the peer sent, so that a connection closed
+// before a single one (a proxy with nothing behind it) is told apart from
+// a peer that answered and then refused.
+type countingConn struct {
+	net.Conn
+	n atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// silent: the peer closed or reset the connection without a byte.
+func silent(nc net.Conn, err error) bool {
+	cc, ok := nc.(*countingConn)
+	if !ok || cc.n.Load() > 0 {
+		return false
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed)
+}
+
 // bridgeSession runs the dialling end of a bridge over nc until it ends.
 func (b *Broker) bridgeSession(ctx context.Context, cfg network.Config, connID, link string, nc net.Conn, p network.Peer, up func()) error {
-	nc, err := b.secure(ctx, nc, p)
+	raw := &countingConn{Conn: nc}
+	nc, err := b.secure(ctx, raw, p)
 	if err != nil {
 		return err
 	}
@@ -124,6 +154,9 @@ func (b *Broker) bridgeSession(ctx context.Context, cfg network.Config, connID, 
 		// on the first read after a handshake that looked fine.
 		if tlsconf.Classify(err) != tlsconf.ClassOther && isRemoteTLSAlert(err) {
 			return failTLS(err)
+		}
+		if silent(raw, err) {
+			return network.Fail(network.FailAbsent, "", fmt.Errorf("%s at %s closed the connection before a word: nothing listens behind it", p.ServerName, p.Addr))
 		}
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {

@@ -124,7 +124,7 @@ func TestRunReconnects(t *testing.T) {
 		t.Fatalf("Run = %v", err)
 	}
 	joined := strings.Join(states, ",")
-	if !strings.HasPrefix(joined, "retrying,connecting,up,down,") || strings.Count(joined, "up,down") != 2 || !strings.HasSuffix(joined, "stopped") {
+	if !strings.HasPrefix(joined, "retrying,up,down,") || strings.Count(joined, "up,down") != 2 || !strings.HasSuffix(joined, "stopped") {
 		t.Fatalf("states: %s", joined)
 	}
 }

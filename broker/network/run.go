@@ -49,12 +49,16 @@ const (
 	// FailStall: the peer accepted TCP but never answered in time.
 	FailStall
 	// FailDispose: retrying cannot help (a connector pointing at its own
-	// broker, a bridge the peer refuses as a duplicate); Run stops.
+	// broker); Run stops.
 	FailDispose
+	// FailAbsent: the connection was accepted and closed before the peer
+	// said a word (a proxy or load balancer with nothing behind it): as
+	// cheap as a refused connect, and probed as often.
+	FailAbsent
 )
 
 func (k Kind) String() string {
-	return [...]string{"failed", "tls-failed", "auth-failed", "stalled", "disposed"}[k]
+	return [...]string{"failed", "tls-failed", "auth-failed", "stalled", "disposed", "absent"}[k]
 }
 
 // Failure is a failed attempt with its kind, returned by Session.
@@ -100,6 +104,25 @@ func Run(ctx context.Context, c Config, h Hooks) error {
 	flapCheck := false
 	var pending time.Duration // wait before the next costly attempt
 	var lived time.Duration   // how long the last bridge lived
+	// absent handles a peer found not there: a fresh costly schedule for
+	// its next life, one quiet retrying event, a probe interval's wait.
+	absent := func(p Peer, err error) error {
+		s.PeerAbsent()
+		pending, flapCheck = 0, false
+		if s.Refused(clk.Now()) {
+			observe(StateStopped, p, ErrGaveUp, 0)
+			return ErrGaveUp
+		}
+		if !probing {
+			observe(StateRetrying, p, fmt.Errorf("%w; probing every %v until it listens", err, s.Probe()), s.Probe())
+			probing = true
+		}
+		if err := clk.Sleep(ctx, s.Probe()); err != nil {
+			observe(StateStopped, p, nil, 0)
+			return err
+		}
+		return nil
+	}
 	for i := 0; ; {
 		p := c.Peers[i]
 		if pending > 0 && !flapCheck {
@@ -120,39 +143,36 @@ func Run(ctx context.Context, c Config, h Hooks) error {
 		if err != nil {
 			// Not listening: the peer is down or restarting, and probing it
 			// costs it nothing.
-			s.PeerAbsent()
-			pending, flapCheck = 0, false
-			if s.Refused(clk.Now()) {
-				observe(StateStopped, p, ErrGaveUp, 0)
-				return ErrGaveUp
-			}
-			if !probing {
-				observe(StateRetrying, p, fmt.Errorf("%w; probing every %v until it listens", err, s.Probe()), s.Probe())
-				probing = true
+			if stop := absent(p, err); stop != nil {
+				return stop
 			}
 			i = (i + 1) % len(c.Peers)
-			if err := clk.Sleep(ctx, s.Probe()); err != nil {
-				observe(StateStopped, p, nil, 0)
-				return err
-			}
 			continue
 		}
-		probing = false
 		if flapCheck {
-			// The peer dropped a young bridge and still listens: it is alive
-			// and drops us, so it waits out the backoff like any costly failure.
 			flapCheck = false
-			if pending > 0 {
-				conn.Close()
-				observe(StateRetrying, p, fmt.Errorf("the bridge lived only %v and %s still listens: it drops us, so it waits like a failed attempt", lived, p.ServerName), pending)
+			if closedAtOnce(conn, s.Probe()) {
+				// A proxy with nothing behind it: the peer died, it did
+				// not drop us.
+				if stop := absent(p, errors.New("the connection was closed before a word was said")); stop != nil {
+					return stop
+				}
 				continue
 			}
+			// The peer dropped a young bridge and is still there: it
+			// drops us, so it waits out the backoff like any costly
+			// failure.
+			conn.Close()
+			observe(StateRetrying, p, fmt.Errorf("the bridge lived only %v and %s is still there: it drops us, so it waits like a failed attempt", lived.Round(time.Millisecond), p.ServerName), pending)
+			continue
 		}
-		observe(StateConnecting, p, nil, 0)
+		if !probing {
+			observe(StateConnecting, p, nil, 0)
+		}
 		wasUp := false
 		var upAt time.Time
 		err = h.Session(ctx, conn, p, func() {
-			wasUp, upAt = true, clk.Now()
+			wasUp, upAt, probing = true, clk.Now(), false
 			s.Up()
 			observe(StateUp, p, nil, 0)
 		})
@@ -173,10 +193,18 @@ func Run(ctx context.Context, c Config, h Hooks) error {
 			continue // straight back: the next connect says whether the peer is still there
 		}
 		kind, _ := KindOf(err)
+		if kind == FailAbsent {
+			if stop := absent(p, err); stop != nil {
+				return stop
+			}
+			i = (i + 1) % len(c.Peers)
+			continue
+		}
 		if kind == FailDispose {
 			observe(StateStopped, p, err, 0)
 			return err
 		}
+		probing = false
 		var gaveUp bool
 		pending, gaveUp = s.Failed(clk.Now())
 		if gaveUp {
@@ -186,6 +214,16 @@ func Run(ctx context.Context, c Config, h Hooks) error {
 		observe(StateRetrying, p, err, pending)
 		i = (i + 1) % len(c.Peers) // ActiveMQ tries the next URI when one fails
 	}
+}
+
+// closedAtOnce says whether the other end closes a fresh connection within
+// window without a word, as a proxy does when nothing listens behind it. A
+// live STOMP or TLS server waits for us to speak first.
+func closedAtOnce(conn net.Conn, window time.Duration) bool {
+	conn.SetReadDeadline(time.Now().Add(window))
+	_, err := conn.Read(make([]byte, 1))
+	var ne net.Error
+	return err != nil && !(errors.As(err, &ne) && ne.Timeout())
 }
 
 // Clock is the time Run lives in; tests inject a fake one.

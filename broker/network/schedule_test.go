@@ -36,6 +36,8 @@ type world struct {
 	log       []string // "t state delay"
 	ups       []time.Duration
 	delays    []time.Duration
+	open      []net.Conn
+	proxied   bool // a proxy in front of the peer: TCP always connects
 }
 
 func (w *world) run(t *testing.T, uri string) error {
@@ -46,6 +48,11 @@ func (w *world) run(t *testing.T, uri string) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	defer func() {
+		for _, c := range w.open {
+			c.Close()
+		}
+	}()
 	return Run(ctx, cfg, Hooks{
 		Clock: w.clk,
 		Connect: func(ctx context.Context, p Peer) (net.Conn, error) {
@@ -54,14 +61,23 @@ func (w *world) run(t *testing.T, uri string) error {
 				return nil, ctx.Err()
 			}
 			w.connects = append(w.connects, w.clk.t)
-			if !w.listening(w.clk.t) {
+			up := w.listening(w.clk.t)
+			if !up && !w.proxied {
 				return nil, errors.New("connect: connection refused")
 			}
+			// The far end stays open and silent, as a live server's does;
+			// a proxy with nothing behind it closes it at once.
 			a, b := net.Pipe()
-			b.Close()
+			w.open = append(w.open, b)
+			if !up {
+				b.Close()
+			}
 			return a, nil
 		},
 		Session: func(ctx context.Context, conn net.Conn, p Peer, up func()) error {
+			if w.proxied && !w.listening(w.clk.t) {
+				return Fail(FailAbsent, "", errors.New("EOF before a word"))
+			}
 			w.attempts = append(w.attempts, w.clk.t)
 			if w.attempt != nil {
 				if err := w.attempt(w.clk.t); err != nil {
@@ -281,5 +297,27 @@ func TestScheduleJitter(t *testing.T) {
 		if a[i] < lo || a[i] > hi {
 			t.Fatalf("delay %d = %v outside ±25%% of %v s", i, a[i], d)
 		}
+	}
+}
+
+// Behind a proxy (toxiproxy, a load balancer) TCP always connects, and a
+// dead hub shows as a connection closed before a word: as cheap as a
+// refused connect, so the schedule is the same as without the proxy.
+func TestScheduleBehindAProxy(t *testing.T) {
+	const period, upFor = 5 * time.Second, 2 * time.Second
+	w := &world{clk: &fakeClock{}, stopAt: 6 * period, proxied: true,
+		listening: func(t time.Duration) bool { return t%period < upFor },
+		lives:     func(t time.Duration) time.Duration { return upFor - t%period }}
+	w.run(t, hubURI)
+	if len(w.ups) != 6 {
+		t.Fatalf("%d bridges in 6 lives of the hub: %v\n%s", len(w.ups), w.ups, strings.Join(w.log, "\n"))
+	}
+	for i, u := range w.ups {
+		if late := u - time.Duration(i)*period; late > DefaultProbeInterval {
+			t.Errorf("life %d: up %v after the hub listened", i, late)
+		}
+	}
+	if n := strings.Count(strings.Join(w.log, "\n"), StateRetrying); n != 6 {
+		t.Errorf("%d retrying events for 6 outages, want one each:\n%s", n, strings.Join(w.log, "\n"))
 	}
 }
