@@ -40,6 +40,7 @@ func judge(env *Env, sc *Scenario, res *reports.Scenario) {
 			res.Failures = append(res.Failures, fmt.Sprintf("expected a %s event on %s containing %q; none was seen", ee.Kind, ee.Node, ee.Contains))
 		}
 	}
+	judgeReconnect(env, sc, res)
 	for _, want := range sc.Expect.Explanation {
 		found := false
 		for _, e := range res.Explanations {
