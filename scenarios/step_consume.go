@@ -31,8 +31,8 @@ func parseConsume(d *decoder, v *yaml.Node) Step {
 	s := &consumeStep{node: f.str("node", true), dest: f.str("dest", true), count: f.integer("count", 1),
 		within: f.duration("within", 10*time.Second), async: f.boolean("async", false), pos: v, d: d}
 	s.id = fmt.Sprintf("c%d.%s", v.Line, s.node)
-	if s.count < 1 {
-		d.errorf(v, "consume: count must be at least 1")
+	if s.count < 0 {
+		d.errorf(v, "consume: count must not be negative (0: expect nothing within the time given)")
 	}
 	checkDest(d, f, s.dest)
 	return s
@@ -59,6 +59,20 @@ func (s *consumeStep) Run(env *Env) error {
 	}
 	deadline := time.NewTimer(s.within)
 	defer deadline.Stop()
+	if s.count == 0 {
+		// Nothing may arrive: e.g. a consumer beyond the network's TTL.
+		select {
+		case m, ok := <-sub.C:
+			if ok && m.Err == nil {
+				return fmt.Errorf("consumer %s on %s received %s#%s from %s; expected nothing within %v", s.id, s.node, m.Header.Get(hdrProducer), m.Header.Get(hdrSeq), s.dest, s.within)
+			}
+			return fmt.Errorf("consumer %s on %s: subscription ended: %v", s.id, s.node, m)
+		case <-deadline.C:
+			return nil
+		case <-env.Ctx.Done():
+			return env.Ctx.Err()
+		}
+	}
 	got := 0
 	for got < s.count {
 		select {

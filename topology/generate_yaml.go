@@ -13,7 +13,15 @@ import "gopkg.in/yaml.v3"
 // hub-spoke makes what HubAndSpokes makes: a hub listening on stomp+ssl
 // with needClientAuth=true, spokes server-a, server-b, … each with a duplex
 // connector to it, over mutual TLS.
-var generatorKeys = []string{"hub-spoke"}
+//
+// mesh, ring and chain make node-1 … node-N over mutual TLS (one authority,
+// root), joined by duplex connectors: every pair, each to the next and back
+// to the first, or each to the next.
+//
+//	generate: {mesh: {nodes: 20, networkTTL: 2}}
+var generatorKeys = []string{"hub-spoke", "mesh", "ring", "chain"}
+
+var shapeKeys = []string{"nodes", "networkTTL"}
 
 var hubSpokeKeys = []string{"spokes", "ca", "networkTTL"}
 
@@ -25,6 +33,15 @@ func (p *parser) generate(n *yaml.Node, spec *Spec) {
 		return
 	}
 	f := p.fields(d, "in generate", generatorKeys...)
+	if len(f) > 1 {
+		p.errorf(n, "generate takes one generator, got %d", len(f))
+		return
+	}
+	for _, shape := range []string{"mesh", "ring", "chain"} {
+		if v, ok := f[shape]; ok {
+			p.generateShape(shape, v, spec)
+		}
+	}
 	v, ok := f["hub-spoke"]
 	if !ok {
 		return
@@ -46,8 +63,42 @@ func (p *parser) generate(n *yaml.Node, spec *Spec) {
 	if !good {
 		return
 	}
-	gen := HubAndSpokes(o)
-	pos := posOf(v.key)
+	p.addGenerated(HubAndSpokes(o), posOf(v.key), spec)
+}
+
+// generateShape reads {nodes: N, networkTTL: T} for a mesh, ring or chain.
+func (p *parser) generateShape(shape string, v field, spec *Spec) {
+	g := deref(v.val)
+	what := "generate." + shape
+	if g == nil || g.Kind != yaml.MappingNode {
+		p.errorf(v.val, "%s must be a mapping such as {nodes: 20, networkTTL: 2}, got %s", what, describe(v.val))
+		return
+	}
+	gf := p.fields(g, "in "+what, shapeKeys...)
+	o := ShapeOptions{Shape: shape}
+	atLeast := func(min int) func(*yaml.Node, string) (int, bool) {
+		return func(n *yaml.Node, w string) (int, bool) { return p.integer(n, w, min) }
+	}
+	good := optional(gf, "nodes", what, atLeast(2), &o.Nodes)
+	good = optional(gf, "networkTTL", what, atLeast(1), &o.NetworkTTL) && good
+	if _, given := gf["nodes"]; !given {
+		p.errorf(g, "%s needs nodes: <how many>, e.g. {nodes: 20}", what)
+		return
+	}
+	if !good {
+		return
+	}
+	gen, err := Shape(o)
+	if err != nil {
+		p.errorf(g, "%v", err)
+		return
+	}
+	p.addGenerated(gen, posOf(v.key), spec)
+}
+
+// addGenerated adds a generator's nodes and authorities to spec, placed at
+// the generator's line so errors about them point there.
+func (p *parser) addGenerated(gen *Spec, pos Pos, spec *Spec) {
 	for _, a := range gen.Authorities {
 		a.Pos = pos
 		spec.Authorities = append(spec.Authorities, a)

@@ -41,3 +41,22 @@ func TestGenerateErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestGenerateShapes(t *testing.T) {
+	for src, links := range map[string]int{
+		"name: m\ngenerate: {mesh: {nodes: 20}}\n":                 190,
+		"name: r\ngenerate: {ring: {nodes: 5}}\n":                  5,
+		"name: c\ngenerate: {chain: {nodes: 3, networkTTL: 2}}\n": 2,
+	} {
+		spec, err := Parse("t.yaml", []byte(src))
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		if got := len(spec.Links()); got != links {
+			t.Errorf("%q: %d links, want %d", src, got, links)
+		}
+	}
+	if _, err := Parse("t.yaml", []byte("name: m\ngenerate: {mesh: {nodes: 1}}\n")); err == nil || !strings.Contains(err.Error(), "≥ 2") {
+		t.Errorf("mesh of 1: %v", err)
+	}
+}
