@@ -44,8 +44,8 @@ func TestGenerateErrors(t *testing.T) {
 
 func TestGenerateShapes(t *testing.T) {
 	for src, links := range map[string]int{
-		"name: m\ngenerate: {mesh: {nodes: 20}}\n":                 190,
-		"name: r\ngenerate: {ring: {nodes: 5}}\n":                  5,
+		"name: m\ngenerate: {mesh: {nodes: 20}}\n":                190,
+		"name: r\ngenerate: {ring: {nodes: 5}}\n":                 5,
 		"name: c\ngenerate: {chain: {nodes: 3, networkTTL: 2}}\n": 2,
 	} {
 		spec, err := Parse("t.yaml", []byte(src))
