@@ -51,6 +51,7 @@ func judge(env *Env, sc *Scenario, res *reports.Scenario) {
 			res.Failures = append(res.Failures, fmt.Sprintf("expected at most %d %s events on %s containing %q; saw %d", *ee.Max, ee.Kind, ee.Node, ee.Contains, n))
 		}
 	}
+	judgeReconnect(env, sc, res)
 	for _, want := range sc.Expect.Explanation {
 		found := false
 		for _, e := range res.Explanations {

@@ -126,7 +126,8 @@ func setup(ctx context.Context, sc *Scenario, o Options) (*Env, func(), error) {
 		env.certFiles[name] = af.CertFile
 	}
 	env.Links = faults.NewNetwork()
-	env.Nodes, err = inproc.New(spec, inproc.Options{Files: env.files, Events: env.Events, Dial: env.Links.AddLink, Tune: o.Tune})
+	env.Nodes, err = inproc.New(spec, inproc.Options{Files: env.files, Events: env.Events, Dial: env.Links.AddLink, Tune: o.Tune,
+		DataDir: filepath.Join(dir, "data")})
 	if err != nil {
 		env.Links.Close()
 		return nil, nil, err
@@ -138,6 +139,9 @@ func setup(ctx context.Context, sc *Scenario, o Options) (*Env, func(), error) {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer scancel()
 		env.Nodes.Shutdown(sctx)
+		for _, n := range env.Nodes.Names() {
+			env.unsquat(n)
+		}
 		env.Links.Close()
 	}
 	return env, cleanup, nil

@@ -215,6 +215,7 @@ func (p *parser) connector(n *yaml.Node, what, where string) (*Connector, Pos, b
 	knobs, good := p.connectorTLS(f, what, where)
 	c.TLS = knobs
 	check(good)
+	check(p.connectorNetwork(f, what, &c.Network))
 	return c, toPos, ok
 }
 

@@ -60,6 +60,7 @@ type Connector struct {
 	To                    string
 	Name                  string // defaults to "<from>-><to>"
 	Duplex                bool
+	Network               ConnectorNetwork
 	DynamicOnly           bool
 	NetworkTTL            int // 0 means the default, 1
 	InitialReconnectDelay time.Duration
@@ -177,6 +178,7 @@ func (n *Node) Clone() *Node {
 	c.Connect = nil
 	for _, con := range n.Connect {
 		cc := *con
+		cc.Network = con.Network.Clone()
 		if con.UseExponentialBackOff != nil {
 			b := *con.UseExponentialBackOff
 			cc.UseExponentialBackOff = &b

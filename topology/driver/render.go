@@ -178,6 +178,7 @@ func ConnectorURI(link topology.Link, c *topology.Connector, addr string, tls bo
 		q[0] = "name=" + url.QueryEscape(c.Name)
 	}
 	q = append(q, "duplex="+strconv.FormatBool(c.Duplex), "dynamicOnly="+strconv.FormatBool(c.DynamicOnly))
+	q = append(q, c.Network.Query()...)
 	if c.NetworkTTL > 0 {
 		q = append(q, "networkTTL="+strconv.Itoa(c.NetworkTTL))
 	}
