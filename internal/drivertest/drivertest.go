@@ -21,6 +21,14 @@ import (
 	"github.com/brokerlab/brokerlab/broker/events"
 )
 
+// Fataler is the part of testing.TB (and of Ginkgo's GinkgoT) that
+// Brokerlab needs.
+type Fataler interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
 var (
 	buildMu sync.Mutex
 	built   = map[bool]string{}
@@ -28,7 +36,7 @@ var (
 
 // Brokerlab builds cmd/brokerlab once per test binary and returns its
 // path. static builds with CGO_ENABLED=0, for images FROM scratch.
-func Brokerlab(t testing.TB, static bool) string {
+func Brokerlab(t Fataler, static bool) string {
 	t.Helper()
 	buildMu.Lock()
 	defer buildMu.Unlock()
