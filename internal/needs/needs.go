@@ -62,16 +62,22 @@ func DockerAvailable() error {
 }
 
 // Docker requires a running Docker engine. It also turns off Ryuk, the
-// reaper container testcontainers-go would pull: no registry may be
-// reachable, and every test removes what it starts.
+// reaper container testcontainers-go would pull (no registry may be
+// reachable, and every test removes what it starts), and, the engine being
+// on this machine, has published ports reached on loopback:
+// testcontainers-go would otherwise take the bridge gateway when it finds
+// itself inside a container (/.dockerenv), which a sandboxed runtime
+// such as gVisor does not route.
 func Docker(t testing.TB) {
 	t.Helper()
 	if err := DockerAvailable(); err != nil {
 		Missing(t, "Docker", err.Error()+"; install docker.io and start dockerd (.ci/run does both)")
 		return
 	}
-	if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" {
-		t.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	for k, v := range map[string]string{"TESTCONTAINERS_RYUK_DISABLED": "true", "TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1"} {
+		if os.Getenv(k) == "" {
+			t.Setenv(k, v)
+		}
 	}
 }
 
