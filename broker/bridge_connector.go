@@ -156,7 +156,11 @@ func (b *Broker) bridgeSession(ctx context.Context, cfg network.Config, connID, 
 			return failTLS(fmt.Errorf("%s, on the first read after a handshake that completed: %w", tlsVersionName(nc), err))
 		}
 		if silent(raw, err) {
-			return network.Fail(network.FailAbsent, "", fmt.Errorf("%s at %s closed the connection before a word: nothing listens behind it", p.ServerName, p.Addr))
+			hint := ""
+			if !p.TLS {
+				hint = ", or it is not a plaintext STOMP listener (a TLS port dialled with tcp:// looks the same)"
+			}
+			return network.Fail(network.FailAbsent, "", fmt.Errorf("%s at %s closed the connection before a word: nothing listens behind it%s", p.ServerName, p.Addr, hint))
 		}
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {

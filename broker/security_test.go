@@ -167,7 +167,7 @@ func TestBridgeWrongCredentialsFailing(t *testing.T) {
 	hub := brokertest.NewBroker(t, broker.Options{Name: "hub", Users: map[string]string{"spoke": "right"}})
 	spoke := brokertest.NewBroker(t, broker.Options{Name: "server-a", Connect: []string{
 		fmt.Sprintf("static://(tcp://%s)?name=server-a->hub&userName=spoke&password=wrong&initialReconnectDelay=50", hub.Addr())}})
-	e := waitSecurityEvent(t, spoke, events.BridgeState, "state=failing")
+	e := waitSecurityEvent(t, spoke, events.BridgeState, "state=auth-failed")
 	if !strings.Contains(e.Reason, "refused the bridge: login failed: unknown login or wrong passcode (users, required)") {
 		t.Fatalf("reason %q", e.Reason)
 	}
