@@ -45,7 +45,9 @@ func (s *rotateStep) check(spec *topology.Spec) error {
 	return nil
 }
 
-func (s *rotateStep) Describe() string { return "rotate " + s.node + "'s certificate without a restart" }
+func (s *rotateStep) Describe() string {
+	return "rotate " + s.node + "'s certificate without a restart"
+}
 
 func (s *rotateStep) Run(env *Env) error {
 	b := env.Nodes.Broker(s.node)
