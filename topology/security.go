@@ -177,9 +177,9 @@ func (p *parser) security(n *yaml.Node, at string) (*Security, bool) {
 		s.Certificates, _ = p.stringMap(v.val, at+"certificates", `user: subject DN, e.g. spoke: "CN=server-a,O=brokerlab"`)
 	}
 	for u, pw := range s.Users {
-		if security.IsBcrypt(pw) {
+		if security.IsHashed(pw) {
 			if err := security.CheckPassword(pw); err != nil {
-				p.errorAt(userPos[u], "%susers.%s: the password starts like a bcrypt hash ($2a$, $2b$, $2y$) but is not one; paste the whole hash from htpasswd -nbB or bcrypt", at, u)
+				p.errorAt(userPos[u], "%susers.%s: %v; paste the whole hash (htpasswd -nbB user pw for bcrypt)", at, u, err)
 			}
 		}
 	}

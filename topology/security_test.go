@@ -102,7 +102,7 @@ func TestSecurityErrors(t *testing.T) {
 		{"unknown group", "      users: {u: p}\n      groups: {g: [u]}\n      authorization: [{queue: a, read: [gg]}]\n", `8:41: node "a": security.authorization[0].read: no group "gg" under security.groups (groups: g; "*" is everyone)`},
 		{"two targets", "      authorization: [{queue: a, topic: b}]\n", `6:23: node "a": security.authorization[0] needs exactly one of queue`},
 		{"prefixed pattern", "      authorization: [{queue: /queue/a}]\n", `6:23: node "a": security.authorization[0]: write the pattern without /queue/ or /topic/, e.g. queue: "a"`},
-		{"broken bcrypt", "      users: {u: \"$2a$10$short\"}\n", `6:18: node "a": security.users.u: the password starts like a bcrypt hash`},
+		{"broken bcrypt", "      users: {u: \"$2a$10$short\"}\n", `6:18: node "a": security.users.u: the password looks like a bcrypt hash ($2a$, $2b$, $2y$) but is not a valid one; paste the whole hash`},
 		{"rate", "      users: {u: p}\n      login_rate: {failures: 0}\n", `7:30: node "a": security.login_rate.failures must be ≥ 1, got 0`},
 		{"no stack", "      guest: g\n", `6:7: node "a": security.declares certificates, locations or a guest but no login stack`},
 	} {
