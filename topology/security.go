@@ -24,6 +24,7 @@ import (
 //	  locations: [{cidr: 127.0.0.1/32, user: local}]
 //	  guest: visitor
 //	  login: [{module: certificate, flag: sufficient}, {module: users, flag: required}]
+//	  login_tls: [{module: certificate}]   # TLS listeners' own stack (optional)
 //	  login_rate: {failures: 5, per: 1m}
 //	  authorization:
 //	    - {queue: "orders.>", read: [readers], write: [admins], admin: [admins]}
@@ -35,6 +36,7 @@ type Security struct {
 	Locations     []Location
 	Guest         string
 	Login         []LoginEntry // empty with users: [users required]
+	LoginTLS      []LoginEntry // for connections over TLS listeners; empty: Login
 	LoginRate     *LoginRate
 	Authorization []AuthzEntry // nil: everything allowed
 	Pos           Pos
@@ -70,7 +72,7 @@ type AuthzEntry struct {
 }
 
 var (
-	securityKeys = []string{"users", "groups", "certificates", "locations", "guest", "login", "login_rate", "authorization"}
+	securityKeys = []string{"users", "groups", "certificates", "locations", "guest", "login", "login_tls", "login_rate", "authorization"}
 	locationKeys = []string{"cidr", "user"}
 	loginKeys    = []string{"module", "flag"}
 	rateKeys     = []string{"failures", "per"}
@@ -93,6 +95,7 @@ func (s *Security) Clone() *Security {
 	}
 	c.Locations = slices.Clone(s.Locations)
 	c.Login = slices.Clone(s.Login)
+	c.LoginTLS = slices.Clone(s.LoginTLS)
 	if s.LoginRate != nil {
 		r := *s.LoginRate
 		c.LoginRate = &r
@@ -133,6 +136,9 @@ func (s *Security) Config() *security.Config {
 	}
 	if len(s.Login) == 0 && len(s.Users) > 0 {
 		c.Login = []security.ModuleConfig{{Module: "users", Flag: security.Required}}
+	}
+	for _, l := range s.LoginTLS {
+		c.LoginTLS = append(c.LoginTLS, security.ModuleConfig{Module: l.Module, Flag: l.Flag})
 	}
 	if s.LoginRate != nil {
 		c.LoginRate = security.RateLimit{Failures: s.LoginRate.Failures, Per: s.LoginRate.Per}
@@ -208,6 +214,12 @@ func (p *parser) security(n *yaml.Node, at string) (*Security, bool) {
 	if v, ok := f["login"]; ok {
 		// A module needs its data given; given but malformed was reported already.
 		s.Login = p.loginStack(v.val, at+"login", func(key string) bool { _, ok := f[key]; return ok })
+	}
+	if v, ok := f["login_tls"]; ok {
+		s.LoginTLS = p.loginStack(v.val, at+"login_tls", func(key string) bool { _, ok := f[key]; return ok })
+		if len(s.LoginTLS) > 0 && len(s.Login) == 0 && len(s.Users) == 0 {
+			p.errorf(v.key, "%slogin_tls needs a login stack for the plaintext listeners too, or they would let everyone in; add login: [...]", at)
+		}
 	}
 	if v, ok := f["login_rate"]; ok {
 		s.LoginRate = p.loginRate(v.val, at+"login_rate")
