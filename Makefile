@@ -27,6 +27,7 @@ fuzz:
 	$(GO) test ./topology -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./broker/security -run '^$$' -fuzz '^FuzzCheckPassword$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./broker/security -run '^$$' -fuzz '^FuzzParseProperties$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios/bench -run '^$$' -fuzz '^FuzzRawRead$$' -fuzztime $(FUZZTIME)
 
 # Plaintext against TLS throughput: the CLI's table, then Go benchmarks.

@@ -90,7 +90,7 @@ func TestSecurityBlock(t *testing.T) {
 func TestSecurityErrors(t *testing.T) {
 	const head = "name: x\nnodes:\n  a:\n    listen: [\"stomp://127.0.0.1:0\"]\n    security:\n"
 	for _, tt := range []struct{ name, block, want string }{
-		{"unknown key", "      userz: {}\n", `6:7: unknown key "userz" in security of node "a"; allowed: users, groups, certificates, locations, guest, login, login_tls, login_rate, authorization`},
+		{"unknown key", "      userz: {}\n", `6:7: unknown key "userz" in security of node "a"; allowed: users, users_file, groups, groups_file, certificates, certificates_file, locations, guest, login, login_tls, login_rate, authorization`},
 		{"not a mapping", "      - users\n", `6:7: node "a": security must be a mapping`},
 		{"bad flag", "      users: {u: p}\n      login: [{module: users, flag: mandatory}]\n", `7:37: node "a": security.login[0].flag: "mandatory" is not a login flag; use required, requisite, sufficient or optional`},
 		{"unknown module", "      login: [{module: kerberos}]\n", `6:24: node "a": security.login[0].module: unknown login module "kerberos"; known: certificate, guest, location, users`},

@@ -23,6 +23,11 @@ type Config struct {
 	// Certificates maps a user to the subject DN of its client certificate
 	// (ActiveMQ's users-dn.properties), e.g. "CN=server-a,O=brokerlab".
 	Certificates map[string]string
+	// UsersFile, GroupsFile and CertificatesFile add entries from ActiveMQ's
+	// users.properties (user=password), groups.properties
+	// (group=user1,user2) and users-dn files (user=DN), read when the chain
+	// is built (properties.go).
+	UsersFile, GroupsFile, CertificatesFile string
 	// Locations maps source addresses to users, first match wins.
 	Locations []LocationRule
 	// Guest is the user the guest module admits anyone as; "" disables it.

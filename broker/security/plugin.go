@@ -108,6 +108,10 @@ func New(c *Config, match Matcher) (*Chain, error) {
 	if !c.Enabled() {
 		return nil, nil
 	}
+	c, err := c.loadFiles()
+	if err != nil {
+		return nil, err
+	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
