@@ -8,7 +8,7 @@ import (
 )
 
 func TestKinds(t *testing.T) {
-	if got, want := Kinds(), []string{"latency", "partition"}; !slices.Equal(got, want) {
+	if got, want := Kinds(), []string{"latency", "partition", "tls-close-after-certificate", "tls-corrupt-record", "tls-drop-record", "tls-stall-after-client-hello", "tls-truncate-record"}; !slices.Equal(got, want) {
 		t.Errorf("Kinds() = %v, want %v", got, want)
 	}
 	if got, want := MutationKinds(), []string{"client-eku", "cn-only", "expired", "hostname-mismatch", "not-yet-valid", "revoked", "server-eku", "untrusted-peer", "wrong-ca"}; !slices.Equal(got, want) {
@@ -18,7 +18,7 @@ func TestKinds(t *testing.T) {
 
 func TestNewUnknownKind(t *testing.T) {
 	_, err := New("x", testLink, nil)
-	if want := `faults: unknown kind "x"; known: latency, partition`; err == nil || err.Error() != want {
+	if want := `faults: unknown kind "x"; known: latency, partition, tls-close-after-certificate, tls-corrupt-record, tls-drop-record, tls-stall-after-client-hello, tls-truncate-record`; err == nil || err.Error() != want {
 		t.Errorf("New(x) = %v, want %s", err, want)
 	}
 	_, err = NewMutation("x", nil)
