@@ -335,6 +335,13 @@ func (d *Diagnosis) fail(stage string, err error) {
 		}
 		d.Findings = append(d.Findings, "The server's alert was handshake_failure, but it had asked for a client certificate, so a cipher suite was already agreed: what it refused is the client's certificate.")
 	}
+	// A Java server (ActiveMQ, Kafka) answers an empty certificate chain
+	// with bad_certificate, under TLS 1.2 and 1.3 alike, and logs "Empty
+	// client certificate chain"; Go servers say certificate_required.
+	if d.Class == tlsconf.ClassBadCertificate && d.Remote && d.Requested && d.ClientCert == nil {
+		d.Class = tlsconf.ClassClientCertRequired
+		d.Findings = append(d.Findings, "The server's alert was bad_certificate, but no certificate was sent: Java servers (ActiveMQ, Kafka) answer an empty certificate chain so, and log \"Empty client certificate chain\".")
+	}
 }
 
 // explainCerts adds what the presented certificates show about the class.
