@@ -167,3 +167,26 @@ nodes:
 		t.Errorf("broken topology: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+func TestCertsSubcommandHelp(t *testing.T) {
+	for _, sub := range []struct {
+		name string
+		want []string
+	}{
+		{"gen", []string{"--out", "--format", "--store-password", "--key-password", "keystore.jks", "Examples:", "Exit codes:"}},
+		{"inspect", []string{"--password", "who trusts whom", "PrivateKeyEntry", "Examples:", "Exit codes:"}},
+	} {
+		r := brokerlab(t, "certs", sub.name, "--help")
+		if r.code != exitOK {
+			t.Errorf("certs %s --help: exit %d", sub.name, r.code)
+		}
+		for _, w := range sub.want {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("certs %s --help lacks %q:\n%s", sub.name, w, r.stdout)
+			}
+		}
+	}
+	if r := brokerlab(t, "certs", "frob"); r.code != exitUsage || !strings.Contains(r.stderr, `unknown subcommand "frob"`) {
+		t.Errorf("certs frob: exit %d %s", r.code, r.stderr)
+	}
+}
