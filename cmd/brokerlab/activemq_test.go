@@ -140,8 +140,8 @@ nodes:
 		t.Fatalf("explain: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	for _, w := range []string{
-		"unknown-authority: 1 time",                 // PKIX path building failed: the stranger's certificate
-		"client-cert-required: 1 time",              // Empty client certificate chain
+		"unknown-authority: 1 time",    // PKIX path building failed: the stranger's certificate
+		"client-cert-required: 1 time", // Empty client certificate chain
 		"protocol-version: 1 time",
 		"not-tls: 1 time",
 	} {
