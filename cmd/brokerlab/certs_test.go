@@ -134,7 +134,7 @@ func TestCertsGenOpenSSL(t *testing.T) {
 		t.Errorf("openssl verify: %s", v)
 	}
 	r := brokerlab(t, "certs", "inspect", filepath.Join(p12, "hub", "keystore.p12"), "--password", "changeit")
-	if r.code != exitOK || !strings.Contains(r.stdout, "PKCS12") || !strings.Contains(r.stdout, "issuer:   CN=root CA") {
+	if r.code != exitOK || !strings.Contains(r.stdout, "PKCS12") || !strings.Contains(r.stdout, "entry 1: hub, PrivateKeyEntry") || !strings.Contains(r.stdout, "issuer:   CN=root CA") {
 		t.Errorf("inspect p12: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
