@@ -282,6 +282,11 @@ var explainCases = []explainCase{
 		want: []string{"closed during the TLS handshake, without a TLS alert", "Broken pipe", "look at hub's side"},
 	},
 	{
+		name: "handshake-timeout on a server with several links in, unplaced",
+		f:    Failure{Node: "hub", Side: events.SideServer, Class: tlsconf.ClassHandshakeTimeout, Reason: "tlsconf: TLS handshake with 127.0.0.1:4000: no answer within 5s"},
+		want: []string{"a dialling node did not finish its TLS handshake with hub's listener in time", "hub (accepting a connection it could not tie to a link)"},
+	},
+	{
 		name: "bad-record-mac seen by the receiver",
 		f:    Failure{Link: aToHub, Node: "server-a", Side: events.SideClient, Class: tlsconf.ClassBadRecordMAC, Reason: "local error: tls: bad record MAC"},
 		want: []string{"failed its integrity check", "server-a (dialling hub for bridge server-a->hub) could not decrypt a record hub sent", "tls-corrupt-record"},
