@@ -3,6 +3,7 @@ package inproc
 import (
 	"context"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -51,22 +52,42 @@ func TestScaleHubAnd100Spokes(t *testing.T) {
 			}
 		}
 	})
-	n, err := New(spec, Options{Files: files, Events: sink})
-	if err != nil {
-		t.Fatal(err)
+	// Ports are chosen before anything starts; on a shared machine another
+	// process may take one meanwhile, so a start that finds a port taken is
+	// tried again with fresh ports.
+	var n *Network
+	var before uint64
+	var start time.Time
+	for attempt := 1; ; attempt++ {
+		n, err = New(spec, Options{Files: files, Events: sink})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before = heap()
+		start = time.Now()
+		err = n.StartAll()
+		if err == nil {
+			break
+		}
+		n.Shutdown(context.Background())
+		mu.Lock()
+		up, allUp = map[string]time.Time{}, make(chan struct{})
+		mu.Unlock()
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatal(err)
+		}
+		t.Logf("attempt %d: %v; again with other ports", attempt, err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		n.Shutdown(ctx)
 	})
-	before := heap()
-	start := time.Now()
-	if err := n.StartAll(); err != nil {
-		t.Fatal(err)
-	}
+	mu.Lock()
+	done := allUp
+	mu.Unlock()
 	select {
-	case <-allUp:
+	case <-done:
 	case <-time.After(2 * time.Minute):
 		mu.Lock()
 		t.Fatalf("only %d of %d bridges up after 2 minutes", len(up), spokes)
