@@ -278,3 +278,50 @@ func TestStatsListBridgesWithCounters(t *testing.T) {
 		t.Fatalf("hub bridges: %+v", hs)
 	}
 }
+
+// Without conduit subscriptions a spoke sees one network consumer per
+// remote consumer, so a queue's messages are shared by consumer count: one
+// local consumer against two on the hub gets a third, not a half.
+func TestConduitSubscriptionsOff(t *testing.T) {
+	for _, conduit := range []bool{true, false} {
+		hub := brokertest.NewBroker(t, broker.Options{Name: "hub"})
+		a := spokeOf(t, "server-a", hub.Addr(), fmt.Sprintf("&conduitSubscriptions=%v", conduit), broker.Options{})
+		waitEvent(t, a, 0, "up", bridgeIn(events.StateUp))
+		r1, _, _ := subscribeAcross(t, hub.Addr(), a.Addr(), "/queue/share")
+		r2, _, _ := subscribeAcross(t, hub.Addr(), a.Addr(), "/queue/share")
+		want := 1
+		if !conduit {
+			want = 2
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for networkConsumers(a, "/queue/share") != want && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if got := networkConsumers(a, "/queue/share"); got != want {
+			t.Fatalf("conduitSubscriptions=%v: %d network consumers on the spoke, want %d", conduit, got, want)
+		}
+		r1.Disconnect()
+		r2.Disconnect()
+		deadline = time.Now().Add(5 * time.Second)
+		for networkConsumers(a, "/queue/share") != 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if got := networkConsumers(a, "/queue/share"); got != 0 {
+			t.Fatalf("conduitSubscriptions=%v: %d network consumers left after the consumers went", conduit, got)
+		}
+	}
+}
+
+func networkConsumers(b *brokertest.Broker, dest string) int {
+	n := 0
+	for _, d := range b.Stats().Destinations {
+		if d.Name == dest {
+			for _, c := range d.Consumers {
+				if c.Network {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
