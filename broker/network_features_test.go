@@ -325,3 +325,20 @@ func networkConsumers(b *brokertest.Broker, dest string) int {
 	}
 	return n
 }
+
+// dynamicallyIncludedDestinations: only demand for the listed destinations
+// crosses; dynamicOnly: statically included ones wait for demand too.
+func TestDynamicallyIncludedAndDynamicOnly(t *testing.T) {
+	hub := brokertest.NewBroker(t, broker.Options{Name: "hub"})
+	a := spokeOf(t, "server-a", hub.Addr(), "&dynamicallyIncludedDestinations=/queue/in.>&staticallyIncludedDestinations=/queue/static&dynamicOnly=true", broker.Options{})
+	waitEvent(t, a, 0, "up", bridgeIn(events.StateUp))
+	subscribeAcross(t, hub.Addr(), a.Addr(), "/queue/out")
+	subscribeAcross(t, hub.Addr(), a.Addr(), "/queue/in.x")
+	waitDemand(t, a, "/queue/in.x")
+	if a.Broker.HasDemand("/queue/out") {
+		t.Fatal("demand for a destination outside dynamicallyIncludedDestinations crossed")
+	}
+	if a.Broker.HasDemand("/queue/static") {
+		t.Fatal("dynamicOnly: a statically included destination was forwarded without demand")
+	}
+}
