@@ -224,6 +224,10 @@ func (br *bridge) demand(f *stomp.Frame, id, dest string) error {
 		return nil // a one-way bridge carries messages only from the dialler; filters keep others out
 	}
 	hops, _ := strconv.Atoi(f.Get(hdrHops))
+	if isPattern(dest) {
+		br.patternDemand(id, dest, hops+1)
+		return nil
+	}
 	n, err := strconv.Atoi(f.Get(hdrConsumers))
 	if err != nil || n < 1 || !isQueue(dest) {
 		n = 1 // a topic needs one copy per broker whatever its subscribers: more would only be dropped by the audit
@@ -235,6 +239,10 @@ func (br *bridge) demand(f *stomp.Frame, id, dest string) error {
 // withdraw handles the peer's UNSUBSCRIBE: its demand for the destination
 // is gone, with every network consumer that stood for it.
 func (br *bridge) withdraw(id string) {
+	if strings.HasPrefix(id, wildPrefix) {
+		br.withdrawPattern(id)
+		return
+	}
 	for _, s := range br.takeSubs(id) {
 		br.c.b.removeSub(s)
 	}
@@ -373,6 +381,7 @@ func (b *Broker) advertiseAll(br *bridge) {
 	for _, d := range ds {
 		b.advertise(br, d)
 	}
+	b.advertisePatterns(br)
 }
 
 func (b *Broker) bridgeList() []*bridge {

@@ -342,3 +342,42 @@ func TestDynamicallyIncludedAndDynamicOnly(t *testing.T) {
 		t.Fatal("dynamicOnly: a statically included destination was forwarded without demand")
 	}
 }
+
+// A wildcard consumer on one broker draws messages for matching
+// destinations that exist only on another, two bridges away, and its
+// demand goes when it does.
+func TestWildcardDemandAcrossTheNetwork(t *testing.T) {
+	_, spokes := hubAndSpokes(t, 2, "server-a", "server-b")
+	a, b := spokes["server-a"], spokes["server-b"]
+	c := dial(t, b.Addr())
+	s, err := c.Subscribe("/queue/orders.>", stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.prefetchSize", "8"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := dial(t, a.Addr())
+	deadline := time.Now().Add(5 * time.Second)
+	for !a.Broker.HasWildcardDemand("/queue/orders.>") {
+		if time.Now().After(deadline) {
+			t.Fatal("server-a never learned of the wildcard consumer two bridges away")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, dest := range []string{"/queue/orders.eu", "/queue/orders.us.east"} {
+		if err := p.Send(dest, "text/plain", []byte(dest), stomp.SendOpt.Receipt); err != nil {
+			t.Fatal(err)
+		}
+		m := recv(t, s)
+		c.Ack(m)
+		if string(m.Body) != dest || m.Destination != dest {
+			t.Fatalf("got %q on %s, want %s", m.Body, m.Destination, dest)
+		}
+	}
+	s.Unsubscribe()
+	deadline = time.Now().Add(5 * time.Second)
+	for a.Broker.HasWildcardDemand("/queue/orders.>") {
+		if time.Now().After(deadline) {
+			t.Fatal("the wildcard demand stayed after its consumer went")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
