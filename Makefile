@@ -25,6 +25,7 @@ fuzz:
 	$(GO) test ./broker/stomp -run '^$$' -fuzz '^FuzzReadFrame$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./broker -run '^$$' -fuzz '^FuzzConn$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./topology -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./broker/network -run '^$$' -fuzz '^FuzzParseConnector$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./broker/security -run '^$$' -fuzz '^FuzzCheckPassword$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./broker/security -run '^$$' -fuzz '^FuzzParseProperties$$' -fuzztime $(FUZZTIME)
