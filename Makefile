@@ -26,6 +26,7 @@ fuzz:
 	$(GO) test ./broker -run '^$$' -fuzz '^FuzzConn$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./topology -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./topology/driver/activemq -run '^$$' -fuzz '^FuzzLogReader$$' -fuzztime $(FUZZTIME)
 
 # Plaintext against TLS throughput: the CLI's table, then Go benchmarks.
 bench: build

@@ -135,7 +135,7 @@ func (n *Network) Start(name string) error {
 		r.follow.Add(1)
 		go func() {
 			defer r.follow.Done()
-			FollowLog(ctx, in.LogFile(), logOffset, n.spec, name, n.o.Events)
+			FollowLog(ctx, in.LogFile(), logOffset, &LogReader{Spec: n.spec, Node: name, Peers: n.peers()}, n.o.Events)
 		}()
 	}
 	n.running[name] = r
@@ -228,6 +228,15 @@ func (n *Network) Shutdown(ctx context.Context) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// peers maps OpenWire addresses to node names.
+func (n *Network) peers() map[string]string {
+	m := map[string]string{}
+	for name, addr := range n.ports.OpenWire {
+		m[addr] = name
+	}
+	return m
 }
 
 // Stats is not available: ActiveMQ has no /stats (its JMX is off here).
