@@ -27,6 +27,7 @@ fuzz:
 	$(GO) test ./topology -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./topology/driver/activemq -run '^$$' -fuzz '^FuzzLogReader$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./scenarios/bench -run '^$$' -fuzz '^FuzzRawRead$$' -fuzztime $(FUZZTIME)
 
 # Plaintext against TLS throughput: the CLI's table, then Go benchmarks.
 bench: build

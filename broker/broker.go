@@ -443,8 +443,13 @@ func (b *Broker) deadLetter(m *message, why string) {
 			hs = append(hs, h)
 		}
 	}
+	body, err := b.body(m)
+	if err != nil {
+		b.emit(events.Event{Kind: events.MessageDropped, Dest: m.dest, ID: m.id, Reason: "not dead-lettered: " + err.Error() + "; it stays in the store"})
+		return
+	}
 	b.emit(events.Event{Kind: events.MessageDropped, Dest: m.dest, ID: m.id, Reason: "dead-lettered to " + DeadLetterQueue + ": " + why})
-	dead := &message{id: m.id, dest: DeadLetterQueue, headers: hs, body: m.body, path: m.path, redelivered: true, persistent: m.persistent}
+	dead := &message{id: m.id, dest: DeadLetterQueue, headers: hs, body: body, path: m.path, redelivered: true, persistent: m.persistent}
 	if st := b.currentStore(); m.persistent && st != nil {
 		// One append: the message is in the DLQ or still in its queue after a crash, never neither.
 		if err := st.Append(store.Record{Kind: store.Ack, ID: m.id}, putRecord(dead)); err != nil {

@@ -22,6 +22,7 @@ type conn struct {
 	dr     *deadlineReader
 	r      *stomp.Reader
 	w      *stomp.Writer
+	stored storedPipeline // persistent sends waiting for the store
 	remote string
 	local  string
 	via    string // listener URI, or "" when we dialled
@@ -229,6 +230,7 @@ func (c *conn) setHeartbeat(send, recv time.Duration) {
 
 // readLoop reads and handles frames until the connection ends.
 func (c *conn) readLoop() {
+	defer c.stopStored()
 	for {
 		for c.queued() > maxQueued {
 			select {
@@ -313,7 +315,7 @@ func (c *conn) closeReason() error {
 
 // deliver turns a message into a MESSAGE frame for subscription s. Called
 // under s.dest.mu, so it only records and enqueues.
-func (c *conn) deliver(s *subscription, m *message) {
+func (c *conn) deliver(s *subscription, m *message, body []byte) {
 	f := stomp.New(stomp.MESSAGE, "destination", m.dest, "message-id", m.id, "subscription", s.id)
 	if m.redelivered {
 		f.Add("redelivered", "true")
@@ -328,7 +330,7 @@ func (c *conn) deliver(s *subscription, m *message) {
 		f.Add(hdrPath, joinPath(m.path))
 	}
 	f.Headers = append(f.Headers, m.headers...)
-	f.Body = m.body
+	f.Body = body
 	if s.ack == ackAuto {
 		d := s.dest
 		c.enqueue(outItem{f: f, written: func() { d.release(s, 1) }})

@@ -3,6 +3,7 @@ package broker
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/broker/selector"
 	"github.com/brokerlab/brokerlab/broker/stomp"
+	"github.com/brokerlab/brokerlab/broker/store"
 )
 
 // message is one message as the broker holds it. Headers are the producer's
@@ -26,6 +28,12 @@ type message struct {
 	persistent  bool  // in the store until acknowledged
 	deliveries  int   // times handed to a local consumer (network hops do not count)
 	sz          int64 // size(), once computed
+	pr          int8  // priority()+1, once worked out; 0: not yet
+	// loc is where the store holds the message (persistent ones, queues
+	// only). spooled says its body was dropped from memory because its
+	// queue was over its memory limit: delivery reads it back from loc.
+	loc     store.Location
+	spooled bool
 }
 
 func (m *message) expired(now int64) bool { return m.expires > 0 && now >= m.expires }
@@ -41,6 +49,61 @@ func (m *message) size() int64 {
 		}
 	}
 	return m.sz
+}
+
+// Message priorities, JMS's: 0 (lowest) to 9; 4 when the producer set none.
+const (
+	minPriority     = 0
+	maxPriority     = 9
+	defaultPriority = 4
+)
+
+// priority is the producer's priority header as a number. SEND refuses a
+// value out of range, so anything else here (a message recovered from an
+// older store, or forwarded by another broker) counts as the default.
+// Like size, it is worked out once, under the destination's lock.
+func (m *message) priority() int {
+	if m.pr == 0 {
+		p := defaultPriority
+		if v, ok := m.header("priority"); ok {
+			if n, err := strconv.Atoi(v); err == nil && n >= minPriority && n <= maxPriority {
+				p = n
+			}
+		}
+		m.pr = int8(p + 1)
+	}
+	return int(m.pr - 1)
+}
+
+// enqueue adds m to a list of waiting messages kept in dispatch order:
+// higher priorities first, first in first out within one priority. Most
+// messages carry the default priority and go at the end at once.
+func enqueue(list []*message, m *message) []*message {
+	p := m.priority()
+	i := len(list)
+	for i > 0 && list[i-1].priority() < p {
+		i--
+	}
+	if i == len(list) {
+		return append(list, m)
+	}
+	return slices.Insert(list, i, m)
+}
+
+// requeueAhead puts messages coming back (redelivered) ahead of the waiting
+// messages of their own priority, keeping dispatch order by priority.
+func requeueAhead(back, list []*message) []*message {
+	slices.SortStableFunc(back, func(a, b *message) int { return b.priority() - a.priority() })
+	out := make([]*message, 0, len(back)+len(list))
+	for len(back) > 0 && len(list) > 0 {
+		if back[0].priority() >= list[0].priority() {
+			out, back = append(out, back[0]), back[1:]
+		} else {
+			out, list = append(out, list[0]), list[1:]
+		}
+	}
+	out = append(out, back...)
+	return append(out, list...)
 }
 
 func (m *message) visited(broker string) bool { return slices.Contains(m.path, broker) }
@@ -63,6 +126,7 @@ type destination struct {
 	enqueued uint64        // messages published here
 	expired  uint64        // dropped unsent because their expires passed
 	dequeued uint64        // deliveries settled (acked, or written in auto mode)
+	spooled  uint64        // persistent messages whose bodies waited in the store, not in memory
 }
 
 // Temporary destinations: a client names them /temp-queue/x or
@@ -147,7 +211,7 @@ func (d *destination) publish(m *message) {
 	if d.topic {
 		for _, s := range d.subs {
 			if s.eligible(m) {
-				s.pending = append(s.pending, m)
+				s.pending = enqueue(s.pending, m)
 				d.bytes += m.size()
 			}
 		}
@@ -157,14 +221,21 @@ func (d *destination) publish(m *message) {
 			}
 		}
 	} else {
-		d.pending = append(d.pending, m)
+		if m.loc.Valid() && !m.spooled && d.bytes+m.size() > d.b.cfg.DestinationMemoryLimit {
+			// Over the limit, a stored message waits on disk rather than
+			// pausing its producer: only its headers stay in memory.
+			m.body, m.spooled, m.sz = nil, true, 0
+			d.spooled++
+		}
+		d.pending = enqueue(d.pending, m)
 		d.bytes += m.size()
 	}
 	d.dispatchLocked()
 }
 
-// requeue puts messages back at the head of the queue, in their order,
-// marked redelivered: a consumer went away or refused them.
+// requeue puts messages back at the head of the queue (ahead of the
+// waiting messages of their priority), in their order, marked redelivered:
+// a consumer went away or refused them.
 // Messages delivered to consumers more than 1+MaxRedeliveries times go to
 // the dead-letter queue instead, with their original destination noted.
 func (d *destination) requeue(ms []*message) {
@@ -185,7 +256,7 @@ func (d *destination) requeue(ms []*message) {
 	for _, m := range back {
 		d.bytes += m.size()
 	}
-	d.pending = append(back, d.pending...)
+	d.pending = requeueAhead(back, d.pending)
 	d.dispatchLocked()
 	d.mu.Unlock()
 	// Routed outside d.mu: the DLQ is another destination with its own lock.
@@ -364,10 +435,19 @@ func (d *destination) pick(m *message) *subscription {
 }
 
 // deliver hands m to the subscription's connection. Called under dest.mu.
+// A spooled message's body is read back from the store for this delivery
+// only, so it never comes back into the destination's memory.
 func (s *subscription) deliver(m *message) {
+	body, err := s.dest.b.body(m)
+	if err != nil {
+		// It stays stored and unacknowledged: a restart delivers it.
+		s.dest.b.emit(events.Event{Kind: events.MessageDropped, Dest: m.dest, ID: m.id,
+			Reason: "not delivered: " + err.Error() + "; it stays in the store and is delivered after a restart"})
+		return
+	}
 	s.inflight++
 	if !s.network {
 		m.deliveries++
 	}
-	s.conn.deliver(s, m)
+	s.conn.deliver(s, m, body)
 }

@@ -56,10 +56,15 @@ func (c *conn) handle(f *stomp.Frame) error {
 		}
 		return c.fail(f, msgNotConnected, "")
 	}
+	if f.Command != stomp.SEND {
+		c.waitStored()
+	}
 	var err error
 	switch f.Command {
 	case stomp.SEND:
-		err = c.onSend(f)
+		if err = c.onSend(f); err == errReceiptLater {
+			return nil
+		}
 	case stomp.SUBSCRIBE:
 		err = c.onSubscribe(f)
 	case stomp.UNSUBSCRIBE:
@@ -271,6 +276,11 @@ func (c *conn) onSend(f *stomp.Frame) error {
 		}
 		m.expires = ms
 	}
+	if p, ok := f.Lookup("priority"); ok {
+		if n, err := strconv.Atoi(p); err != nil || n < minPriority || n > maxPriority {
+			return c.fail(f, "priority must be a number from 0 (lowest) to 9", fmt.Sprintf("got %q; JMS's default is 4", p))
+		}
+	}
 	if txName, ok := f.Lookup("transaction"); ok {
 		tx := c.txFor(txName)
 		if tx == nil {
@@ -280,6 +290,13 @@ func (c *conn) onSend(f *stomp.Frame) error {
 		return nil
 	}
 	d := c.b.dest(dest)
+	if st := c.b.currentStore(); m.persistent && st != nil {
+		// Pipelined (see storedsend.go). It never pauses its producer for
+		// memory: over the limit it waits in the store instead (publish).
+		c.sendStored(f, m, d, st)
+		return errReceiptLater
+	}
+	c.waitStored()
 	if !c.flowControl(d) {
 		return c.fail(f, msgNoSpace, fmt.Sprintf("%s holds more than %d bytes waiting for consumers; the producer was refused (SendFailIfNoSpace)", dest, c.b.cfg.DestinationMemoryLimit))
 	}

@@ -65,15 +65,44 @@ func (b *Broker) persist(ms ...*message) error {
 		return nil
 	}
 	var recs []store.Record
+	var stored []*message
 	for _, m := range ms {
 		if m.persistent {
 			recs = append(recs, putRecord(m))
+			stored = append(stored, m)
 		}
 	}
 	if len(recs) == 0 {
 		return nil
 	}
-	return st.Append(recs...)
+	locs, err := st.AppendAt(recs...)
+	if err != nil {
+		return err
+	}
+	for i, m := range stored {
+		m.loc = locs[i]
+	}
+	return nil
+}
+
+// body is m's body: in memory, or read back from the store when m was
+// spooled.
+func (b *Broker) body(m *message) ([]byte, error) {
+	if !m.spooled {
+		return m.body, nil
+	}
+	st := b.currentStore()
+	if st == nil {
+		return nil, fmt.Errorf("the store holding %s's body is closed", m.id)
+	}
+	r, err := st.Read(m.loc)
+	if err != nil {
+		return nil, err
+	}
+	if r.ID != m.id {
+		return nil, fmt.Errorf("store: read %s: found %s at its location", m.id, r.ID)
+	}
+	return r.Body, nil
 }
 
 func (b *Broker) currentStore() *store.Store {

@@ -24,11 +24,14 @@ type DurableStats struct {
 
 // DestinationStats describes one queue or topic.
 type DestinationStats struct {
-	Name      string          `json:"name"`
-	Pending   int             `json:"pending"`
-	Enqueued  uint64          `json:"enqueued"`
-	Dequeued  uint64          `json:"dequeued"`
-	Expired   uint64          `json:"expired"`
+	Name     string `json:"name"`
+	Pending  int    `json:"pending"`
+	Enqueued uint64 `json:"enqueued"`
+	Dequeued uint64 `json:"dequeued"`
+	Expired  uint64 `json:"expired"`
+	// Spooled counts persistent messages that waited in the store rather
+	// than in memory, their queue being over its memory limit.
+	Spooled   uint64          `json:"spooled"`
 	Bytes     int64           `json:"bytes"`
 	Consumers []ConsumerStats `json:"consumers,omitempty"`
 }
@@ -72,7 +75,7 @@ func (b *Broker) Stats() Stats {
 	sort.Slice(dests, func(i, j int) bool { return dests[i].name < dests[j].name })
 	for _, d := range dests {
 		d.mu.Lock()
-		ds := DestinationStats{Name: d.name, Pending: len(d.pending), Enqueued: d.enqueued, Dequeued: d.dequeued, Expired: d.expired, Bytes: d.bytes}
+		ds := DestinationStats{Name: d.name, Pending: len(d.pending), Enqueued: d.enqueued, Dequeued: d.dequeued, Expired: d.expired, Spooled: d.spooled, Bytes: d.bytes}
 		for _, s := range d.subs {
 			ds.Consumers = append(ds.Consumers, ConsumerStats{ID: s.id, Network: s.network, Peer: s.peer, Hops: s.hops, Ack: s.ack,
 				InFlight: s.inflight, Window: s.window, Pending: len(s.pending), Remote: s.conn.remote})

@@ -90,6 +90,9 @@ func appendUnescaped(dst, src []byte, e escaping) ([]byte, error) {
 // writeEscaped writes s to w with the escaping of e. It writes runs of plain
 // bytes with WriteString so that the common case, a header with nothing to
 // escape, costs one copy and no allocation.
+// special marks the bytes that 1.1 and 1.2 escape in header values.
+var special = [256]bool{'\\': true, '\n': true, ':': true, '\r': true}
+
 func writeEscaped(w *bufio.Writer, s string, e escaping) {
 	if e == escNone {
 		w.WriteString(s)
@@ -97,6 +100,9 @@ func writeEscaped(w *bufio.Writer, s string, e escaping) {
 	}
 	start := 0
 	for i := 0; i < len(s); i++ {
+		if !special[s[i]] {
+			continue // nearly every byte: one table load instead of four compares
+		}
 		var seq string
 		switch s[i] {
 		case '\\':

@@ -86,12 +86,18 @@ func (s *Store) commit(batch []*request) error {
 				return s.fail(err)
 			}
 		}
-		for _, p := range req.recs {
+		for i, p := range req.recs {
 			if !s.st.wanted(p.kind, p.id) {
 				continue
 			}
-			s.st.apply(p.kind, p.id, s.st.active())
+			cur := s.st.active()
+			s.st.apply(p.kind, p.id, cur)
 			payload := req.buf[p.start:p.end]
+			if req.locs != nil && p.kind == Put {
+				// The batch goes to the end of cur in one write: the frame
+				// lands at the segment's size now plus what precedes it.
+				req.locs[i] = Location{Segment: cur.num, Offset: cur.size + int64(len(w)), Length: uint32(len(payload))}
+			}
 			last = frameRef{off: len(w), length: uint32(len(payload)), crc: p.crc, n: last.n + 1}
 			w = append(w, make([]byte, frameHeaderSize)...)
 			putFrameHeader(w[last.off:], last.length, makeMark(s.nextBatch, false), p.crc)
@@ -109,9 +115,15 @@ func (s *Store) commit(batch []*request) error {
 		if err := removeSegments(s.opts.Dir, dead, !s.opts.NoSync); err != nil {
 			return s.fail(err)
 		}
+		s.readMu.Lock()
 		for _, seg := range dead {
 			s.log.Debug("store: deleted a segment with nothing live", "file", seg.path)
+			if f := s.readers[seg.num]; f != nil {
+				f.Close()
+				delete(s.readers, seg.num)
+			}
 		}
+		s.readMu.Unlock()
 	}
 	s.live.Store(int64(len(s.st.live)))
 	s.segments.Store(int64(len(s.st.segs)))

@@ -54,6 +54,9 @@ type Store struct {
 
 	appends, records, batches, fsyncs, bytes atomic.Uint64
 	live, segments                           atomic.Int64
+
+	readMu  sync.Mutex
+	readers map[uint64]*os.File // segments opened by Read, by number
 }
 
 // Stats are counters since Open.
@@ -72,8 +75,9 @@ type Stats struct {
 // the committer adds only the frame header, whose batch number it decides.
 type request struct {
 	recs []pending
-	buf  []byte // the payloads, back to back
-	size int    // frame bytes, headers included
+	buf  []byte     // the payloads, back to back
+	size int        // frame bytes, headers included
+	locs []Location // where each record went, when the caller asked
 	done chan error
 }
 
@@ -187,21 +191,71 @@ func (s *Store) recover() (*Recovery, error) {
 // see doc.go. The records of one call are recovered all or none. A put of
 // an ID that is live already, and an ack of an ID that is not, are no-ops.
 func (s *Store) Append(recs ...Record) error {
+	return s.append(recs, nil)
+}
+
+// AppendAt is Append, and also says where each record went, so that a
+// message's body can be dropped from memory and read back with Read. A
+// record that was a no-op (a put of a live ID, an ack) gets the zero
+// Location.
+func (s *Store) AppendAt(recs ...Record) ([]Location, error) {
+	return s.AppendAsync(recs...).Wait()
+}
+
+// Pending is an append under way: AppendAsync has queued it, Wait says
+// when it is on disk. Appends complete in the order they were queued, so a
+// caller that queues several and waits for them in turn sees them land in
+// that order.
+type Pending struct {
+	s    *Store
+	req  *request
+	locs []Location
+	err  error // a failure before the request was queued
+}
+
+// AppendAsync queues recs as one batch, as Append does, without waiting:
+// a connection can have many appends in one group commit instead of one.
+func (s *Store) AppendAsync(recs ...Record) *Pending {
+	p := &Pending{s: s, locs: make([]Location, len(recs))}
+	p.req, p.err = s.submit(recs, p.locs)
+	return p
+}
+
+// Wait returns once the records are on disk (unless NoSync), with where
+// each put went. It may be called once.
+func (p *Pending) Wait() ([]Location, error) {
+	if p.err != nil || p.req == nil {
+		return p.locs, p.err
+	}
+	return p.locs, p.s.wait(p.req)
+}
+
+func (s *Store) append(recs []Record, locs []Location) error {
+	req, err := s.submit(recs, locs)
+	if err != nil || req == nil {
+		return err
+	}
+	return s.wait(req)
+}
+
+// submit encodes recs and queues them for the committer; nil and no error
+// when there is nothing to write.
+func (s *Store) submit(recs []Record, locs []Location) (*request, error) {
 	if len(recs) == 0 {
-		return nil
+		return nil, nil
 	}
 	req := requestPool.Get().(*request)
-	req.recs, req.buf, req.size = req.recs[:0], req.buf[:0], 0
+	req.recs, req.buf, req.size, req.locs = req.recs[:0], req.buf[:0], 0, locs
 	for i := range recs {
 		r := &recs[i]
 		if r.Kind != Put && r.Kind != Ack {
-			return fmt.Errorf("store: record %d: unknown kind %d", i, r.Kind)
+			return nil, fmt.Errorf("store: record %d: unknown kind %d", i, r.Kind)
 		}
 		if r.ID == "" {
-			return fmt.Errorf("store: record %d: empty ID", i)
+			return nil, fmt.Errorf("store: record %d: empty ID", i)
 		}
 		if n := payloadSize(r); n > MaxRecordSize {
-			return fmt.Errorf("store: record %q: %d bytes, over the limit of %d", r.ID, n, MaxRecordSize)
+			return nil, fmt.Errorf("store: record %q: %d bytes, over the limit of %d", r.ID, n, MaxRecordSize)
 		}
 		start := len(req.buf)
 		req.buf = appendPayload(req.buf, r)
@@ -214,11 +268,11 @@ func (s *Store) Append(recs ...Record) error {
 	switch {
 	case s.closed:
 		s.mu.Unlock()
-		return ErrClosed
+		return nil, ErrClosed
 	case s.failed != nil:
 		err := s.failed
 		s.mu.Unlock()
-		return err
+		return nil, err
 	}
 	s.queue = append(s.queue, req)
 	s.mu.Unlock()
@@ -226,7 +280,12 @@ func (s *Store) Append(recs ...Record) error {
 	case s.wake <- struct{}{}:
 	default:
 	}
+	return req, nil
+}
+
+func (s *Store) wait(req *request) error {
 	err := <-req.done
+	req.locs = nil
 	if cap(req.buf) <= 1<<20 { // do not pin big bodies in the pool
 		requestPool.Put(req)
 	}
@@ -250,6 +309,12 @@ func (s *Store) Close() error {
 	default:
 	}
 	<-s.done
+	s.readMu.Lock()
+	for num, f := range s.readers {
+		f.Close()
+		delete(s.readers, num)
+	}
+	s.readMu.Unlock()
 	var err error
 	if !s.opts.NoSync && s.failed == nil {
 		err = s.f.Sync()

@@ -90,13 +90,17 @@ func TestBenchFlags(t *testing.T) {
 		t.Errorf("defaults: %+v, baseline %q", o, bf.baseline)
 	}
 
-	bf, _, ok = parseBenchFlags([]string{"--shape", "rate", "--warmup", "0", "--count", "50", "--size", "128,16384",
+	if !slices.Equal(o.Delivery, []string{"non-persistent"}) {
+		t.Errorf("default delivery %v", o.Delivery)
+	}
+
+	bf, _, ok = parseBenchFlags([]string{"--shape", "rate", "--delivery", "persistent,non-persistent", "--warmup", "0", "--count", "50", "--size", "128,16384",
 		"--target", "127.0.0.1:61613", "--broker-pid", "42", "--login", "u", "--passcode", "p"}, io.Discard, io.Discard)
 	if !ok {
 		t.Fatal("valid flags refused")
 	}
 	o = bf.opts
-	if !slices.Equal(o.Shapes, []string{"rate"}) || o.Warmup >= 0 || o.Count != 50 || o.Duration != 0 || !slices.Equal(o.Sizes, []int{128, 16384}) ||
+	if !slices.Equal(o.Shapes, []string{"rate"}) || !slices.Equal(o.Delivery, []string{"persistent", "non-persistent"}) || o.Warmup >= 0 || o.Count != 50 || o.Duration != 0 || !slices.Equal(o.Sizes, []int{128, 16384}) ||
 		len(o.Targets) != 1 || bf.baseline != "" {
 		t.Fatalf("parsed %+v, baseline %q", o, bf.baseline)
 	}
@@ -109,7 +113,7 @@ func TestBenchBadFlagsExit2(t *testing.T) {
 	for _, args := range [][]string{
 		{"--size", "0"}, {"--count", "-1"}, {"--size", "1k"}, {"extra"},
 		{"--count", "10", "--duration", "1s"},
-		{"--shape", "open"}, {"--producers", "0"}, {"--inflight", "-1"}, {"--rate", "0"}, {"--warmup", "-1s"},
+		{"--shape", "open"}, {"--delivery", "durable"}, {"--producers", "0"}, {"--inflight", "-1"}, {"--rate", "0"}, {"--warmup", "-1s"},
 		{"--broker-pid", "1"},                             // without --target
 		{"--tls"},                                         // without --target
 		{"--tls-ca", "ca.pem"},                            // without --target

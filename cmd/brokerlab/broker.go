@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -66,6 +68,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	jsonEvents := fs.Bool("events", false, "also print every event on stderr as one JSON object per line")
 	logFormat := fs.String("log", "human", "how events are logged on stderr: `human` (short lines for bridges and TLS failures), text or json (log/slog records, every event at info or warning level)")
 	dataDir := fs.String("data", "", "keep persistent messages in `DIR` (created if missing): a message sent with persistent:true to a queue is on disk before its RECEIPT, and a restart on the same DIR delivers it")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the broker to `FILE` until it stops (for go tool pprof)")
 	adminAddr := fs.String("admin", "127.0.0.1:0", "serve /healthz, /stats, /metrics and /events on `ADDR` (in the ready line); \"\" turns it off")
 	pos, code, ok := parse(fs, brokerDoc, args, stdout, stderr)
 	if !ok {
@@ -110,6 +113,17 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	// ready line is never lost to the default handler.
 	ctx, stop := signalContext()
 	defer stop()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "brokerlab broker: --cpuprofile: %v\n", err)
+			return exitFail
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	if err := b.Start(); err != nil {
 		fmt.Fprintf(stderr, "brokerlab broker: %v\n", err)
 		return exitFail

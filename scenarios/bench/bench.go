@@ -7,7 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
-	"runtime/debug"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,6 +32,12 @@ const (
 	ShapeRate   = "rate"   // fixed rate: latency at a load the broker can carry
 )
 
+// Delivery modes for Options.Delivery.
+const (
+	NonPersistent = "non-persistent"
+	Persistent    = "persistent"
+)
+
 // Defaults: the load of the ActiveMQ figures we compare with (2 producers,
 // 2 consumers, one queue, at most 1000 messages in flight, 1 KiB), then
 // 1000 msgs/s for latency.
@@ -52,6 +58,9 @@ const (
 type Options struct {
 	Sizes  []int    // message body sizes in bytes; default [1024]
 	Shapes []string // ShapeClosed, ShapeRate, in the order to run; default both
+	// Delivery is NonPersistent, Persistent or both, in the order to run;
+	// default NonPersistent. Persistent messages are sent with receipts.
+	Delivery []string
 
 	Producers int           // closed loop; default 2
 	Consumers int           // both shapes; default 2
@@ -84,6 +93,14 @@ func (o *Options) defaults() error {
 	}
 	if len(o.Shapes) == 0 {
 		o.Shapes = []string{ShapeClosed, ShapeRate}
+	}
+	if len(o.Delivery) == 0 {
+		o.Delivery = []string{NonPersistent}
+	}
+	for _, d := range o.Delivery {
+		if d != NonPersistent && d != Persistent {
+			return fmt.Errorf("bench: Delivery: unknown mode %q; use %q or %q", d, NonPersistent, Persistent)
+		}
 	}
 	def := func(v *int, d int) {
 		if *v == 0 {
@@ -149,14 +166,17 @@ func (o *Options) defaults() error {
 // shapes turns the options into the loads to run.
 func (o *Options) shapes() []Shape {
 	var out []Shape
-	for _, s := range o.Shapes {
-		switch s {
-		case ShapeClosed:
-			out = append(out, Shape{Producers: o.Producers, Consumers: o.Consumers, Inflight: o.Inflight,
-				Warmup: o.Warmup, Duration: o.Duration, Count: o.Count})
-		case ShapeRate:
-			out = append(out, Shape{Producers: 1, Consumers: o.Consumers, Rate: o.Rate,
-				Warmup: o.Warmup, Duration: o.RateDuration})
+	for _, d := range o.Delivery {
+		persistent := d == Persistent
+		for _, s := range o.Shapes {
+			switch s {
+			case ShapeClosed:
+				out = append(out, Shape{Producers: o.Producers, Consumers: o.Consumers, Inflight: o.Inflight,
+					Warmup: o.Warmup, Duration: o.Duration, Count: o.Count, Persistent: persistent})
+			case ShapeRate:
+				out = append(out, Shape{Producers: 1, Consumers: o.Consumers, Rate: o.Rate,
+					Warmup: o.Warmup, Duration: o.RateDuration, Persistent: persistent})
+			}
 		}
 	}
 	return out
@@ -171,10 +191,6 @@ func Run(ctx context.Context, o Options) ([]reports.BenchResult, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
 	}
-	// The generator allocates a few hundred bytes per message in go-stomp;
-	// collecting a quarter as often saves it CPU (the broker's is what is
-	// measured) for some tens of MB of memory.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	targets := o.Targets
 	var child *Child
 	if len(targets) == 0 {
@@ -298,7 +314,8 @@ type lab struct {
 
 // newLab makes a throwaway PKI (the broker and one client, each trusting
 // the other's self-signed certificate) and starts the broker with
-// brokerCmd, with a plaintext and a mutual-TLS listener on loopback.
+// brokerCmd, with a plaintext and a mutual-TLS listener on loopback and a
+// data directory for persistent messages.
 func newLab(ctx context.Context, brokerCmd []string) (_ *lab, err error) {
 	dir, err := os.MkdirTemp("", "brokerlab-bench-")
 	if err != nil {
@@ -323,7 +340,8 @@ func newLab(ctx context.Context, brokerCmd []string) (_ *lab, err error) {
 		"--name", "broker",
 		"--listen", "stomp://127.0.0.1:0",
 		"--listen", "stomp+ssl://127.0.0.1:0?needClientAuth=true",
-		"--tls-cert", bf.CertFile, "--tls-key", bf.KeyFile, "--tls-ca", bf.TrustFile)
+		"--tls-cert", bf.CertFile, "--tls-key", bf.KeyFile, "--tls-ca", bf.TrustFile,
+		"--data", filepath.Join(dir, "data"))
 	if l.child, err = StartChild(ctx, argv); err != nil {
 		return nil, err
 	}

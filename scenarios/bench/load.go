@@ -5,12 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/go-stomp/stomp/v3"
 )
 
 // TimestampHeader carries a message's send time, in Unix nanoseconds, from
@@ -33,15 +30,23 @@ type Shape struct {
 	Rate                 int // msgs/s of a fixed-rate run; 0 for a closed loop
 	Warmup, Duration     time.Duration
 	Count                int
+	// Persistent sends every message with persistent:true and a receipt
+	// request; a message counts as sent once its RECEIPT says the broker
+	// has stored it.
+	Persistent bool
 }
 
 // Name is the shape's label in the table: "closed 2×2/1000" (producers ×
 // consumers / in flight) or "rate 1000/s".
 func (s Shape) Name() string {
+	name := fmt.Sprintf("closed %d×%d/%d", s.Producers, s.Consumers, s.Inflight)
 	if s.Rate > 0 {
-		return fmt.Sprintf("rate %d/s", s.Rate)
+		name = fmt.Sprintf("rate %d/s", s.Rate)
 	}
-	return fmt.Sprintf("closed %d×%d/%d", s.Producers, s.Consumers, s.Inflight)
+	if s.Persistent {
+		name += " persistent"
+	}
+	return name
 }
 
 func (s Shape) check() error {
@@ -93,38 +98,33 @@ func (t *Target) run(ctx context.Context, sh Shape, size int, dest string, timeo
 	if sh.Rate > 0 {
 		producers = 1
 	}
-	var conns []*client
+	var conns []*rawConn
+	var connsMu sync.Mutex
 	closeAll := func() {
+		connsMu.Lock()
+		defer connsMu.Unlock()
 		for _, c := range conns {
 			c.close()
 		}
 	}
 	defer closeAll()
+	// The deadline closes the sockets: every blocked write and read then
+	// ends with an error, so a stuck run stops by itself.
+	stopAfter := context.AfterFunc(ctx, closeAll)
+	defer stopAfter()
 	for i := range sh.Consumers + producers {
-		c, err := t.dial(ctx, timeout)
+		c, err := t.dialRaw(ctx)
 		if err != nil {
 			return measurement{}, fmt.Errorf("connect %d of %d: %w", i+1, sh.Consumers+producers, err)
 		}
+		connsMu.Lock()
 		conns = append(conns, c)
+		connsMu.Unlock()
 	}
-	// The deadline closes the sockets: every blocked Send, receipt wait and
-	// channel read then ends with an error, so a stuck run stops by itself.
-	stopAfter := context.AfterFunc(ctx, closeAll)
-	defer stopAfter()
 	consumers, senders := conns[:sh.Consumers], conns[sh.Consumers:]
-
-	subs := make([]*stomp.Subscription, len(consumers))
-	for i, c := range consumers {
-		if subs[i], err = c.Subscribe(dest, stomp.AckAuto); err != nil {
+	for _, c := range consumers {
+		if err := c.subscribe(dest); err != nil {
 			return measurement{}, fmt.Errorf("subscribe: %w", err)
-		}
-		// go-stomp sends SUBSCRIBE without waiting. A receipted frame on
-		// the same connection proves the broker has processed it (a
-		// connection's frames are handled in order), so the load starts
-		// with every consumer in place. A topic with no subscriber keeps
-		// nothing.
-		if err := c.Send("/topic/brokerlab.bench.fence", "", nil, stomp.SendOpt.Receipt); err != nil {
-			return measurement{}, fmt.Errorf("consumer fence: %w", err)
 		}
 	}
 
@@ -132,15 +132,16 @@ func (t *Target) run(ctx context.Context, sh Shape, size int, dest string, timeo
 		phase     atomic.Int32
 		sent      atomic.Int64
 		received  atomic.Int64
+		receipts  atomic.Int64
 		inWindow  atomic.Int64
 		final     atomic.Int64 // messages sent in all, once the producers have stopped; -1 before
-		ending    atomic.Bool  // the subscriptions are being closed on purpose
+		ending    atomic.Bool  // the connections are being closed on purpose
 		errOnce   sync.Once
 		failed    = make(chan struct{})
 		failure   error
 		counted   = make(chan struct{}) // Count messages received in the window
 		countOnce sync.Once
-		drained   = make(chan struct{}) // every message sent has been received
+		drained   = make(chan struct{}) // every message sent has been received (and receipted)
 		drainOnce sync.Once
 		stopSend  = make(chan struct{})
 		sem       chan struct{}
@@ -148,13 +149,17 @@ func (t *Target) run(ctx context.Context, sh Shape, size int, dest string, timeo
 	)
 	final.Store(-1)
 	fail := func(err error) {
+		if ending.Load() {
+			return
+		}
 		errOnce.Do(func() { failure = err; close(failed) })
 	}
 	if sh.Rate == 0 {
 		sem = make(chan struct{}, sh.Inflight)
 	}
 	checkDrained := func() {
-		if f := final.Load(); f >= 0 && received.Load() >= f {
+		f := final.Load()
+		if f >= 0 && received.Load() >= f && (!sh.Persistent || receipts.Load() >= f) {
 			drainOnce.Do(func() { close(drained) })
 		}
 	}
@@ -162,24 +167,33 @@ func (t *Target) run(ctx context.Context, sh Shape, size int, dest string, timeo
 	// Consumers: one histogram each, merged at the end.
 	hists := make([]*Histogram, len(consumers))
 	var cwg sync.WaitGroup
-	for i, sub := range subs {
+	for i, c := range consumers {
 		hists[i] = &Histogram{}
 		cwg.Add(1)
-		go func(h *Histogram) {
+		go func(c *rawConn, h *Histogram) {
 			defer cwg.Done()
-			for m := range sub.C {
+			var f rawFrame
+			for {
+				if err := c.read(&f); err != nil {
+					fail(fmt.Errorf("consumer: %w", err))
+					return
+				}
 				now := time.Now()
-				if m.Err != nil {
-					fail(fmt.Errorf("consumer: %w", m.Err))
+				if f.command == "RECEIPT" && f.receipt == byeReceipt {
 					return
 				}
-				ts, perr := strconv.ParseInt(m.Header.Get(TimestampHeader), 10, 64)
-				if perr != nil {
-					fail(fmt.Errorf("consumer: a message without a valid %s header (%q): is another client using %s?", TimestampHeader, m.Header.Get(TimestampHeader), dest))
+				if f.command != "MESSAGE" {
+					if err := f.expect("MESSAGE"); err != nil {
+						fail(fmt.Errorf("consumer: %w", err))
+						return
+					}
+				}
+				if f.ts < 0 {
+					fail(fmt.Errorf("consumer: a message without a valid %s header (%q): is another client using %s?", TimestampHeader, f.tsString, dest))
 					return
 				}
-				if len(m.Body) != size {
-					fail(fmt.Errorf("consumer: a message of %d bytes, sent %d", len(m.Body), size))
+				if len(f.body) != size {
+					fail(fmt.Errorf("consumer: a message of %d bytes, sent %d", len(f.body), size))
 					return
 				}
 				if sem != nil {
@@ -187,31 +201,59 @@ func (t *Target) run(ctx context.Context, sh Shape, size int, dest string, timeo
 				}
 				received.Add(1)
 				if phase.Load() == phaseMeasure {
-					h.Record(now.Sub(time.Unix(0, ts)))
+					h.Record(now.Sub(time.Unix(0, f.ts)))
 					if n := inWindow.Add(1); sh.Count > 0 && n >= int64(sh.Count) {
 						countOnce.Do(func() { close(counted) })
 					}
 				}
 				checkDrained()
 			}
-			if !ending.Load() {
-				fail(errors.New("consumer: the subscription ended before the run did"))
-			}
-		}(hists[i])
+		}(c, hists[i])
 	}
 
-	// Producers.
-	body := bytes.Repeat([]byte("brokerlab"), size/9+1)[:size]
-	send := func(c *client, ts time.Time) bool {
-		// No content-type: one header less to write and parse on both
-		// sides; content-length alone makes it a bytes message.
-		err := c.Send(dest, "", body,
-			stomp.SendOpt.Header(TimestampHeader, strconv.FormatInt(ts.UnixNano(), 10)))
-		if err != nil {
+	// Producers, each with a reader for its RECEIPTs (persistent runs ask
+	// for one per message: a persistent message counts once the broker has
+	// said it has it) and for an ERROR, which would otherwise be lost.
+	frame := newSendFrame(dest, bytes.Repeat([]byte("brokerlab"), size/9+1)[:size], sh.Persistent)
+	for _, c := range senders {
+		cwg.Add(1)
+		go func() {
+			defer cwg.Done()
+			var f rawFrame
+			for {
+				if err := c.read(&f); err != nil {
+					fail(fmt.Errorf("producer: %w", err))
+					return
+				}
+				if f.command == "RECEIPT" && f.receipt == byeReceipt {
+					return
+				}
+				if err := f.expect("RECEIPT"); err != nil {
+					fail(fmt.Errorf("producer: %w", err))
+					return
+				}
+				receipts.Add(1)
+				checkDrained()
+			}
+		}()
+	}
+	send := func(c *rawConn, ts time.Time) bool {
+		var receipt int64
+		n := sent.Add(1)
+		if sh.Persistent {
+			receipt = n
+		}
+		if err := c.send(frame, ts, receipt); err != nil {
 			fail(fmt.Errorf("producer: send: %w", err))
 			return false
 		}
-		sent.Add(1)
+		return true
+	}
+	flush := func(c *rawConn) bool {
+		if err := c.flush(); err != nil {
+			fail(fmt.Errorf("producer: send: %w", err))
+			return false
+		}
 		return true
 	}
 	var pwg sync.WaitGroup
@@ -220,14 +262,35 @@ func (t *Target) run(ctx context.Context, sh Shape, size int, dest string, timeo
 		go func() {
 			defer pwg.Done()
 			if sh.Rate > 0 {
-				paced(c, sh.Rate, stopSend, &lag, send)
+				paced(c, sh.Rate, stopSend, &lag, func(c *rawConn, ts time.Time) bool {
+					return send(c, ts) && flush(c)
+				})
 				return
 			}
 			for {
+				// Take room in the loop without waiting if there is some;
+				// otherwise put what is buffered on the wire first, so
+				// frames leave in batches under load and at once when the
+				// loop is nearly empty.
 				select {
 				case sem <- struct{}{}:
+				default:
+					if !flush(c) {
+						return
+					}
+					select {
+					case sem <- struct{}{}:
+					case <-stopSend:
+						flush(c)
+						return
+					}
+				}
+				select {
 				case <-stopSend:
+					<-sem
+					flush(c)
 					return
+				default:
 				}
 				if !send(c, time.Now()) {
 					return
@@ -238,10 +301,10 @@ func (t *Target) run(ctx context.Context, sh Shape, size int, dest string, timeo
 
 	// The window: warm up, read the CPU clocks, measure, read them again.
 	// On any failure the sockets are closed, which ends every goroutine
-	// above; none is waited for, since a Send blocked in go-stomp ends only
-	// at its own timeout.
+	// above.
 	defer func() {
 		if err != nil {
+			ending.Store(true)
 			closeAll()
 			select {
 			case <-stopSend:
@@ -317,18 +380,19 @@ func (t *Target) run(ctx context.Context, sh Shape, size int, dest string, timeo
 	final.Store(sent.Load())
 	checkDrained()
 	if err := wait(0, drained); err != nil {
-		return measurement{}, fmt.Errorf("draining %d messages still in flight: %w", sent.Load()-received.Load(), err)
+		return measurement{}, fmt.Errorf("draining %d messages still in flight (%d receipts outstanding): %w",
+			sent.Load()-received.Load(), max(0, sent.Load()-receipts.Load()), err)
 	}
+	// Leave as a client should: DISCONNECT, and wait for its receipt, by
+	// which the broker has let go of the subscriptions.
 	ending.Store(true)
-	for _, s := range subs {
-		// Without it go-stomp logs the subscription's end as an error.
-		s.Unsubscribe()
+	for _, c := range conns {
+		if err := c.disconnect(); err != nil {
+			return measurement{}, fmt.Errorf("disconnect: %w", err)
+		}
 	}
 	if err := joined(&cwg); err != nil {
-		return measurement{}, fmt.Errorf("closing the subscriptions: %w", err)
-	}
-	for _, c := range conns {
-		c.Disconnect()
+		return measurement{}, fmt.Errorf("disconnecting: %w", err)
 	}
 
 	m := measurement{window: window, hist: &Histogram{},
@@ -351,7 +415,7 @@ func (t *Target) run(ctx context.Context, sh Shape, size int, dest string, timeo
 // time it was actually sent, not the time it was due (which would add the
 // timer's lateness to every latency); a producer that falls behind catches
 // up without skipping, and lag records how far behind it fell at worst.
-func paced(c *client, rate int, stop <-chan struct{}, lag *atomic.Int64, send func(*client, time.Time) bool) {
+func paced(c *rawConn, rate int, stop <-chan struct{}, lag *atomic.Int64, send func(*rawConn, time.Time) bool) {
 	interval := time.Second / time.Duration(rate)
 	next := time.Now()
 	timer := time.NewTimer(0)
