@@ -54,8 +54,12 @@ func upWith(t *testing.T, spec *topology.Spec, plan pki.Options) (*Network, *eve
 			t.Logf("node directories kept in %s", dir)
 		}
 	})
-	if err := n.StartAll(); err != nil {
-		t.Fatal(err)
+	for _, name := range n.Names() {
+		began := time.Now()
+		if err := n.Start(name); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: JVM %d started in %v", name, n.Instance(name).PID(), time.Since(began).Round(time.Millisecond))
 	}
 	return n, rec, mat
 }
@@ -95,9 +99,6 @@ func TestHubAndSpokesOnActiveMQ(t *testing.T) {
 	n, rec := up(t, spec, pki.Options{})
 	drivertest.AwaitBridge(t, rec, 0, "server-a->hub", 60*time.Second)
 	drivertest.AwaitBridge(t, rec, 0, "server-b->hub", 60*time.Second)
-	for _, name := range n.Names() {
-		t.Logf("%s: pid %d", name, n.Instance(name).PID())
-	}
 	a, err := drivertest.Conn(n.Addrs("server-a")[0], nil)
 	if err != nil {
 		t.Fatal(err)
