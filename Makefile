@@ -29,6 +29,7 @@ fuzz:
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./broker/security -run '^$$' -fuzz '^FuzzCheckPassword$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./broker/security -run '^$$' -fuzz '^FuzzParseProperties$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./topology/driver/activemq -run '^$$' -fuzz '^FuzzLogReader$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios/bench -run '^$$' -fuzz '^FuzzRawRead$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./broker/tlsconf -run '^$$' -fuzz '^FuzzParseKnobs$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./broker/tlsconf -run '^$$' -fuzz '^FuzzClassifyLogText$$' -fuzztime $(FUZZTIME)
