@@ -181,7 +181,7 @@ func TestConnectorKnobs(t *testing.T) {
 	for _, tt := range []struct {
 		protocols string
 		state     string
-	}{{"TLSv1.2", events.StateFailing}, {"TLSv1.2,TLSv1.3", events.StateUp}} {
+	}{{"TLSv1.2", events.StateTLSFailed}, {"TLSv1.2,TLSv1.3", events.StateUp}} {
 		rec := events.NewRecorder(nil)
 		uri := "static://(ssl://" + hub.Listeners()[0].Addr + "?serverName=hub&enabledProtocols=" + tt.protocols + ")?name=spoke-%3Ehub"
 		spoke, err := New(Options{Name: "spoke", Connect: []string{uri}, TLS: trust(spokeDir, hubCert), Events: rec})
@@ -192,13 +192,13 @@ func TestConnectorKnobs(t *testing.T) {
 			t.Fatal(err)
 		}
 		e, ok, _ := rec.Wait(0, time.Now().Add(10*time.Second), func(e events.Event) bool {
-			return e.Kind == events.BridgeState && (e.State == events.StateUp || e.State == events.StateFailing)
+			return e.Kind == events.BridgeState && (e.State == events.StateUp || e.State == events.StateTLSFailed)
 		}, nil)
 		spoke.Kill()
 		if !ok || e.State != tt.state {
 			t.Fatalf("enabledProtocols=%s: bridge %s (%s), want %s", tt.protocols, e.State, e.Reason, tt.state)
 		}
-		if tt.state == events.StateFailing && e.Class != string(tlsconf.ClassProtocolVersion) {
+		if tt.state == events.StateTLSFailed && e.Class != string(tlsconf.ClassProtocolVersion) {
 			t.Errorf("failing with class %q, want protocol-version", e.Class)
 		}
 	}

@@ -23,23 +23,22 @@ const (
 )
 
 type storeFlags struct {
-	keyStore, trustStore, crl string
-	minRSA                    int
+	keyStore, trustStore string
+	minRSA               int
 }
 
 func addStoreFlags(fs *flag.FlagSet) *storeFlags {
 	s := &storeFlags{}
 	fs.StringVar(&s.keyStore, "keystore", "", "keystore `FILE` (JKS, PKCS#12 or PEM, told by content), in place of --tls-cert/--tls-key; password in $"+envKeyStorePassword+", key password in $"+envKeyPassword+" (default: the store's)")
 	fs.StringVar(&s.trustStore, "truststore", "", "truststore `FILE` (JKS, PKCS#12 or PEM), in place of --tls-ca; password in $"+envTrustStorePassword)
-	fs.StringVar(&s.crl, "crl", "", "certificate revocation list `FILE` (PEM or DER); peers it revokes are refused")
 	fs.IntVar(&s.minRSA, "min-rsa-bits", 0, "refuse peer certificates with RSA keys shorter than `BITS` (0: 2048; -1: no minimum)")
 	return s
 }
 
 // apply puts the flags into files. Keystores replace the PEM flags;
-// giving both is an error.
+// giving both is an error. The revocation list (--tls-crl) applies to
+// either.
 func (s *storeFlags) apply(files *tlsconf.Files) error {
-	files.CRLFile = s.crl
 	if s.keyStore == "" && s.trustStore == "" {
 		if s.minRSA != 0 {
 			files.SSLContext = &tlsconf.SSLContext{Policy: tlsconf.Policy{MinRSAKeyBits: s.minRSA}}
