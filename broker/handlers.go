@@ -501,6 +501,7 @@ func (c *conn) settle(id string, byMessageID, nack bool) bool {
 	}
 	dest.release(d.sub, len(done))
 	if !nack && c.bridge != nil {
+		c.bridge.forwarded.Add(uint64(len(done)))
 		c.b.emit(events.Event{Kind: events.MessageForwarded, Link: c.bridge.link, Dest: dest.name, ID: d.msg.id, Peer: c.bridge.peer})
 	}
 	return true

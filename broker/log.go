@@ -36,7 +36,7 @@ func eventLevel(e events.Event) slog.Level {
 		return slog.LevelWarn
 	case events.BridgeState:
 		switch e.State {
-		case events.StateDown, events.StateFailing, events.StateRetrying:
+		case events.StateDown, events.StateFailing, events.StateRetrying, events.StateTLSFailed, events.StateAuthFailed:
 			return slog.LevelWarn
 		}
 	case events.MessageForwarded, events.ConnAccepted, events.ConnClosed, events.Authenticated:

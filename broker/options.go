@@ -86,6 +86,7 @@ type config struct {
 	connectors []network.Config
 	tls        *tlsconf.Material
 	sec        *security.Chain // nil: no security configured
+	tlsSrc     *tlsconf.Source // tls, reloadable (Broker.ReloadTLS)
 }
 
 func (o Options) validate() (*config, error) {
@@ -136,6 +137,9 @@ func (o Options) validate() (*config, error) {
 			continue
 		}
 		needTLS = needTLS || l.TLS
+		if _, err := tlsconf.ParseKnobs(l.TLSParams, false); err != nil {
+			bad(fmt.Sprintf("Listen[%d]", i), "listener %q: %v", raw, err)
+		}
 		c.listeners = append(c.listeners, l)
 	}
 	for i, raw := range o.Connect {
@@ -146,15 +150,20 @@ func (o Options) validate() (*config, error) {
 		}
 		for _, p := range n.Peers {
 			needTLS = needTLS || p.TLS
+			if _, err := tlsconf.ParseKnobs(p.TLSParams, true); err != nil {
+				bad(fmt.Sprintf("Connect[%d]", i), "peer %q: %v", network.Redact(p.URI), err)
+			}
 		}
 		c.connectors = append(c.connectors, n)
 	}
 	if o.TLS != (tlsconf.Files{}) {
 		m, err := tlsconf.Load(o.TLS)
 		if err != nil {
-			bad("TLS", "%v", err)
+			// %w: New reports a load failure's class (start-failed event).
+			errs = append(errs, fmt.Errorf("broker: TLS: %w", err))
+		} else {
+			c.tls, c.tlsSrc = m, tlsconf.SourceOf(o.TLS, m)
 		}
-		c.tls = m
 	} else if needTLS {
 		bad("TLS", "a stomp+ssl listener or ssl:// connector needs a certificate, key and truststore (TLS.CertFile, TLS.KeyFile, TLS.TrustFile)")
 	}
@@ -173,6 +182,14 @@ func (o Options) clone() Options {
 	c := o
 	c.Listen = append([]string(nil), o.Listen...)
 	c.Connect = append([]string(nil), o.Connect...)
+	if o.TLS.SSLContext != nil {
+		sc := *o.TLS.SSLContext
+		if sc.KeyStore != nil {
+			ks := *sc.KeyStore
+			sc.KeyStore = &ks
+		}
+		c.TLS.SSLContext = &sc
+	}
 	if o.Users != nil {
 		c.Users = make(map[string]string, len(o.Users))
 		for k, v := range o.Users {

@@ -143,10 +143,4 @@ func (b *Broker) removeConnection(c *conn) {
 	}
 }
 
-// authRefused marks a bridge the peer refused to log in, so the connector
-// reports it as failing: retrying will not fix credentials.
-type authRefused struct{ msg string }
-
-func (a *authRefused) Error() string { return a.msg }
-
 func isLoginRefusal(msg string) bool { return strings.HasPrefix(msg, msgLoginFailed) }

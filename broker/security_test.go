@@ -18,7 +18,7 @@ func rawConnect(login, pass string) string {
 	return fmt.Sprintf("CONNECT\naccept-version:1.2\nlogin:%s\npasscode:%s\n\n\x00", login, pass)
 }
 
-func waitEvent(t *testing.T, b *brokertest.Broker, kind events.Kind, contains string) events.Event {
+func waitSecurityEvent(t *testing.T, b *brokertest.Broker, kind events.Kind, contains string) events.Event {
 	t.Helper()
 	e, ok, _ := b.Events.Wait(0, time.Now().Add(5*time.Second), func(e events.Event) bool {
 		return e.Kind == kind && strings.Contains(e.String(), contains)
@@ -44,7 +44,7 @@ func TestLoginStackOverTheWire(t *testing.T) {
 			t.Fatalf("%s: %q", tt.login, got)
 		}
 	}
-	waitEvent(t, b, events.AuthFailed, `peer=login "mallory"`)
+	waitSecurityEvent(t, b, events.AuthFailed, `peer=login "mallory"`)
 	dial(t, b.Addr(), stomp.ConnOpt.Login("alice", "wonder")).Disconnect()
 	// The third failure uses up 127.0.0.1's budget; then the right password waits too.
 	rawExchange(t, b.Addr(), rawConnect("alice", "guess"))
@@ -98,7 +98,7 @@ func TestAuthorizationOverTheWire(t *testing.T) {
 			t.Errorf("%q: %q", tt.frame, got)
 		}
 	}
-	e := waitEvent(t, b, events.AuthzDenied, "write to: queue://orders.eu")
+	e := waitSecurityEvent(t, b, events.AuthzDenied, "write to: queue://orders.eu")
 	if e.Peer != "rita" || e.Dest != "/queue/orders.eu" {
 		t.Fatalf("event %+v", e)
 	}
@@ -140,11 +140,11 @@ func TestBridgeAuthorizedOnReceivingSide(t *testing.T) {
 	if m := recv(t, public); string(m.Body) != "/queue/public.x" {
 		t.Fatalf("public got %q", m.Body)
 	}
-	e := waitEvent(t, hub, events.AuthzDenied, "User spoke is not authorized to write to: queue://admin.x")
+	e := waitSecurityEvent(t, hub, events.AuthzDenied, "User spoke is not authorized to write to: queue://admin.x")
 	if e.Link != "server-a->hub" {
 		t.Fatalf("event %+v", e)
 	}
-	waitEvent(t, hub, events.MessageDropped, "not authorized")
+	waitSecurityEvent(t, hub, events.MessageDropped, "not authorized")
 	select {
 	case m := <-admin.C:
 		t.Fatalf("the spoke injected %q into the hub", m.Body)
@@ -155,7 +155,7 @@ func TestBridgeAuthorizedOnReceivingSide(t *testing.T) {
 	if _, err := sc.Subscribe("/queue/admin.y", stomp.AckAuto); err != nil {
 		t.Fatal(err)
 	}
-	waitEvent(t, hub, events.AuthzDenied, "User spoke is not authorized to create: queue://admin.y")
+	waitSecurityEvent(t, hub, events.AuthzDenied, "User spoke is not authorized to create: queue://admin.y")
 	if hub.HasDemand("/queue/admin.y") {
 		t.Fatal("the hub holds a network consumer the spoke may not have")
 	}
@@ -167,12 +167,12 @@ func TestBridgeWrongCredentialsFailing(t *testing.T) {
 	hub := brokertest.NewBroker(t, broker.Options{Name: "hub", Users: map[string]string{"spoke": "right"}})
 	spoke := brokertest.NewBroker(t, broker.Options{Name: "server-a", Connect: []string{
 		fmt.Sprintf("static://(tcp://%s)?name=server-a->hub&userName=spoke&password=wrong&initialReconnectDelay=50", hub.Addr())}})
-	e := waitEvent(t, spoke, events.BridgeState, "state=failing")
+	e := waitSecurityEvent(t, spoke, events.BridgeState, "state=auth-failed")
 	if !strings.Contains(e.Reason, "refused the bridge: login failed: unknown login or wrong passcode (users, required)") {
 		t.Fatalf("reason %q", e.Reason)
 	}
-	waitEvent(t, hub, events.AuthFailed, `peer=login "spoke"`)
-	waitEvent(t, spoke, events.BridgeState, "delay=100ms") // the second retry waits twice as long
+	waitSecurityEvent(t, hub, events.AuthFailed, `peer=login "spoke"`)
+	waitSecurityEvent(t, spoke, events.BridgeState, "delay=100ms") // the second retry waits twice as long
 }
 
 // refuseAcks is a plugin with one hook: it shows the chain reaches ACK.

@@ -35,6 +35,11 @@ func judge(env *Env, sc *Scenario, res *reports.Scenario) {
 	for _, f := range failures {
 		res.Explanations = append(res.Explanations, faults.Explain(f, ctx))
 	}
+	for _, e := range evs {
+		if e.Kind == events.StartFailed {
+			res.Explanations = append(res.Explanations, faults.ExplainStart(e.Node, tlsconf.Class(e.Class), e.Reason, ctx))
+		}
+	}
 	for _, ee := range sc.Expect.Events {
 		n := countEvents(ee, evs)
 		switch {
@@ -46,6 +51,7 @@ func judge(env *Env, sc *Scenario, res *reports.Scenario) {
 			res.Failures = append(res.Failures, fmt.Sprintf("expected at most %d %s events on %s containing %q; saw %d", *ee.Max, ee.Kind, ee.Node, ee.Contains, n))
 		}
 	}
+	judgeReconnect(env, sc, res)
 	for _, want := range sc.Expect.Explanation {
 		found := false
 		for _, e := range res.Explanations {

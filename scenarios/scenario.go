@@ -25,6 +25,7 @@ type Expect struct {
 	TLS         []TLSExpect
 	Explanation []string // every string must appear in some explanation
 	Events      []EventExpect
+	Reconnect   []ReconnectExpect // expect_reconnect.go
 }
 
 // EventExpect asks for an event of a kind on a node whose text (as

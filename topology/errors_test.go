@@ -26,7 +26,7 @@ func TestParseErrors(t *testing.T) {
 		{"alias bomb", aliasBomb(), []string{"1:1: the file expands through YAML aliases to more than"}},
 
 		// top level
-		{"unknown top key", "name: x\nnodez: {}\nnodes: {a: }\n", []string{`2:1: unknown key "nodez" at the top level; allowed: name, authorities, nodes`}},
+		{"unknown top key", "name: x\nnodez: {}\nnodes: {a: }\n", []string{`2:1: unknown key "nodez" at the top level; allowed: name, authorities, nodes, generate`}},
 		{"missing name", "nodes: {a: }\n", []string{"1:1: missing name"}},
 		{"empty name", "name: ''\nnodes: {a: }\n", []string{"1:7: name must not be empty"}},
 		{"name not a string", "name: {a: 1}\nnodes: {a: }\n", []string{"1:7: name must be a string, got a mapping"}},

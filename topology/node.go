@@ -10,10 +10,10 @@ import (
 // Keys of the mappings below, in the order messages list them.
 var (
 	nodeKeys      = []string{"listen", "tls", "connect", "like", "security"}
-	tlsKeys       = []string{"identity", "trust"}
+	tlsKeys       = []string{"identity", "trust", "format", "sslContext"}
 	identityKeys  = []string{"self_signed", "issuer"}
 	connectorKeys = []string{"to", "name", "duplex", "dynamicOnly", "networkTTL",
-		"initialReconnectDelay", "maxReconnectDelay", "useExponentialBackOff", "userName", "password"}
+		"initialReconnectDelay", "maxReconnectDelay", "useExponentialBackOff", "userName", "password", "tls"}
 )
 
 // node reads one node's block into node and m. A null block is an empty
@@ -98,6 +98,7 @@ func (p *parser) tls(n *yaml.Node, m *nodeMeta, at string) (*NodeTLS, bool) {
 		t.Trust, m.trustPos, good = p.strList(v.val, at+"tls.trust", "node or authority names")
 		ok = ok && good
 	}
+	ok = p.sslContext(t, f, at) && ok
 	return t, ok
 }
 
@@ -211,6 +212,10 @@ func (p *parser) connector(n *yaml.Node, what, where string) (*Connector, Pos, b
 		}
 		check(good)
 	}
+	knobs, good := p.connectorTLS(f, what, where)
+	c.TLS = knobs
+	check(good)
+	check(p.connectorNetwork(f, what, &c.Network))
 	return c, toPos, ok
 }
 
