@@ -40,6 +40,7 @@ func judge(env *Env, sc *Scenario, res *reports.Scenario) {
 			res.Explanations = append(res.Explanations, faults.ExplainStart(e.Node, tlsconf.Class(e.Class), e.Reason, ctx))
 		}
 	}
+	evs = awaitEvents(env, sc.Expect.Events, evs, tlsSettle)
 	for _, ee := range sc.Expect.Events {
 		n := countEvents(ee, evs)
 		switch {
@@ -201,6 +202,24 @@ func describeTLS(l topology.Link, fs []faults.Failure) string {
 		return "no TLS failure on that link"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// awaitEvents gives expected events the same grace as TLS failures: a
+// node in another process reports through its admin endpoint, so its last
+// events may still be on their way when the steps end.
+func awaitEvents(env *Env, want []EventExpect, evs []events.Event, within time.Duration) []events.Event {
+	deadline := time.Now().Add(within)
+	for {
+		all := true
+		for _, ee := range want {
+			all = all && countEvents(ee, evs) >= ee.Min
+		}
+		if all || time.Now().After(deadline) {
+			return evs
+		}
+		env.Events.Wait(len(evs), deadline, func(events.Event) bool { return true }, nil)
+		evs = env.Events.Events()
+	}
 }
 
 func countEvents(ee EventExpect, evs []events.Event) int {

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"path/filepath"
@@ -177,7 +178,10 @@ func (p *parser) security(n *yaml.Node, at string) (*Security, bool) {
 	}
 	before := len(p.errs)
 	s := &Security{Pos: posOf(d)}
-	where := "in security of " + at[:len(at)-2]
+	where := "in the security block"
+	if at != "" {
+		where = "in security of " + at[:len(at)-2]
+	}
 	f := p.fields(d, where, securityKeys...)
 	at += "security."
 	var userPos map[string]Pos
@@ -500,4 +504,88 @@ func (p *parser) authorization(n *yaml.Node, what string, groups map[string][]st
 		out = append(out, e)
 	}
 	return out
+}
+
+// ParseSecurity reads a standalone security block (the value a node's
+// `security:` key takes, as YAML or JSON), as `brokerlab broker --security
+// FILE` does. Relative file paths in it are relative to file.
+func ParseSecurity(file string, data []byte) (*Security, error) {
+	p := &parser{file: file, meta: map[*Node]*nodeMeta{}}
+	root := p.decode(data)
+	if root == nil {
+		return nil, p.errs.err()
+	}
+	s, _ := p.security(root, "")
+	if err := p.errs.err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// MarshalJSON writes the block in the topology's own words, so that
+// ParseSecurity reads it back (the process driver hands a node's block to
+// its child broker this way).
+func (s *Security) MarshalJSON() ([]byte, error) {
+	m := map[string]any{}
+	put := func(k string, v any, present bool) {
+		if present {
+			m[k] = v
+		}
+	}
+	put("users", s.Users, s.Users != nil)
+	put("groups", s.Groups, s.Groups != nil)
+	put("certificates", s.Certificates, s.Certificates != nil)
+	put("users_file", s.UsersFile, s.UsersFile != "")
+	put("groups_file", s.GroupsFile, s.GroupsFile != "")
+	put("certificates_file", s.CertificatesFile, s.CertificatesFile != "")
+	put("guest", s.Guest, s.Guest != "")
+	var locs []map[string]string
+	for _, l := range s.Locations {
+		locs = append(locs, map[string]string{"cidr": l.CIDR.String(), "user": l.User})
+	}
+	put("locations", locs, len(locs) > 0)
+	stack := func(es []LoginEntry) []map[string]string {
+		var out []map[string]string
+		for _, e := range es {
+			out = append(out, map[string]string{"module": e.Module, "flag": string(e.Flag)})
+		}
+		return out
+	}
+	put("login", stack(s.Login), len(s.Login) > 0)
+	put("login_tls", stack(s.LoginTLS), len(s.LoginTLS) > 0)
+	if r := s.LoginRate; r != nil {
+		rate := map[string]any{}
+		put2 := func(k string, v any, ok bool) {
+			if ok {
+				rate[k] = v
+			}
+		}
+		put2("failures", r.Failures, r.Failures > 0)
+		put2("per", r.Per.String(), r.Per > 0)
+		m["login_rate"] = rate
+	}
+	if s.Authorization != nil {
+		entries := []map[string]any{}
+		for _, e := range s.Authorization {
+			x := map[string]any{}
+			switch {
+			case e.Queue != "":
+				x["queue"] = e.Queue
+			case e.Topic != "":
+				x["topic"] = e.Topic
+			case e.Temp:
+				x["temp"] = true
+			case e.Advisory:
+				x["advisory"] = true
+			}
+			for k, gs := range map[string][]string{"read": e.Read, "write": e.Write, "admin": e.Admin} {
+				if gs != nil {
+					x[k] = gs
+				}
+			}
+			entries = append(entries, x)
+		}
+		m["authorization"] = entries
+	}
+	return json.Marshal(m)
 }

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"encoding/json"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -129,4 +130,34 @@ func mustPrefix(t *testing.T, s string) netip.Prefix {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// A block written as JSON by MarshalJSON reads back the same, as the
+// process driver relies on.
+func TestSecurityJSONRoundTrip(t *testing.T) {
+	for _, name := range Examples() {
+		spec, err := Example(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range spec.Nodes {
+			if n.Security == nil {
+				continue
+			}
+			data, err := json.Marshal(n.Security)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := ParseSecurity("security.json", data)
+			if err != nil {
+				t.Fatalf("%s/%s: %v\n%s", name, n.Name, err, data)
+			}
+			if !reflect.DeepEqual(back.Config(), n.Security.Config()) {
+				t.Errorf("%s/%s: round trip differs:\n%+v\n%+v", name, n.Name, back.Config(), n.Security.Config())
+			}
+		}
+	}
+	if _, err := ParseSecurity("s.yaml", []byte("users: {a: b}\nlogin: [{module: kerberos}]\n")); err == nil || !strings.Contains(err.Error(), `s.yaml:2:18: security.login[0].module: unknown login module "kerberos"`) {
+		t.Fatalf("error %v", err)
+	}
 }

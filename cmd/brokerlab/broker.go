@@ -13,6 +13,7 @@ import (
 	"github.com/brokerlab/brokerlab/broker"
 	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/broker/tlsconf"
+	"github.com/brokerlab/brokerlab/topology"
 )
 
 // shutdownTimeout bounds a graceful shutdown after SIGINT/SIGTERM; past it
@@ -63,7 +64,11 @@ one short line each; --events adds every event as one JSON object per line.`,
   # the same hub from Java keystores, as ActiveMQ's sslContext has them
   BROKERLAB_KEYSTORE_PASSWORD=changeit BROKERLAB_TRUSTSTORE_PASSWORD=changeit \
     brokerlab broker --name hub --listen 'stomp+ssl://127.0.0.1:61617?needClientAuth=true' \
-    --keystore hub/keystore.jks --truststore hub/truststore.jks`,
+    --keystore hub/keystore.jks --truststore hub/truststore.jks
+
+
+  # a hub whose clients log in (security.yaml: users: {alice: "$2a$10$…"})
+  brokerlab broker --name hub --listen stomp://127.0.0.1:61613 --security security.yaml`,
 	exits: `  0  stopped by SIGINT/SIGTERM and shut down cleanly
   1  the broker could not start (e.g. port in use) or did not shut down in 5s
   2  bad flags or options (the message names the field)`,
@@ -86,6 +91,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	logFormat := fs.String("log", "human", "how events are logged on stderr: `human` (short lines for bridges and TLS failures), text or json (log/slog records, every event at info or warning level)")
 	dataDir := fs.String("data", "", "keep persistent messages in `DIR` (created if missing): a message sent with persistent:true to a queue is on disk before its RECEIPT, and a restart on the same DIR delivers it")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the broker to `FILE` until it stops (for go tool pprof)")
+	securityFile := fs.String("security", "", "logins and authorization from `FILE`: a topology node's security: block on its own (users, groups, certificates, locations, login, authorization), YAML or JSON")
 	adminAddr := fs.String("admin", "127.0.0.1:0", "serve /healthz, /stats, /metrics and /events on `ADDR` (in the ready line); \"\" turns it off")
 	pos, code, ok := parse(fs, brokerDoc, args, stdout, stderr)
 	if !ok {
@@ -111,7 +117,22 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	default:
 		return usageError(stderr, brokerDoc, "--log %q: use human, text or json", *logFormat)
 	}
+	var sec *topology.Security
+	if *securityFile != "" {
+		data, err := os.ReadFile(*securityFile)
+		if err == nil {
+			sec, err = topology.ParseSecurity(*securityFile, data)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "brokerlab broker: --security:\n")
+			for _, line := range strings.Split(err.Error(), "\n") {
+				fmt.Fprintf(stderr, "  %s\n", line)
+			}
+			return exitUsage
+		}
+	}
 	b, err := broker.New(broker.Options{
+		Security:  sec.Config(),
 		Name:      *name,
 		Listen:    listen.values,
 		Connect:   connect.values,

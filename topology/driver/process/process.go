@@ -97,6 +97,15 @@ func New(spec *topology.Spec, o Options) (*Network, error) {
 		bo.DataDir = filepath.Join(o.Dir, nd.Name, "data")
 		bo.AdminAddr = "127.0.0.1:0"
 		n.args[nd.Name] = Args(bo)
+		if nd.Security != nil {
+			// The child reads the node's security block from a file only
+			// its user can read: it may hold passwords.
+			path, err := writeSecurity(filepath.Join(o.Dir, nd.Name), nd.Security)
+			if err != nil {
+				return nil, fmt.Errorf("process: node %s: %w", nd.Name, err)
+			}
+			n.args[nd.Name] = append(n.args[nd.Name], "--security", path)
+		}
 	}
 	return n, nil
 }
