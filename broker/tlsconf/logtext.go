@@ -145,6 +145,9 @@ func ClassifyLogText(text string) (LogMatch, bool) {
 		}
 	}
 	if m, ok := brokerlabClass(text); ok {
+		// The event quotes the error; Go says "remote error" for an
+		// alert the peer sent.
+		m.Remote = strings.Contains(text, "remote error: ")
 		return m, true
 	}
 	if !containsAny(text, tlsContext) {

@@ -64,6 +64,7 @@ var logTextCases = []struct {
 	// brokerlab's own events, in each log format.
 	{"12:00:01.200 hub: tls handshake failed as server, peer server-b from 127.0.0.1:50000: unknown-authority: tls: failed to verify certificate", ClassUnknownAuthority, false, false},
 	{"12:00:01.200 server-a: bridge server-a->hub failing (hostname-mismatch): x509: certificate is valid for hub-x, not hub", ClassHostnameMismatch, false, false},
+	{"12:00:01.201 server-b: bridge server-b->hub failing (bad-certificate): remote error: tls: bad certificate", ClassBadCertificate, true, false},
 	{`time=2026-11-22T10:00:01Z level=WARN msg="tls handshake failed" node=hub side=server class=client-cert-required reason="tls: client didn't provide a certificate"`, ClassClientCertRequired, false, false},
 	{`{"time":"2026-11-22T10:00:01Z","level":"WARN","msg":"tls handshake failed","node":"hub","class":"expired"}`, ClassExpired, false, false},
 	// Go errors with no event around them.
