@@ -27,6 +27,7 @@ fuzz:
 	$(GO) test ./topology -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios/bench -run '^$$' -fuzz '^FuzzRawRead$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./broker/tlsconf -run '^$$' -fuzz '^FuzzParseKnobs$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./broker/tlsconf -run '^$$' -fuzz '^FuzzClassifyLogText$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./faults -run '^$$' -fuzz '^FuzzScanLog$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./faults -run '^$$' -fuzz '^FuzzRecordSplitter$$' -fuzztime $(FUZZTIME)

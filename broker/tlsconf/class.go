@@ -40,6 +40,11 @@ const (
 	ClassTruststoreEmpty       Class = "truststore-empty"        // the truststore has no trusted certificate
 	ClassBadKeystore           Class = "bad-keystore"            // missing, damaged, ambiguous or not a keystore
 	ClassBadCRL                Class = "bad-crl"                 // the CRL file cannot be read
+
+	// Policy: the peer's certificate verifies, but this node's policy
+	// refuses it (policy.go), or Go's verifier refuses its signature.
+	ClassWeakKey               Class = "weak-key"                // an RSA key shorter than the node's minimum (default 2048 bits)
+	ClassBadSignatureAlgorithm Class = "bad-signature-algorithm" // signed with SHA-1 or MD5, which verifiers refuse
 )
 
 // Classes lists every failure class, for validating scenario expectations
@@ -51,6 +56,7 @@ func Classes() []Class {
 		ClassNoCommonCipher, ClassNotTLS, ClassHandshakeTimeout, ClassConnectionReset, ClassBadRecordMAC, ClassOther,
 		ClassRevoked, ClassBadKeystorePassword, ClassBadTruststorePassword, ClassBadKeyPassword,
 		ClassKeyMismatch, ClassNoPrivateKey, ClassTruststoreEmpty, ClassBadKeystore, ClassBadCRL,
+		ClassWeakKey, ClassBadSignatureAlgorithm,
 	}
 }
 

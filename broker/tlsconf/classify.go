@@ -136,6 +136,11 @@ func Classify(err error) Class {
 // in a *tls.CertificateVerificationError on the side that refused.
 func classifyX509(err error) Class {
 	if _, ok := errors.AsType[x509.UnknownAuthorityError](err); ok {
+		// Go refuses a SHA-1 or MD5 signature as "signed by unknown
+		// authority (possibly because of ... insecure algorithm ...)".
+		if strings.Contains(err.Error(), "insecure algorithm") {
+			return ClassBadSignatureAlgorithm
+		}
 		return ClassUnknownAuthority
 	}
 	if _, ok := errors.AsType[x509.SystemRootsError](err); ok {
