@@ -66,6 +66,13 @@ var javaPhrases = []logPhrase{
 	{substr: "Received fatal alert: certificate_expired", class: ClassExpired, remote: true},
 	{substr: "validity check failed", class: ClassExpired},
 
+	// Policy: jdk.certpath.disabledAlgorithms refuses a short key or a
+	// SHA-1/MD5 signature with these words.
+	{substr: "Algorithm constraints check failed on keysize limits", class: ClassWeakKey},
+	{substr: "Algorithm constraints check failed on signature algorithm", class: ClassBadSignatureAlgorithm},
+	{substr: "Algorithm constraints check failed on disabled algorithm: MD5", class: ClassBadSignatureAlgorithm},
+	{substr: "Algorithm constraints check failed on disabled algorithm: SHA1", class: ClassBadSignatureAlgorithm},
+
 	// Key usage.
 	{substr: "Extended key usage does not permit use for TLS", class: ClassBadKeyUsage},
 	{substr: "KeyUsage does not allow", class: ClassBadKeyUsage},

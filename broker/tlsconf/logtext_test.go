@@ -56,6 +56,8 @@ var logTextCases = []struct {
 	{"java.security.cert.CertPathValidatorException: Certificate has been revoked, reason: KEY_COMPROMISE, revocation date: Sun Nov 22 10:00:00 UTC 2026, authority: CN=ca", ClassRevoked, false, false},
 	{"javax.net.ssl.SSLException: Received fatal alert: bad_record_mac", ClassBadRecordMAC, true, false},
 	{"javax.crypto.AEADBadTagException: Tag mismatch!", ClassBadRecordMAC, false, false},
+	{"sun.security.validator.ValidatorException: PKIX path validation failed: java.security.cert.CertPathValidatorException: Algorithm constraints check failed on keysize limits: RSA 1024 bit key used with certificate: CN=hub", ClassWeakKey, false, false},
+	{"java.security.cert.CertPathValidatorException: Algorithm constraints check failed on signature algorithm: SHA1withRSA", ClassBadSignatureAlgorithm, false, false},
 	// Noise: ActiveMQ logs these on the retries where the cause is lost.
 	{"WARN | Transport Connection to: tcp://127.0.0.1:61617 failed: java.net.SocketException: Broken pipe (Write failed)", ClassConnectionReset, false, true},
 	{"java.net.SocketException: Connection reset", ClassConnectionReset, false, true},
