@@ -122,7 +122,6 @@ var javaPhrases = []logPhrase{
 
 	// Bytes changed in transit.
 	{substr: "Received fatal alert: bad_record_mac", class: ClassBadRecordMAC, remote: true},
-	{substr: "bad record MAC", class: ClassBadRecordMAC},
 	{substr: "Tag mismatch", class: ClassBadRecordMAC}, // AEADBadTagException on a damaged GCM record
 
 	// Symptoms without a cause.
