@@ -425,6 +425,9 @@ func (d *Diagnosis) explainCerts(o DiagnoseOptions) {
 	}
 	if d.Remote && d.ClientCert != nil {
 		d.Findings = append(d.Findings, fmt.Sprintf("The server refused after seeing this client's certificate, %s.", tlsconf.Describe(d.ClientCert)))
+		if v := tlsconf.Expiry(d.ClientCert, now); v != "" && (d.Class == tlsconf.ClassExpired || d.Class == tlsconf.ClassNotYetValid) {
+			d.Findings = append(d.Findings, fmt.Sprintf("This client's certificate is %s: Go servers send \"expired certificate\" for both ends of the validity window, so the dates, not the alert, say which.", v))
+		}
 	}
 	if d.Requested && len(d.AcceptableCA) > 0 && d.Class != tlsconf.ClassNone {
 		d.Findings = append(d.Findings, "The server accepts client certificates issued by: "+strings.Join(d.AcceptableCA, "; ")+".")
