@@ -50,6 +50,15 @@ type DiagnoseOptions struct {
 	// against, as a broker with a crlPath does.
 	CRLFile string
 
+	// Node, instead of all the above: a brokerlab node's own files (PEM
+	// or keystores, its key policy and clock), loaded as its broker loads
+	// them, so the diagnosis dials exactly as that node's connector would.
+	Node *tlsconf.Files
+	// Knobs are the connector's TLS settings (enabledProtocols,
+	// enabledCipherSuites, verifyHostName), applied after the defaults and
+	// before MinVersion/MaxVersion, as a connector URI's parameters are.
+	Knobs tlsconf.Knobs
+
 	// MinVersion and MaxVersion bound the versions offered; zero means
 	// TLS 1.2 and TLS 1.3.
 	MinVersion, MaxVersion uint16
@@ -149,6 +158,9 @@ func (o *DiagnoseOptions) defaults() error {
 	if o.ServerName == "" {
 		o.ServerName = host
 	}
+	if o.Node != nil && (o.CAFile != "" || o.TrustStore != "" || o.CertFile != "" || o.KeyStore != "" || o.CRLFile != "") {
+		return errors.New("faults: diagnose: give a node's files or separate trust and identity files, not both")
+	}
 	if o.CAFile != "" && o.TrustStore != "" {
 		return errors.New("faults: diagnose: give a CA file or a truststore, not both")
 	}
@@ -157,6 +169,12 @@ func (o *DiagnoseOptions) defaults() error {
 	}
 	if (o.CertFile == "") != (o.KeyFile == "") {
 		return errors.New("faults: diagnose: a client certificate needs both the certificate and its key")
+	}
+	if o.MinVersion == 0 {
+		o.MinVersion = o.Knobs.MinVersion
+	}
+	if o.MaxVersion == 0 {
+		o.MaxVersion = o.Knobs.MaxVersion
 	}
 	if o.MinVersion == 0 {
 		o.MinVersion = tls.VersionTLS12
@@ -185,6 +203,18 @@ func (o *DiagnoseOptions) defaults() error {
 // connector's configuration with tlsconf.ClientConfig, the one place a
 // broker's does, revocation checks included.
 func (o *DiagnoseOptions) config(d *Diagnosis) (*tls.Config, error) {
+	if o.Node != nil {
+		m, err := tlsconf.Load(*o.Node)
+		if err != nil {
+			return nil, err
+		}
+		d.ClientCert = m.Leaf
+		d.Trust = fmt.Sprintf("%s (%d trusted: %s)", o.Node.TrustFile, len(m.TrustedSubjects), strings.Join(m.TrustedSubjects, "; "))
+		if o.Node.SSLContext != nil && o.Node.SSLContext.KeyStore != nil {
+			d.Trust = fmt.Sprintf("%s (%d trusted: %s)", o.Node.SSLContext.KeyStore.TrustStore, len(m.TrustedSubjects), strings.Join(m.TrustedSubjects, "; "))
+		}
+		return o.finish(d, m, true)
+	}
 	m := &tlsconf.Material{}
 	var err error
 	var trust *tlsconf.Material
@@ -226,14 +256,21 @@ func (o *DiagnoseOptions) config(d *Diagnosis) (*tls.Config, error) {
 		}
 		m.CRLs = crls.CRLs
 	}
+	return o.finish(d, m, trust != nil)
+}
+
+// finish builds the configuration from material as a connector does, and
+// records what the server asks for.
+func (o *DiagnoseOptions) finish(d *Diagnosis, m *tlsconf.Material, trustGiven bool) (*tls.Config, error) {
 	cfg, err := tlsconf.ClientConfig(m, o.ServerName)
 	if err != nil {
 		return nil, err
 	}
-	cfg.MinVersion, cfg.MaxVersion = o.MinVersion, o.MaxVersion
-	if trust == nil {
+	if !trustGiven {
 		cfg.RootCAs = nil // crypto/tls then uses the system's roots
 	}
+	o.Knobs.Apply(cfg)
+	cfg.MinVersion, cfg.MaxVersion = o.MinVersion, o.MaxVersion
 	// ClientConfig always presents the certificate, whatever authorities
 	// the server lists (else crypto/tls would send none and the diagnosis
 	// would say "no certificate" where the truth is "not trusted"); wrap
@@ -388,6 +425,9 @@ func (d *Diagnosis) explainCerts(o DiagnoseOptions) {
 	}
 	if d.Remote && d.ClientCert != nil {
 		d.Findings = append(d.Findings, fmt.Sprintf("The server refused after seeing this client's certificate, %s.", tlsconf.Describe(d.ClientCert)))
+		if v := tlsconf.Expiry(d.ClientCert, now); v != "" && (d.Class == tlsconf.ClassExpired || d.Class == tlsconf.ClassNotYetValid) {
+			d.Findings = append(d.Findings, fmt.Sprintf("This client's certificate is %s: Go servers send \"expired certificate\" for both ends of the validity window, so the dates, not the alert, say which.", v))
+		}
 	}
 	if d.Requested && len(d.AcceptableCA) > 0 && d.Class != tlsconf.ClassNone {
 		d.Findings = append(d.Findings, "The server accepts client certificates issued by: "+strings.Join(d.AcceptableCA, "; ")+".")

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/brokerlab/brokerlab/broker"
 	"github.com/brokerlab/brokerlab/broker/brokertest"
@@ -126,5 +127,30 @@ func TestDiagnoseOptionErrors(t *testing.T) {
 		if _, err := Diagnose(context.Background(), o); err == nil || !strings.HasPrefix(err.Error(), "faults: diagnose: ") {
 			t.Errorf("%+v: err %v", o, err)
 		}
+	}
+}
+
+// A Go server says "expired certificate" for a client certificate that is
+// not valid yet; the diagnosis reads the dates.
+func TestDiagnoseClientCertNotYetValid(t *testing.T) {
+	spec := &topology.Spec{Name: "diagnose", Nodes: []*topology.Node{
+		{Name: "hub", TLS: &topology.NodeTLS{Identity: topology.Identity{SelfSigned: true}, Trust: []string{"client"}}},
+		{Name: "client", TLS: &topology.NodeTLS{Identity: topology.Identity{SelfSigned: true}, Trust: []string{"hub"}}},
+	}}
+	m, err := pki.Generate(spec, t.TempDir(), pki.Options{Nodes: map[string]pki.NodeOptions{
+		"client": {NotBeforeOffset: 24 * time.Hour, NotAfterOffset: 48 * time.Hour},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub, client := m.Nodes["hub"], m.Nodes["client"]
+	b := brokertest.NewBroker(t, broker.Options{Name: "hub", Listen: []string{"stomp+ssl://127.0.0.1:0?needClientAuth=true"},
+		TLS: tlsconf.Files{CertFile: hub.CertFile, KeyFile: hub.KeyFile, TrustFile: hub.TrustFile}})
+	d, err := Diagnose(context.Background(), DiagnoseOptions{Addr: b.Addr(), ServerName: "hub", CAFile: client.TrustFile, CertFile: client.CertFile, KeyFile: client.KeyFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Class != tlsconf.ClassExpired || !d.Remote || !strings.Contains(strings.Join(d.Findings, "\n"), "is not valid for another") {
+		t.Errorf("class %s remote %v findings:\n%s", d.Class, d.Remote, strings.Join(d.Findings, "\n"))
 	}
 }

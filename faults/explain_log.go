@@ -123,6 +123,14 @@ var logAdvice = map[tlsconf.Class]Advice{
 		Meaning: "The peer's certificate is on a certificate revocation list this side checks.",
 		Fix:     "Issue the peer a new key pair and certificate; a revoked certificate stays revoked. Removing the CRL (crlPath) would let it back in.",
 	},
+	tlsconf.ClassWeakKey: {
+		Meaning: "The peer's certificate has a key shorter than this side's policy accepts (RSA under 2048 bits by default; Java: jdk.certpath.disabledAlgorithms \"RSA keySize < 2048\").",
+		Fix:     "Re-issue the peer's certificate with a stronger key (keytool -genkeypair -keyalg RSA -keysize 3072, or -keyalg EC -groupname secp256r1); lowering the policy only postpones the problem.",
+	},
+	tlsconf.ClassBadSignatureAlgorithm: {
+		Meaning: "A certificate in the peer's chain is signed with SHA-1 or MD5, which current verifiers (Go, Java's jdk.certpath.disabledAlgorithms) refuse.",
+		Fix:     "Re-issue it signed with SHA-256 or better (keytool -sigalg SHA256withRSA, openssl -sha256), including any intermediate signed with SHA-1.",
+	},
 	tlsconf.ClassBadKeystorePassword: {
 		Meaning: "The keystore (or truststore: Java's message does not say which) cannot be opened with the password given; a Java broker exits at start-up.",
 		Fix:     "Check keyStorePassword and trustStorePassword in <sslContext> (Kafka: ssl.keystore.password, ssl.truststore.password) against keytool -list -keystore <file>, which asks for the password.",
@@ -134,6 +142,18 @@ var logAdvice = map[tlsconf.Class]Advice{
 	tlsconf.ClassBadKeyPassword: {
 		Meaning: "The keystore opened, but the private key entry's own password is not the one given (keyPassword). keytool's PKCS12 keystores protect the key with the store password, so a differing keyPassword fails.",
 		Fix:     "Set keyPassword to the key's password, or leave it unset to use keyStorePassword (keytool -keypasswd changes a JKS key's password).",
+	},
+	tlsconf.ClassKeyMismatch: {
+		Meaning: "The private key in the keystore is not the one the certificate was issued for (a key pair made again after the certificate was signed, or files from two different runs).",
+		Fix:     "Put the matching pair together: re-import the certificate issued for this key (keytool -importcert -alias <broker> -file <broker>.cert into the keystore holding the key), or issue a new certificate for the key.",
+	},
+	tlsconf.ClassNoPrivateKey: {
+		Meaning: "The keystore holds no private key entry: often a truststore given as keyStore.",
+		Fix:     "Give keyStore the keystore keytool -genkeypair made (keytool -list shows a PrivateKeyEntry in it).",
+	},
+	tlsconf.ClassBadCRL: {
+		Meaning: "The certificate revocation list cannot be read.",
+		Fix:     "Check the CRL path (ActiveMQ crlPath) and that the file is a PEM or DER CRL (openssl crl -in <file> -noout -text).",
 	},
 	tlsconf.ClassTruststoreEmpty: {
 		Meaning: "The truststore holds no trusted certificate, and Java refuses to use an empty one (\"the trustAnchors parameter must be non-empty\"): often a wrong path or a truststore never filled.",

@@ -26,8 +26,10 @@ func TestScanLog(t *testing.T) {
 		"brokerlab.log":        {"2:unknown-authority", "3:bad-certificate", "5:client-cert-required", "6:bad-record-mac"},
 		"auth.log":             {"2:auth-failed", "3:not-authorized"},
 		// Captured from a real ActiveMQ 5.17.2 (see testdata/logs/README.md).
-		"activemq-5.17.2-connector-real.log": {"7:unknown-authority", "12:connection-reset", "16:connection-reset", "21:hostname-mismatch", "26:connection-reset", "30:expired", "37:client-cert-required"},
-		"activemq-5.17.2-real.log":           {"9:unknown-authority", "10:client-cert-required", "11:client-cert-required", "12:connection-reset", "13:bad-certificate", "14:protocol-version", "15:not-tls"},
+		// events.log of a real run of catalogue scenario 102.
+		"brokerlab-events-corrupt-record.log": {"12:bad-record-mac", "13:bad-record-mac", "15:bad-record-mac", "16:bad-record-mac", "17:bad-record-mac", "18:bad-record-mac", "19:bad-record-mac", "20:bad-record-mac", "22:bad-record-mac", "23:bad-record-mac", "24:bad-record-mac", "25:bad-record-mac", "28:bad-record-mac", "29:bad-record-mac", "30:bad-record-mac", "31:bad-record-mac"},
+		"activemq-5.17.2-connector-real.log":  {"7:unknown-authority", "12:connection-reset", "16:connection-reset", "21:hostname-mismatch", "26:connection-reset", "30:expired", "37:client-cert-required"},
+		"activemq-5.17.2-real.log":            {"9:unknown-authority", "10:client-cert-required", "11:client-cert-required", "12:connection-reset", "13:bad-certificate", "14:protocol-version", "15:not-tls"},
 	}
 	for name, w := range want {
 		t.Run(name, func(t *testing.T) {
@@ -108,4 +110,27 @@ func FuzzScanLog(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A received alert is the peer's verdict, in brokerlab's own log as in
+// Java's.
+func TestScanLogRemote(t *testing.T) {
+	for file, lines := range map[string]map[int]bool{
+		"brokerlab-events-corrupt-record.log": {12: false, 15: true, 17: false, 20: true},
+		"activemq-5.17.2-real.log":            {9: false, 13: true},
+	} {
+		data, err := os.ReadFile(filepath.Join("testdata", "logs", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs, err := ScanLog(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fs {
+			if want, ok := lines[f.Line]; ok && f.Remote != want {
+				t.Errorf("%s line %d: remote %v, want %v (%s)", file, f.Line, f.Remote, want, f.Excerpt)
+			}
+		}
+	}
 }

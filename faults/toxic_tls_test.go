@@ -302,3 +302,24 @@ func TestTLSToxicParams(t *testing.T) {
 		t.Errorf("Name() = %q, %v", f.Name(), err)
 	}
 }
+
+// skip lets that many application-data records through first, on each
+// connection.
+func TestTLSCorruptRecordSkip(t *testing.T) {
+	l := newTLSLab(t, 0)
+	c, err := l.dial(t, l.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := echo(c, "before", bound); err != nil {
+		t.Fatal(err)
+	}
+	l.apply(t, "tls-corrupt-record", Params{"skip": "2"})
+	for _, line := range []string{"one", "two"} {
+		if got, err := echo(c, line, bound); err != nil || got != line {
+			t.Fatalf("record %s, within skip: %q, %v", line, got, err)
+		}
+	}
+	_, err = echo(c, "three", bound)
+	wantClass(t, "client", err, tlsconf.ClassBadRecordMAC)
+}

@@ -66,6 +66,13 @@ var javaPhrases = []logPhrase{
 	{substr: "Received fatal alert: certificate_expired", class: ClassExpired, remote: true},
 	{substr: "validity check failed", class: ClassExpired},
 
+	// Policy: jdk.certpath.disabledAlgorithms refuses a short key or a
+	// SHA-1/MD5 signature with these words.
+	{substr: "Algorithm constraints check failed on keysize limits", class: ClassWeakKey},
+	{substr: "Algorithm constraints check failed on signature algorithm", class: ClassBadSignatureAlgorithm},
+	{substr: "Algorithm constraints check failed on disabled algorithm: MD5", class: ClassBadSignatureAlgorithm},
+	{substr: "Algorithm constraints check failed on disabled algorithm: SHA1", class: ClassBadSignatureAlgorithm},
+
 	// Key usage.
 	{substr: "Extended key usage does not permit use for TLS", class: ClassBadKeyUsage},
 	{substr: "KeyUsage does not allow", class: ClassBadKeyUsage},
@@ -115,7 +122,6 @@ var javaPhrases = []logPhrase{
 
 	// Bytes changed in transit.
 	{substr: "Received fatal alert: bad_record_mac", class: ClassBadRecordMAC, remote: true},
-	{substr: "bad record MAC", class: ClassBadRecordMAC},
 	{substr: "Tag mismatch", class: ClassBadRecordMAC}, // AEADBadTagException on a damaged GCM record
 
 	// Symptoms without a cause.
@@ -145,6 +151,9 @@ func ClassifyLogText(text string) (LogMatch, bool) {
 		}
 	}
 	if m, ok := brokerlabClass(text); ok {
+		// The event quotes the error; Go says "remote error" for an
+		// alert the peer sent.
+		m.Remote = strings.Contains(text, "remote error: ")
 		return m, true
 	}
 	if !containsAny(text, tlsContext) {

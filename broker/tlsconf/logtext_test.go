@@ -56,6 +56,8 @@ var logTextCases = []struct {
 	{"java.security.cert.CertPathValidatorException: Certificate has been revoked, reason: KEY_COMPROMISE, revocation date: Sun Nov 22 10:00:00 UTC 2026, authority: CN=ca", ClassRevoked, false, false},
 	{"javax.net.ssl.SSLException: Received fatal alert: bad_record_mac", ClassBadRecordMAC, true, false},
 	{"javax.crypto.AEADBadTagException: Tag mismatch!", ClassBadRecordMAC, false, false},
+	{"sun.security.validator.ValidatorException: PKIX path validation failed: java.security.cert.CertPathValidatorException: Algorithm constraints check failed on keysize limits: RSA 1024 bit key used with certificate: CN=hub", ClassWeakKey, false, false},
+	{"java.security.cert.CertPathValidatorException: Algorithm constraints check failed on signature algorithm: SHA1withRSA", ClassBadSignatureAlgorithm, false, false},
 	// Noise: ActiveMQ logs these on the retries where the cause is lost.
 	{"WARN | Transport Connection to: tcp://127.0.0.1:61617 failed: java.net.SocketException: Broken pipe (Write failed)", ClassConnectionReset, false, true},
 	{"java.net.SocketException: Connection reset", ClassConnectionReset, false, true},
@@ -64,6 +66,7 @@ var logTextCases = []struct {
 	// brokerlab's own events, in each log format.
 	{"12:00:01.200 hub: tls handshake failed as server, peer server-b from 127.0.0.1:50000: unknown-authority: tls: failed to verify certificate", ClassUnknownAuthority, false, false},
 	{"12:00:01.200 server-a: bridge server-a->hub failing (hostname-mismatch): x509: certificate is valid for hub-x, not hub", ClassHostnameMismatch, false, false},
+	{"12:00:01.201 server-b: bridge server-b->hub failing (bad-certificate): remote error: tls: bad certificate", ClassBadCertificate, true, false},
 	{`time=2026-11-22T10:00:01Z level=WARN msg="tls handshake failed" node=hub side=server class=client-cert-required reason="tls: client didn't provide a certificate"`, ClassClientCertRequired, false, false},
 	{`{"time":"2026-11-22T10:00:01Z","level":"WARN","msg":"tls handshake failed","node":"hub","class":"expired"}`, ClassExpired, false, false},
 	// Go errors with no event around them.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"path"
 	"strconv"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/brokerlab/brokerlab/broker/brokertest"
 	"github.com/brokerlab/brokerlab/broker/events"
+	"github.com/brokerlab/brokerlab/broker/network"
+	"github.com/brokerlab/brokerlab/broker/tlsconf"
 	"github.com/brokerlab/brokerlab/faults"
 	"github.com/brokerlab/brokerlab/scenarios"
 	"github.com/brokerlab/brokerlab/topology"
@@ -17,11 +20,12 @@ import (
 	"github.com/brokerlab/brokerlab/topology/pki"
 )
 
-// checkedUpTo is the last catalogue entry this test reproduces. Entries
-// after it may depend on settings (listener protocols, keystores, clock
-// offsets) diagnose does not take from a topology yet; they are skipped,
-// loudly, until they are added here.
-const checkedUpTo = 20
+// checkedUpTo is the last catalogue entry this test reproduces: the
+// misconfiguration catalogue ends at 49. Entries after it test other
+// things (reconnection, authentication, faults on the wire) and are
+// skipped, loudly, should one of them add a mutation with a TLS
+// expectation.
+const checkedUpTo = 49
 
 // Every certificate mistake of the catalogue, reproduced outside a
 // scenario: the listening node runs as a real broker with the mutated
@@ -73,17 +77,25 @@ func reproduce(t *testing.T, sc *scenarios.Scenario) {
 	}
 	o.Connect = nil // the listener is under test, not its own bridges
 	b := brokertest.NewBroker(t, o)
-	addr, _, err := driver.Target(spec, spec.Node(link.From), link.To, addrs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The dialling node's connector, as its broker would get it: the
+	// address, the name it verifies, its TLS knobs; and its own files
+	// (stores, key policy, clock).
+	peer := connectorPeer(t, spec, link, addrs, files)
 	from := files[link.From]
-	d, err := faults.Diagnose(context.Background(), faults.DiagnoseOptions{
-		Addr: addr, ServerName: link.To,
-		CAFile: from.TrustFile, CertFile: from.CertFile, KeyFile: from.KeyFile, CRLFile: from.CRLFile,
-	})
-	if err != nil {
-		t.Fatal(err)
+	var d *faults.Diagnosis
+	if peer.TLS {
+		knobs, err := tlsconf.ParseKnobs(peer.TLSParams, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err = faults.Diagnose(context.Background(), faults.DiagnoseOptions{Addr: peer.Addr, ServerName: peer.ServerName, Node: &from, Knobs: knobs})
+		if err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		// A plaintext connector: diagnose is a TLS client, so only the
+		// server's side is checked, with what such a connector sends.
+		plaintextConnect(t, peer.Addr)
 	}
 	for _, want := range sc.Expect.TLS {
 		if want.Link != link {
@@ -91,6 +103,10 @@ func reproduce(t *testing.T, sc *scenarios.Scenario) {
 		}
 		switch want.Side {
 		case events.SideClient:
+			if d == nil {
+				t.Errorf("%s: a plaintext connector, but the scenario expects a client-side TLS class %s", link, want.Failure)
+				continue
+			}
 			t.Logf("%s: diagnose as %s: %s (at %s)", link, link.From, d.Class, d.Stage)
 			if string(d.Class) != want.Failure {
 				t.Errorf("diagnose as %s: class %s (at %s: %v), the scenario expects %s", link.From, d.Class, d.Stage, d.Err, want.Failure)
@@ -127,4 +143,37 @@ func serverClass(t *testing.T, b *brokertest.Broker) string {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// connectorPeer renders the dialling node and returns its connector's
+// peer for link, dialling the listener directly.
+func connectorPeer(t *testing.T, spec *topology.Spec, link topology.Link, addrs driver.Addresses, files map[string]tlsconf.Files) network.Peer {
+	t.Helper()
+	o, err := driver.Render(spec, link.From, addrs, files[link.From], func(_ topology.Link, a string) (string, error) { return a, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, uri := range o.Connect {
+		c, err := network.ParseConnector(uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (c.Name == link.String() || len(o.Connect) == 1) && len(c.Peers) > 0 {
+			return c.Peers[0]
+		}
+	}
+	t.Fatalf("%s has no connector for %s", link.From, link)
+	return network.Peer{}
+}
+
+func plaintextConnect(t *testing.T, addr string) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("CONNECT\naccept-version:1.2\nhost:hub\n\n\x00"))
+	c.SetReadDeadline(time.Now().Add(bound))
+	c.Read(make([]byte, 256))
 }

@@ -42,8 +42,9 @@ printed.`,
   # PEM files, verifying the name the connector uses rather than the address dialled
   brokerlab diagnose 127.0.0.1:61617 --ca hub.pem --cert spoke.pem --key spoke-key.pem --server-name hub
 
-  # would a TLS 1.2-only client get in?
-  brokerlab diagnose broker:61617 --ca ca.pem --tls-version 1.2`,
+  # would a TLS 1.2-only client with one cipher suite get in?
+  brokerlab diagnose broker:61617 --ca ca.pem --tls-version 1.2 \
+      --cipher-suites TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384`,
 	exits: `  0  handshake and first read succeeded
   1  the connection failed; the class and the fix are printed
   2  bad flags, or an unusable combination of them`,
@@ -63,6 +64,8 @@ func cmdDiagnose(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.CRLFile, "crl", "", "PEM or DER `file` of revocation lists to check the server's chain against (ActiveMQ's crlPath)")
 	fs.StringVar(&o.ServerName, "server-name", "", "the `name` to verify the server's certificate against, and to send as SNI\n(default: HOST); brokerlab connectors use the peer's node name")
 	versions := fs.String("tls-version", "1.2,1.3", "TLS `versions` to offer: 1.0, 1.1, 1.2, 1.3, or a list like 1.2,1.3 (also TLSv1.2)")
+	suites := fs.String("cipher-suites", "", "TLS 1.2 cipher `suites` to offer, Java or IANA names, comma-separated\n(ActiveMQ's enabledCipherSuites; default: Go's)")
+	noVerifyName := fs.Bool("no-verify-host-name", false, "verify the chain but not the name, as ActiveMQ's verifyHostName=false\n(shows whether a name mismatch is all that is wrong)")
 	probe := fs.String("probe", "stomp", "after the handshake: `stomp` (send CONNECT, read the answer) or read (read only)")
 	fs.StringVar(&o.Login, "login", "", "STOMP `login` for the CONNECT")
 	fs.StringVar(&o.Passcode, "passcode", "", "STOMP `passcode` for the CONNECT")
@@ -76,7 +79,18 @@ func cmdDiagnose(args []string, stdout, stderr io.Writer) int {
 	}
 	o.Addr = pos[0]
 	o.Probe = faults.Probe(*probe)
-	var err error
+	params := map[string]string{}
+	if *suites != "" {
+		params[tlsconf.ParamEnabledCipherSuites] = *suites
+	}
+	if *noVerifyName {
+		params[tlsconf.ParamVerifyHostName] = "false"
+	}
+	knobs, err := tlsconf.ParseKnobs(params, true)
+	if err != nil {
+		return usageError(stderr, diagnoseDoc, "%s", strings.TrimPrefix(err.Error(), "tlsconf: "))
+	}
+	o.Knobs = knobs
 	if o.MinVersion, o.MaxVersion, err = parseVersions(*versions); err != nil {
 		return usageError(stderr, diagnoseDoc, "--tls-version: %v", err)
 	}

@@ -52,6 +52,11 @@ func TestDiagnoseCommand(t *testing.T) {
 		{"protocol version", append([]string{tlsAddr, "--tls-version", "1.1"}, good...), exitFail, []string{"FAILED at handshake: protocol-version", "offered:    TLS 1.1"}},
 		{"wrong keystore password", []string{tlsAddr, "--server-name", "hub", "--ca", client.TrustFile, "--keystore", client.KeyStoreJKSFile, "--keystore-password", "not-it"}, exitFail,
 			[]string{"FAILED at load: bad-keystore-password"}},
+		{"no common cipher", append([]string{tlsAddr, "--tls-version", "1.2", "--cipher-suites", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}, good...), exitFail,
+			[]string{"FAILED at handshake: no-common-cipher"}},
+		{"name mismatch only", []string{tlsAddr, "--server-name", "broker.example.com", "--no-verify-host-name", "--ca", client.TrustFile, "--cert", client.CertFile, "--key", client.KeyFile}, exitOK,
+			[]string{"result: ok"}},
+		{"bad cipher name", []string{tlsAddr, "--cipher-suites", "TLS_NOPE"}, exitUsage, nil},
 		{"bad version list", []string{tlsAddr, "--tls-version", "1.1,1.3"}, exitUsage, nil},
 		{"no address", nil, exitUsage, nil},
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -36,7 +37,10 @@ attempts and these words on the others, so read the classified lines first.`,
   brokerlab explain spoke.log hub.log
 
   # straight from a container
-  docker logs kafka-0 2>&1 | brokerlab explain -`,
+  docker logs kafka-0 2>&1 | brokerlab explain -
+
+  # one JSON object per failure, for a CI step
+  brokerlab explain --json activemq.log | jq -r 'select(.noise | not) | .class' | sort -u`,
 	exits: `  0  no TLS or authentication failure found
   1  failures found (and explained)
   2  no LOGFILE given, a file cannot be read, or bad flags`,
@@ -44,6 +48,7 @@ attempts and these words on the others, so read the classified lines first.`,
 
 func cmdExplain(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags(explainDoc)
+	asJSON := fs.Bool("json", false, "print the findings as JSON lines, one per failure (file, line, class, remote, noise,\nphrase, excerpt, meaning, fix), for scripts and CI")
 	pos, code, ok := parse(fs, explainDoc, args, stdout, stderr)
 	if !ok {
 		return code
@@ -53,7 +58,7 @@ func cmdExplain(args []string, stdout, stderr io.Writer) int {
 	}
 	found := 0
 	for i, name := range pos {
-		if i > 0 {
+		if i > 0 && !*asJSON {
 			fmt.Fprintln(stdout)
 		}
 		findings, err := scanFile(name)
@@ -61,7 +66,14 @@ func cmdExplain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "brokerlab explain: %v\n", err)
 			return exitUsage
 		}
-		writeFindings(stdout, displayName(name), findings)
+		if *asJSON {
+			if err := writeFindingsJSON(stdout, displayName(name), findings); err != nil {
+				fmt.Fprintf(stderr, "brokerlab explain: %v\n", err)
+				return exitFail
+			}
+		} else {
+			writeFindings(stdout, displayName(name), findings)
+		}
 		found += len(findings)
 	}
 	if found > 0 {
@@ -157,6 +169,31 @@ func writeFindings(w io.Writer, name string, fs []faults.LogFinding) {
 			fmt.Fprintf(w, "  Note: this log also has %s; these lines are most likely the same failure on retries where the cause was not logged.\n", strings.Join(causes, ", "))
 		}
 	}
+}
+
+// findingJSON is one line of --json output.
+type findingJSON struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Class   string `json:"class"`
+	Remote  bool   `json:"remote"`
+	Noise   bool   `json:"noise"`
+	Phrase  string `json:"phrase"`
+	Excerpt string `json:"excerpt"`
+	Meaning string `json:"meaning"`
+	Fix     string `json:"fix"`
+}
+
+func writeFindingsJSON(w io.Writer, name string, fs []faults.LogFinding) error {
+	enc := json.NewEncoder(w)
+	for _, f := range fs {
+		a := faults.LogAdvice(f.LogMatch)
+		if err := enc.Encode(findingJSON{File: name, Line: f.Line, Class: string(f.Class), Remote: f.Remote, Noise: f.Noise,
+			Phrase: f.Phrase, Excerpt: f.Excerpt, Meaning: a.Meaning, Fix: a.Fix}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // plural says "1 failure", "3 failures"; forms[1], if given, is the plural.

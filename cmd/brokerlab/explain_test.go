@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,5 +70,23 @@ func TestExplainCleanAndMissing(t *testing.T) {
 	}
 	if r := brokerlab(t, "explain"); r.code != exitUsage {
 		t.Errorf("no file: exit %d", r.code)
+	}
+}
+
+func TestExplainJSON(t *testing.T) {
+	r := brokerlab(t, "explain", "--json", filepath.Join(sampleLogs, "activemq-5.17.2-real.log"))
+	if r.code != exitFail {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 7 {
+		t.Fatalf("%d lines, want 7 findings:\n%s", len(lines), r.stdout)
+	}
+	var f findingJSON
+	if err := json.Unmarshal([]byte(lines[0]), &f); err != nil {
+		t.Fatal(err)
+	}
+	if f.Line != 9 || f.Class != "unknown-authority" || f.Remote || f.Noise || f.Fix == "" || !strings.Contains(f.Excerpt, "PKIX path building failed") {
+		t.Errorf("first finding %+v", f)
 	}
 }

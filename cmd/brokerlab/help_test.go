@@ -18,7 +18,7 @@ func TestHelpOfEveryCommand(t *testing.T) {
 		"broker":   {"--name", "--listen", "--connect", "--tls-cert", "--tls-key", "--tls-ca", "--events"},
 		"up":       {"--out", "--events", "hub-and-spokes", "endpoints.json"},
 		"bench":    {"--size", "--count", "--rounds", "--json", "--timeout"},
-		"explain":  {"LOGFILE", "Received fatal alert", "Broken pipe"},
+		"explain":  {"LOGFILE", "Received fatal alert", "Broken pipe", "--json"},
 		"certs":    {"gen", "inspect", "--format", "pem|p12|jks", "who trusts whom"},
 		"diagnose": {"HOST:PORT", "--ca", "--truststore", "--keystore", "--cert", "--server-name", "--tls-version", "TLS 1.3"},
 		"version":  {"brokerlab version"},
