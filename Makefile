@@ -28,6 +28,10 @@ fuzz:
 	$(GO) test ./broker/network -run '^$$' -fuzz '^FuzzParseConnector$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios/bench -run '^$$' -fuzz '^FuzzRawRead$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./broker/tlsconf -run '^$$' -fuzz '^FuzzParseKnobs$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./broker/tlsconf -run '^$$' -fuzz '^FuzzClassifyLogText$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./faults -run '^$$' -fuzz '^FuzzScanLog$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./faults -run '^$$' -fuzz '^FuzzRecordSplitter$$' -fuzztime $(FUZZTIME)
 
 # Plaintext against TLS throughput: the CLI's table, then Go benchmarks.
 bench: build

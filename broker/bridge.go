@@ -11,6 +11,7 @@ import (
 
 	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/broker/network"
+	"github.com/brokerlab/brokerlab/broker/security"
 	"github.com/brokerlab/brokerlab/broker/stomp"
 )
 
@@ -327,6 +328,13 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 	}
 	m := &message{id: id, dest: dest, headers: userHeaders(f), body: f.Body, path: append(path, b.cfg.Name),
 		persistent: f.Get("persistent") == "true" && isQueue(dest)}
+	if err := c.authorize(security.Write, dest); err != nil {
+		// Refused here, where the peer's principal is known; ACKed so the
+		// sender does not offer it again, and reported as dropped.
+		b.emit(events.Event{Kind: events.MessageDropped, Link: br.link, Dest: dest, ID: id, Reason: "not authorized: " + err.Error()})
+		ack()
+		return nil
+	}
 	if e := f.Get("expires"); e != "" {
 		m.expires, _ = strconv.ParseInt(e, 10, 64)
 	}

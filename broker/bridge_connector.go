@@ -91,7 +91,7 @@ func (b *Broker) secure(ctx context.Context, nc net.Conn, p network.Peer) (net.C
 	if !p.TLS {
 		return nc, nil
 	}
-	cfg, err := tlsconf.ClientConfig(b.cfg.tls, p.ServerName)
+	cfg, err := b.connectorTLS(p)
 	if err != nil {
 		return nil, network.Fail(network.FailDispose, "", err)
 	}
@@ -153,10 +153,14 @@ func (b *Broker) bridgeSession(ctx context.Context, cfg network.Config, connID, 
 		// TLS 1.3: a server that refuses our certificate says so only now,
 		// on the first read after a handshake that looked fine.
 		if tlsconf.Classify(err) != tlsconf.ClassOther && isRemoteTLSAlert(err) {
-			return failTLS(err)
+			return failTLS(fmt.Errorf("%s, on the first read after a handshake that completed: %w", tlsVersionName(nc), err))
 		}
 		if silent(raw, err) {
-			return network.Fail(network.FailAbsent, "", fmt.Errorf("%s at %s closed the connection before a word: nothing listens behind it", p.ServerName, p.Addr))
+			hint := ""
+			if !p.TLS {
+				hint = ", or it is not a plaintext STOMP listener (a TLS port dialled with tcp:// looks the same)"
+			}
+			return network.Fail(network.FailAbsent, "", fmt.Errorf("%s at %s closed the connection before a word: nothing listens behind it%s", p.ServerName, p.Addr, hint))
 		}
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
@@ -213,7 +217,7 @@ func refusal(peer, msg string) error {
 	switch {
 	case strings.Contains(low, "its own broker"):
 		return network.Fail(network.FailDispose, "", err)
-	case strings.Contains(low, "login") || strings.Contains(low, "passcode") || strings.Contains(low, "authenticat") || strings.Contains(low, "not authorized"):
+	case isLoginRefusal(msg) || strings.Contains(low, "login") || strings.Contains(low, "passcode") || strings.Contains(low, "authenticat") || strings.Contains(low, "not authorized"):
 		return network.Fail(network.FailAuth, "", err)
 	}
 	return err

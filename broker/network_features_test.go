@@ -128,6 +128,9 @@ func TestAdvisoryOnBridgeStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := c.Send("/topic/brokerlab.test.fence", "", nil, stomp.SendOpt.Receipt); err != nil {
+		t.Fatal(err)
+	}
 	spokeOf(t, "server-a", hub.Addr(), "&duplex=true", broker.Options{})
 	m := recv(t, s)
 	if m.Header.Get("started") != "true" || m.Header.Get("createdByDuplex") != "true" || m.Header.Get("remoteIp") != "127.0.0.1" || m.Header.Get("remoteBrokerName") != "server-a" {
@@ -240,7 +243,9 @@ func TestTempQueueRequestReplyAcrossTheNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	if err := req.Send("/topic/brokerlab.test.fence", "", nil, stomp.SendOpt.Receipt); err != nil {
+		t.Fatal(err)
+	}
 	if err := req.Send("/queue/service", "text/plain", []byte("ping"), stomp.SendOpt.Receipt, stomp.SendOpt.Header("reply-to", "/temp-queue/answers")); err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +274,11 @@ func TestStatsListBridgesWithCounters(t *testing.T) {
 	for range 5 {
 		c.Ack(recv(t, s))
 	}
-	time.Sleep(100 * time.Millisecond)
+	// The spoke counts a message forwarded when the hub's ACK arrives.
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && (len(a.Stats().Network) != 1 || a.Stats().Network[0].Forwarded < 5) {
+		time.Sleep(5 * time.Millisecond)
+	}
 	as, hs := a.Stats().Network, hub.Stats().Network
 	if len(as) != 1 || as[0].Forwarded != 5 || !as[0].Dialer || as[0].Peer != "hub" || as[0].Demand != 0 {
 		t.Fatalf("spoke bridges: %+v", as)
@@ -352,6 +361,9 @@ func TestWildcardDemandAcrossTheNetwork(t *testing.T) {
 	c := dial(t, b.Addr())
 	s, err := c.Subscribe("/queue/orders.>", stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.prefetchSize", "8"))
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Send("/topic/brokerlab.test.fence", "", nil, stomp.SendOpt.Receipt); err != nil {
 		t.Fatal(err)
 	}
 	p := dial(t, a.Addr())

@@ -10,7 +10,7 @@ import (
 	"github.com/brokerlab/brokerlab/broker/tlsconf"
 	"github.com/brokerlab/brokerlab/faults"
 	"github.com/brokerlab/brokerlab/topology"
-	"github.com/brokerlab/brokerlab/topology/driver/inproc"
+	"github.com/brokerlab/brokerlab/topology/driver"
 )
 
 // Env is one running scenario: its own copy of the topology (mutated), its
@@ -22,7 +22,7 @@ type Env struct {
 	Dir      string
 	Events   *events.Recorder
 	History  *History
-	Nodes    *inproc.Network
+	Nodes    driver.Nodes
 	Links    *faults.Network
 	Seed     int64
 

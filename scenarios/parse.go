@@ -227,8 +227,19 @@ func (d *decoder) expect(n *yaml.Node) Expect {
 			d.errorf(v, "expect.events must be a list of {node, kind, contains}")
 		} else {
 			for _, item := range v.Content {
-				ef := d.fields(item, "expect.events entry", "node", "kind", "contains")
-				e.Events = append(e.Events, EventExpect{Node: ef.str("node", true), Kind: ef.str("kind", true), Contains: ef.str("contains", false), Line: item.Line})
+				ef := d.fields(item, "expect.events entry", "node", "kind", "contains", "min", "max")
+				ee := EventExpect{Node: ef.str("node", true), Kind: ef.str("kind", true), Contains: ef.str("contains", false), Min: ef.integer("min", 1), Line: item.Line}
+				if ef.has("max") {
+					mx := ef.integer("max", 0)
+					ee.Max = &mx
+					if !ef.has("min") && mx < ee.Min {
+						ee.Min = mx
+					}
+				}
+				if ee.Min < 0 || (ee.Max != nil && *ee.Max < ee.Min) {
+					d.errorf(item, "expect.events: min and max must satisfy 0 <= min <= max")
+				}
+				e.Events = append(e.Events, ee)
 			}
 		}
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/faults"
 	"github.com/brokerlab/brokerlab/reports"
-	"github.com/brokerlab/brokerlab/topology/driver/inproc"
 	"github.com/brokerlab/brokerlab/topology/pki"
 )
 
@@ -32,8 +31,12 @@ type Options struct {
 	Seed int64
 	// OnStep, if set, hears about each step as it ends (progress output).
 	OnStep func(reports.Step)
-	// Tune adjusts every node's broker options.
+	// Tune adjusts every node's broker options (in-process nodes only).
 	Tune func(*broker.Options)
+	// Driver runs the nodes: "inproc" (default) or "process" (one
+	// `brokerlab broker` child each, Binary, default this executable).
+	Driver string
+	Binary string
 }
 
 // Run runs one scenario and judges it. It never panics on a bad scenario:
@@ -114,6 +117,11 @@ func setup(ctx context.Context, sc *Scenario, o Options) (*Env, func(), error) {
 		rng: rand.New(rand.NewPCG(uint64(o.Seed), 0x6272)), files: files, trustFiles: map[string]string{}, certFiles: map[string]string{}}
 	for name, f := range files {
 		env.trustFiles[name], env.certFiles[name] = f.TrustFile, f.CertFile
+		if nf := mat.Nodes[name]; f.SSLContext != nil && f.SSLContext.KeyStore != nil && nf != nil {
+			// A node on keystores: explanations read the PEM copies of
+			// the same certificates.
+			env.trustFiles[name], env.certFiles[name] = nf.TrustFile, nf.CertFile
+		}
 	}
 	// Authorities too, so that explanations can cite root's certificate
 	// and check who issued what.
@@ -121,8 +129,7 @@ func setup(ctx context.Context, sc *Scenario, o Options) (*Env, func(), error) {
 		env.certFiles[name] = af.CertFile
 	}
 	env.Links = faults.NewNetwork()
-	env.Nodes, err = inproc.New(spec, inproc.Options{Files: env.files, Events: env.Events, Dial: env.Links.AddLink, Tune: o.Tune,
-		DataDir: filepath.Join(dir, "data")})
+	env.Nodes, err = newNodes(env, spec, o)
 	if err != nil {
 		env.Links.Close()
 		return nil, nil, err
@@ -227,12 +234,11 @@ func snapshotStats(env *Env) []string {
 	var all []broker.Stats
 	var lines []string
 	for _, name := range env.Nodes.Names() {
-		b := env.Nodes.Broker(name)
-		if b == nil {
+		st, ok := env.Nodes.Stats(name)
+		if !ok {
 			lines = append(lines, fmt.Sprintf("stats %s: not running", name))
 			continue
 		}
-		st := b.Stats()
 		all = append(all, st)
 		line := fmt.Sprintf("stats %s: %d connections, bridges %v", name, st.Connections, st.Bridges)
 		for _, d := range st.Destinations {

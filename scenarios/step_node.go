@@ -67,7 +67,7 @@ func (s *nodeStep) Run(env *Env) error {
 		}
 		env.Events.Emit(events.Event{Node: s.node, Kind: NodeStopped})
 	case "squat":
-		if env.Nodes.Broker(s.node) != nil {
+		if _, running := env.Nodes.Stats(s.node); running {
 			return fmt.Errorf("squat %s: the node is running; kill or stop it first", s.node)
 		}
 		return env.squatNode(s.node)

@@ -91,7 +91,15 @@ type Peer struct {
 	Addr       string // host:port to dial
 	TLS        bool
 	ServerName string // the name the peer's certificate is verified against; defaults to the host
+	// TLSParams are the peer URI's TLS knobs as written (enabledProtocols,
+	// enabledCipherSuites, verifyHostName, with or without ActiveMQ's
+	// socket. prefix); tlsconf.ParseKnobs reads them.
+	TLSParams map[string]string
 }
+
+// peerTLSParams are the TLS knobs a peer URI may carry.
+var peerTLSParams = []string{"enabledProtocols", "enabledCipherSuites", "verifyHostName",
+	"socket.enabledProtocols", "socket.enabledCipherSuites", "socket.verifyHostName"}
 
 var connectorOptions = map[string]bool{
 	"name": true, "duplex": true, "dynamicOnly": true, "networkTTL": true,
@@ -145,7 +153,7 @@ func ParseConnector(raw string) (Config, error) {
 	default:
 		list = rest
 	}
-	for _, p := range strings.Split(list, ",") {
+	for _, p := range splitPeers(list) {
 		peer, err := parsePeer(strings.TrimSpace(p))
 		if err != nil {
 			return fail("%v", err)
@@ -272,6 +280,24 @@ func (c *Config) validate(fail func(string, ...any) (Config, error)) error {
 	return err
 }
 
+// peerStart finds where a peer URI begins in a static:(…) list.
+var peerStart = regexp.MustCompile(`,\s*[a-zA-Z][a-zA-Z0-9+.-]*://`)
+
+// splitPeers splits a peer list at the commas that start a new URI, so a
+// peer's own comma-separated values (enabledProtocols=TLSv1.2,TLSv1.3)
+// stay with it.
+func splitPeers(list string) []string {
+	var out []string
+	for {
+		loc := peerStart.FindStringIndex(list)
+		if loc == nil {
+			return append(out, list)
+		}
+		out = append(out, list[:loc[0]])
+		list = list[loc[0]+1:]
+	}
+}
+
 var passwordRE = regexp.MustCompile(`(?i)(password=)[^&)]*`)
 
 // Redact hides a connector URI's password, so the URI can appear in an
@@ -303,7 +329,16 @@ func parsePeer(raw string) (Peer, error) {
 			// verified by its node name rather than by the address dialled.
 			p.ServerName = v[0]
 		default:
-			return Peer{}, fmt.Errorf("peer %q: unknown option %q; known: serverName", raw, k)
+			if !slices.Contains(peerTLSParams, k) {
+				return Peer{}, fmt.Errorf("peer %q: unknown option %q; known: serverName, %s", raw, k, strings.Join(peerTLSParams, ", "))
+			}
+			if !p.TLS {
+				return Peer{}, fmt.Errorf("peer %q: %s applies only to ssl:// peers", raw, k)
+			}
+			if p.TLSParams == nil {
+				p.TLSParams = map[string]string{}
+			}
+			p.TLSParams[k] = v[0]
 		}
 	}
 	return p, nil

@@ -64,6 +64,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&files.CertFile, "tls-cert", "", "PEM certificate `FILE` (leaf first, chain may follow)")
 	fs.StringVar(&files.KeyFile, "tls-key", "", "PEM private key `FILE` (unencrypted PKCS#8, PKCS#1 or EC)")
 	fs.StringVar(&files.TrustFile, "tls-ca", "", "PEM `FILE` of the certificates this broker trusts (its truststore)")
+	fs.StringVar(&files.CRLFile, "tls-crl", "", "PEM `FILE` of certificate revocation lists; a peer whose certificate is listed is refused")
 	jsonEvents := fs.Bool("events", false, "also print every event on stderr as one JSON object per line")
 	logFormat := fs.String("log", "human", "how events are logged on stderr: `human` (short lines for bridges and TLS failures), text or json (log/slog records, every event at info or warning level)")
 	dataDir := fs.String("data", "", "keep persistent messages in `DIR` (created if missing): a message sent with persistent:true to a queue is on disk before its RECEIPT, and a restart on the same DIR delivers it")

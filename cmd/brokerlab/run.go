@@ -58,6 +58,7 @@ type runFlags struct {
 	keep, verbose              bool
 	labels                     stringList
 	timeout                    time.Duration
+	driver                     string
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
@@ -71,10 +72,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.keep, "keep", false, "keep the artifacts of passed scenarios too")
 	fs.BoolVar(&f.verbose, "v", false, "print each step as it finishes")
 	fs.Var(&f.labels, "label", "run only scenarios with this `LABEL`; repeatable or comma-separated (any matches)")
+	fs.StringVar(&f.driver, "driver", scenarios.DriverInproc, "run the nodes as `KIND`: inproc (goroutines in this process) or process (one brokerlab broker child each, events read from its admin endpoint)")
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "cancel a scenario that runs longer than `DURATION`")
 	pos, code, ok := parse(fs, runDoc, args, stdout, stderr)
 	if !ok {
 		return code
+	}
+	if !slices.Contains(scenarios.DriverNames, f.driver) {
+		return usageError(stderr, runDoc, "--driver %q: use one of %s", f.driver, strings.Join(scenarios.DriverNames, ", "))
 	}
 	if f.timeout <= 0 {
 		return usageError(stderr, runDoc, "--timeout must be positive, got %s", f.timeout)
@@ -203,6 +208,7 @@ func runOne(ctx context.Context, sc *scenarios.Scenario, f *runFlags, onStep fun
 		Keep:   f.keep,
 		Seed:   f.seed,
 		OnStep: onStep,
+		Driver: f.driver,
 	})
 	if res.Status != reports.StatusPassed {
 		switch {
