@@ -3,6 +3,7 @@ package broker_test
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -391,5 +392,32 @@ func TestWildcardDemandAcrossTheNetwork(t *testing.T) {
 			t.Fatal("the wildcard demand stayed after its consumer went")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A connection closed before it said a byte (a connector's probe, a load
+// balancer's health check) is not a TLS failure; one that sent garbage is.
+func TestSilentCloseIsNotATLSFailure(t *testing.T) {
+	files, _ := benchPKI(t)
+	b := brokertest.NewBroker(t, broker.Options{Name: "bench", Listen: []string{"stomp+ssl://127.0.0.1:0?needClientAuth=true"}, TLS: files})
+	nc, err := net.Dial("tcp", b.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	waitEvent(t, b, 0, "a silent close", func(e events.Event) bool {
+		return e.Kind == events.ConnClosed && strings.Contains(e.Reason, "before the TLS handshake began")
+	})
+	nc, err = net.Dial("tcp", b.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Write([]byte("CONNECT\n\n\x00"))
+	waitEvent(t, b, 0, "a TLS failure for plaintext", func(e events.Event) bool { return e.Kind == events.TLSFailed })
+	nc.Close()
+	for _, e := range b.Events.Events() {
+		if e.Kind == events.TLSFailed && strings.Contains(e.Reason, "EOF") {
+			t.Fatalf("a silent close reported as a TLS failure: %v", e)
+		}
 	}
 }
