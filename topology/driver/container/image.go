@@ -9,6 +9,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/moby/moby/client"
 
 	"github.com/testcontainers/testcontainers-go"
 )
@@ -45,6 +48,7 @@ func BuildImage(ctx context.Context, binary string, buildLog io.Writer) (string,
 	}
 	defer cli.Close()
 	if _, err := cli.ImageInspect(ctx, image); err == nil {
+		pruneOthers(ctx, cli, image)
 		return image, nil
 	}
 	dir, err := os.MkdirTemp("", "brokerlab-image-")
@@ -72,7 +76,25 @@ func BuildImage(ctx context.Context, binary string, buildLog io.Writer) (string,
 	if _, err := prov.BuildImage(ctx, req); err != nil {
 		return "", fmt.Errorf("container: build %s: %w", image, err)
 	}
+	pruneOthers(ctx, cli, image)
 	return image, nil
+}
+
+// pruneOthers removes the images of earlier binaries, so that a machine
+// where brokerlab is rebuilt often does not collect one 20 MB image per
+// build. An image still used by a container stays (Docker refuses).
+func pruneOthers(ctx context.Context, cli *testcontainers.DockerClient, keep string) {
+	list, err := cli.ImageList(ctx, client.ImageListOptions{Filters: client.Filters{}.Add("reference", ImageRepo)})
+	if err != nil {
+		return
+	}
+	for _, img := range list.Items {
+		for _, tag := range img.RepoTags {
+			if tag != keep && strings.HasPrefix(tag, ImageRepo+":") {
+				cli.ImageRemove(ctx, tag, client.ImageRemoveOptions{PruneChildren: true})
+			}
+		}
+	}
 }
 
 // checkStatic refuses a dynamically linked binary: FROM scratch has no

@@ -251,10 +251,18 @@ func (n *Network) attach(ctx context.Context, name string, nd *node) error {
 	return nil
 }
 
+// Running says whether a node's container is up.
+func (n *Network) Running(name string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	nd := n.nodes[name]
+	return nd != nil && nd.running
+}
+
 // StartAll starts every node that is not running, in file order.
 func (n *Network) StartAll() error {
 	for _, name := range n.Names() {
-		if n.Addrs(name) != nil {
+		if n.Running(name) {
 			continue
 		}
 		if err := n.Start(name); err != nil {
@@ -341,7 +349,7 @@ func (nd *node) detach() {
 func (n *Network) Shutdown(ctx context.Context) error {
 	var errs []error
 	for _, name := range n.Names() {
-		if n.Addrs(name) != nil {
+		if n.Running(name) {
 			if err := n.Stop(ctx, name); err != nil {
 				errs = append(errs, err)
 			}

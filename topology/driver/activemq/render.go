@@ -1,0 +1,266 @@
+package activemq
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/brokerlab/brokerlab/broker/transport"
+	"github.com/brokerlab/brokerlab/topology"
+	"github.com/brokerlab/brokerlab/topology/driver"
+	"github.com/brokerlab/brokerlab/topology/pki"
+)
+
+// Ports are the concrete loopback addresses of every node: its STOMP
+// listeners in the order of Node.Listen, and the OpenWire listener its
+// peers' network connectors dial.
+type Ports struct {
+	STOMP    driver.Addresses
+	OpenWire map[string]string
+}
+
+// ResolvePorts picks free loopback ports for every listener, below the
+// ephemeral range (driver.ResolvePorts), and one for each node's OpenWire
+// listener.
+func ResolvePorts(spec *topology.Spec) (Ports, error) {
+	stomp, err := driver.ResolvePorts(spec)
+	if err != nil {
+		return Ports{}, err
+	}
+	p := Ports{STOMP: stomp, OpenWire: map[string]string{}}
+	// The OpenWire listeners as a topology of their own, so that their
+	// ports come from the same resolver and differ from the STOMP ones.
+	ow := &topology.Spec{}
+	for _, n := range spec.Nodes {
+		ow.Nodes = append(ow.Nodes, &topology.Node{Name: n.Name, Listen: []string{"stomp://127.0.0.1:0"}})
+	}
+	for {
+		addrs, err := driver.ResolvePorts(ow)
+		if err != nil {
+			return Ports{}, err
+		}
+		if !clash(stomp, addrs) {
+			for name, a := range addrs {
+				p.OpenWire[name] = a[0]
+			}
+			return p, nil
+		}
+	}
+}
+
+func clash(a, b driver.Addresses) bool {
+	seen := map[string]bool{}
+	for _, as := range a {
+		for _, x := range as {
+			seen[x] = true
+		}
+	}
+	for _, bs := range b {
+		for _, x := range bs {
+			if seen[x] {
+				return true
+			}
+			seen[x] = true
+		}
+	}
+	return false
+}
+
+// Config is what one node's activemq.xml says, before it is written.
+type Config struct {
+	Name       string
+	DataDir    string
+	SSL        *SSLContext
+	Transports []Transport
+	Networks   []NetworkConnector
+}
+
+// SSLContext is ActiveMQ's <sslContext>: JKS keystore and truststore.
+type SSLContext struct {
+	KeyStore, KeyStorePassword     string
+	TrustStore, TrustStorePassword string
+}
+
+// Transport is a <transportConnector>.
+type Transport struct{ Name, URI string }
+
+// NetworkConnector is a <networkConnector>.
+type NetworkConnector struct {
+	Name, URI           string
+	Duplex, DynamicOnly bool
+	NetworkTTL          int
+}
+
+// Render builds one node's configuration. Its STOMP listeners are the
+// topology's (stomp:// and stomp+ssl:// with needClientAuth/wantClientAuth
+// as written); an OpenWire listener (ssl:// when the node listens with
+// TLS, with the same client-auth setting) carries the bridges, since
+// ActiveMQ's network connectors speak OpenWire only.
+func Render(spec *topology.Spec, name string, ports Ports, mat *pki.Material, dataDir string) (Config, error) {
+	n := spec.Node(name)
+	if n == nil {
+		return Config{}, fmt.Errorf("activemq: no node %q", name)
+	}
+	c := Config{Name: name, DataDir: dataDir}
+	if n.TLS != nil {
+		nf := mat.Nodes[name]
+		if nf == nil || nf.TrustStoreJKSFile == "" {
+			return Config{}, fmt.Errorf("activemq: node %s has tls but no JKS truststore in the PKI material (Java refuses an empty truststore: give it a trust list)", name)
+		}
+		ssl := &SSLContext{TrustStore: nf.TrustStoreJKSFile, TrustStorePassword: mat.StorePassword, KeyStorePassword: mat.StorePassword}
+		if nf.KeyStoreJKSFile != "" {
+			ssl.KeyStore = nf.KeyStoreJKSFile
+		}
+		c.SSL = ssl
+	}
+	ow, err := openWireListener(n, ports.OpenWire[name])
+	if err != nil {
+		return Config{}, err
+	}
+	for i, raw := range n.Listen {
+		l, err := transport.ParseListener(raw)
+		if err != nil {
+			return Config{}, fmt.Errorf("activemq: node %s: %w", name, err)
+		}
+		scheme := "stomp"
+		if l.TLS {
+			scheme = "stomp+ssl"
+		}
+		c.Transports = append(c.Transports, Transport{Name: fmt.Sprintf("%s-%d", scheme, i), URI: scheme + "://" + ports.STOMP[name][i] + clientAuthQuery(l)})
+	}
+	c.Transports = append(c.Transports, ow)
+	for _, con := range n.Connect {
+		peer := spec.Node(con.To)
+		if peer == nil {
+			return Config{}, fmt.Errorf("activemq: node %s connects to unknown node %q", name, con.To)
+		}
+		pl, err := openWireListener(peer, ports.OpenWire[con.To])
+		if err != nil {
+			return Config{}, err
+		}
+		scheme := "tcp"
+		if strings.HasPrefix(pl.URI, "ssl:") {
+			if n.TLS == nil {
+				return Config{}, fmt.Errorf("activemq: node %s connects to %s over TLS but has no tls section (no truststore to verify it with)", name, con.To)
+			}
+			scheme = "ssl"
+		}
+		c.Networks = append(c.Networks, NetworkConnector{
+			Name:        connectorName(topology.Link{From: name, To: con.To}, con),
+			URI:         "static:(" + scheme + "://" + ports.OpenWire[con.To] + ")" + backoffQuery(con),
+			Duplex:      con.Duplex,
+			DynamicOnly: con.DynamicOnly,
+			NetworkTTL:  max(con.NetworkTTL, 1),
+		})
+	}
+	return c, nil
+}
+
+// connectorName is the connector's name, or "from->to". ActiveMQ uses it
+// in the names of the bridge's consumers, which take letters, digits and
+// a few marks only: "->" is written "_to_".
+func connectorName(l topology.Link, c *topology.Connector) string {
+	name := c.Name
+	if name == "" {
+		name = l.String()
+	}
+	return strings.ReplaceAll(name, "->", "_to_")
+}
+
+// openWireListener is the OpenWire listener of a node: ssl:// with the
+// client-auth setting of its first TLS listener when it has one, else
+// tcp://.
+func openWireListener(n *topology.Node, addr string) (Transport, error) {
+	for _, raw := range n.Listen {
+		l, err := transport.ParseListener(raw)
+		if err != nil {
+			return Transport{}, fmt.Errorf("activemq: node %s: %w", n.Name, err)
+		}
+		if l.TLS {
+			return Transport{Name: "openwire-ssl", URI: "ssl://" + addr + clientAuthQuery(l)}, nil
+		}
+	}
+	return Transport{Name: "openwire", URI: "tcp://" + addr}, nil
+}
+
+func clientAuthQuery(l transport.Listener) string {
+	switch l.ClientAuth {
+	case transport.NeedClientCert:
+		return "?needClientAuth=true"
+	case transport.WantClientCert:
+		return "?wantClientAuth=true"
+	}
+	return ""
+}
+
+// backoffQuery carries the reconnect schedule on the static: URI, where
+// ActiveMQ reads it.
+func backoffQuery(c *topology.Connector) string {
+	q := url.Values{}
+	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+	if c.InitialReconnectDelay > 0 {
+		q.Set("initialReconnectDelay", ms(c.InitialReconnectDelay))
+	}
+	if c.MaxReconnectDelay > 0 {
+		q.Set("maxReconnectDelay", ms(c.MaxReconnectDelay))
+	}
+	if c.UseExponentialBackOff != nil {
+		q.Set("useExponentialBackOff", strconv.FormatBool(*c.UseExponentialBackOff))
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}
+
+// XML writes the configuration as activemq.xml.
+func (c Config) XML() ([]byte, error) {
+	var b bytes.Buffer
+	if err := xmlTemplate.Execute(&b, c); err != nil {
+		return nil, fmt.Errorf("activemq: render %s: %w", c.Name, err)
+	}
+	return b.Bytes(), nil
+}
+
+var xmlTemplate = template.Must(template.New("activemq.xml").Funcs(template.FuncMap{
+	"x": func(s string) string {
+		var b strings.Builder
+		xml.EscapeText(&b, []byte(s))
+		return b.String()
+	},
+}).Parse(`<?xml version="1.0" encoding="UTF-8"?>
+<!-- Written by brokerlab for node {{x .Name}}. -->
+<beans
+  xmlns="http://www.springframework.org/schema/beans"
+  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+  xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans.xsd
+  http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
+  <broker xmlns="http://activemq.apache.org/schema/core" brokerName="{{x .Name}}" useJmx="false" dataDirectory="{{x .DataDir}}">
+{{- if .SSL}}
+    <sslContext>
+      <sslContext {{if .SSL.KeyStore}}keyStore="file:{{x .SSL.KeyStore}}" keyStoreType="JKS" keyStorePassword="{{x .SSL.KeyStorePassword}}" {{end}}trustStore="file:{{x .SSL.TrustStore}}" trustStoreType="JKS" trustStorePassword="{{x .SSL.TrustStorePassword}}"/>
+    </sslContext>
+{{- end}}
+{{- if .Networks}}
+    <networkConnectors>
+{{- range .Networks}}
+      <networkConnector name="{{x .Name}}" uri="{{x .URI}}" duplex="{{.Duplex}}" dynamicOnly="{{.DynamicOnly}}" networkTTL="{{.NetworkTTL}}"/>
+{{- end}}
+    </networkConnectors>
+{{- end}}
+    <persistenceAdapter>
+      <kahaDB directory="{{x .DataDir}}/kahadb"/>
+    </persistenceAdapter>
+    <transportConnectors>
+{{- range .Transports}}
+      <transportConnector name="{{x .Name}}" uri="{{x .URI}}"/>
+{{- end}}
+    </transportConnectors>
+  </broker>
+</beans>
+`))
