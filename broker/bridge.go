@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,6 +53,13 @@ type bridge struct {
 	since   time.Time
 
 	forwarded, received, duplicates, loops atomic.Uint64
+
+	// Acknowledgements owed to the peer, one per subscription: network
+	// consumers take cumulative ACKs, so only the latest is sent, when the
+	// writer next runs (bridge_ack.go).
+	ackMu     sync.Mutex
+	acks      map[string]string // subscription -> latest ack id
+	ackQueued bool
 
 	// advertised is the demand we told the peer about. Guarded by Broker.demandMu.
 	advertised map[string]demandAd
@@ -293,7 +301,7 @@ func (br *bridge) subscribeFor(id, dest string, hops, n int) {
 		if k > 1 {
 			sid = id + "#" + strconv.Itoa(k)
 		}
-		s := &subscription{conn: c, id: sid, ack: ackClientIndividual, window: c.b.cfg.Prefetch, dest: c.b.dest(dest),
+		s := &subscription{conn: c, id: sid, ack: ackClient, window: c.b.cfg.Prefetch, dest: c.b.dest(dest),
 			network: true, peer: br.peer, ttl: br.msgTTL, hops: hops, suppress: br.opts.suppress && isQueue(dest)}
 		if br.opts.decreasePriority {
 			// ActiveMQ's decreaseNetworkConsumerPriority: below every local
@@ -313,12 +321,11 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 	c := br.c
 	b := c.b
 	id, dest := f.Get("message-id"), f.Get("destination")
-	ackID := f.Get("ack")
-	ack := func() {
-		if ackID != "" {
-			c.send(stomp.New(stomp.ACK, "id", ackID))
-		}
-	}
+	ackID, sub := f.Get("ack"), f.Get("subscription")
+	// ACKs are cumulative (bridge_ack.go), so one may be sent only once
+	// every earlier message is stored and routed: pipelined ones included.
+	acked := func() { br.ackLater(sub, ackID) }
+	ack := func() { c.waitStored(); acked() }
 	if id == "" || (!isQueue(dest) && !isTopic(dest)) {
 		return c.fail(f, "bridge MESSAGE needs message-id and a /queue/ or /topic/ destination", "")
 	}
@@ -351,6 +358,16 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 		return nil
 	}
 	// Stored before the ACK: only then may the sending broker forget it.
+	// Persistent queue messages are pipelined as a client's persistent
+	// SENDs are (storedsend.go): appended without waiting, routed and
+	// acknowledged in order once on disk, so a bridge is not held to one
+	// fsync per message.
+	if st := b.currentStore(); m.persistent && st != nil {
+		br.received.Add(1)
+		c.sendStoredThen(f, m, b.dest(dest), st, acked)
+		return nil
+	}
+	c.waitStored()
 	if err := b.persist(m); err != nil {
 		return c.fail(f, msgNotStored, err.Error())
 	}

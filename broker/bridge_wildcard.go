@@ -41,7 +41,7 @@ func (br *bridge) patternDemand(id, pattern string, hops int) {
 	if hops > br.consTTL {
 		return
 	}
-	w := &wildcardSub{conn: c, id: id, pattern: pattern, ack: ackClientIndividual, window: c.b.cfg.Prefetch,
+	w := &wildcardSub{conn: c, id: id, pattern: pattern, ack: ackClient, window: c.b.cfg.Prefetch,
 		net: &netWild{peer: br.peer, ttl: br.msgTTL, hops: hops, suppress: br.opts.suppress && isQueue(pattern)}}
 	if br.opts.decreasePriority {
 		w.net.priority = -hops

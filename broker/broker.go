@@ -211,9 +211,16 @@ func (b *Broker) acceptLoop(ln net.Listener, l transport.Listener) {
 
 func (b *Broker) serve(nc net.Conn, l transport.Listener, tlsCfg *tls.Config) {
 	if tlsCfg != nil {
-		tc := tls.Server(nc, tlsCfg)
+		cc := &countingConn{Conn: nc}
+		tc := tls.Server(cc, tlsCfg)
 		if err := tlsconf.Handshake(b.ctx, tc, b.cfg.HandshakeTimeout); err != nil {
-			if b.ctx.Err() == nil { // a handshake cut short by Shutdown is not a TLS failure
+			switch {
+			case b.ctx.Err() != nil: // a handshake cut short by Shutdown is not a TLS failure
+			case silent(cc, err):
+				// Closed before a byte: a connector's probe or a health
+				// check, not a TLS failure.
+				b.emit(events.Event{Kind: events.ConnClosed, Remote: nc.RemoteAddr().String(), Local: nc.LocalAddr().String(), Reason: "closed before the TLS handshake began (a connect probe or health check)"})
+			default:
 				b.tlsFailed(events.SideServer, "", nc, err)
 			}
 			nc.Close()

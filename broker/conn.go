@@ -56,7 +56,8 @@ type conn struct {
 
 type outItem struct {
 	f          *stomp.Frame
-	written    func() // after the frame reached the socket buffer (auto-ack credit)
+	written    func()                // after the frame reached the socket buffer (auto-ack credit)
+	lazy       func() []*stomp.Frame // frames made only when the writer gets here (a bridge's batched ACKs)
 	version    stomp.Version
 	closeAfter bool
 }
@@ -160,6 +161,14 @@ func (c *conn) writeLoop() {
 				if err := c.w.WriteFrame(it.f); err != nil {
 					c.close(fmt.Errorf("write: %w", err))
 					return
+				}
+			}
+			if it.lazy != nil {
+				for _, f := range it.lazy() {
+					if err := c.w.WriteFrame(f); err != nil {
+						c.close(fmt.Errorf("write: %w", err))
+						return
+					}
 				}
 			}
 			if it.written != nil {

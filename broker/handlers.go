@@ -55,8 +55,8 @@ func (c *conn) handle(f *stomp.Frame) error {
 		}
 		return c.fail(f, msgNotConnected, "")
 	}
-	if f.Command != stomp.SEND {
-		c.waitStored()
+	if f.Command != stomp.SEND && (f.Command != stomp.MESSAGE || c.bridge == nil) {
+		c.waitStored() // a bridge's MESSAGE waits in ingest, only when it is not itself pipelined
 	}
 	var err error
 	switch f.Command {

@@ -3,6 +3,7 @@ package broker_test
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -128,6 +129,9 @@ func TestAdvisoryOnBridgeStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := c.Send("/topic/brokerlab.test.fence", "", nil, stomp.SendOpt.Receipt); err != nil {
+		t.Fatal(err)
+	}
 	spokeOf(t, "server-a", hub.Addr(), "&duplex=true", broker.Options{})
 	m := recv(t, s)
 	if m.Header.Get("started") != "true" || m.Header.Get("createdByDuplex") != "true" || m.Header.Get("remoteIp") != "127.0.0.1" || m.Header.Get("remoteBrokerName") != "server-a" {
@@ -250,7 +254,9 @@ func TestTempQueueRequestReplyAcrossTheNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	if err := req.Send("/topic/brokerlab.test.fence", "", nil, stomp.SendOpt.Receipt); err != nil {
+		t.Fatal(err)
+	}
 	if err := req.Send("/queue/service", "text/plain", []byte("ping"), stomp.SendOpt.Receipt, stomp.SendOpt.Header("reply-to", "/temp-queue/answers")); err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +285,11 @@ func TestStatsListBridgesWithCounters(t *testing.T) {
 	for range 5 {
 		c.Ack(recv(t, s))
 	}
-	time.Sleep(100 * time.Millisecond)
+	// The spoke counts a message forwarded when the hub's ACK arrives.
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && (len(a.Stats().Network) != 1 || a.Stats().Network[0].Forwarded < 5) {
+		time.Sleep(5 * time.Millisecond)
+	}
 	as, hs := a.Stats().Network, hub.Stats().Network
 	if len(as) != 1 || as[0].Forwarded != 5 || !as[0].Dialer || as[0].Peer != "hub" || as[0].Demand != 0 {
 		t.Fatalf("spoke bridges: %+v", as)
@@ -364,6 +374,9 @@ func TestWildcardDemandAcrossTheNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := c.Send("/topic/brokerlab.test.fence", "", nil, stomp.SendOpt.Receipt); err != nil {
+		t.Fatal(err)
+	}
 	p := dial(t, a.Addr())
 	deadline := time.Now().Add(5 * time.Second)
 	for !a.Broker.HasWildcardDemand("/queue/orders.>") {
@@ -389,5 +402,32 @@ func TestWildcardDemandAcrossTheNetwork(t *testing.T) {
 			t.Fatal("the wildcard demand stayed after its consumer went")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A connection closed before it said a byte (a connector's probe, a load
+// balancer's health check) is not a TLS failure; one that sent garbage is.
+func TestSilentCloseIsNotATLSFailure(t *testing.T) {
+	files, _ := benchPKI(t)
+	b := brokertest.NewBroker(t, broker.Options{Name: "bench", Listen: []string{"stomp+ssl://127.0.0.1:0?needClientAuth=true"}, TLS: files})
+	nc, err := net.Dial("tcp", b.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	waitEvent(t, b, 0, "a silent close", func(e events.Event) bool {
+		return e.Kind == events.ConnClosed && strings.Contains(e.Reason, "before the TLS handshake began")
+	})
+	nc, err = net.Dial("tcp", b.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Write([]byte("CONNECT\n\n\x00"))
+	waitEvent(t, b, 0, "a TLS failure for plaintext", func(e events.Event) bool { return e.Kind == events.TLSFailed })
+	nc.Close()
+	for _, e := range b.Events.Events() {
+		if e.Kind == events.TLSFailed && strings.Contains(e.Reason, "EOF") {
+			t.Fatalf("a silent close reported as a TLS failure: %v", e)
+		}
 	}
 }

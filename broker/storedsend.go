@@ -36,6 +36,9 @@ type storedSend struct {
 	m *message
 	d *destination
 	p *store.Pending
+	// done runs after the message is routed (a bridge acknowledges to the
+	// sending broker then); nil for a client's SEND.
+	done func()
 }
 
 // storedPipeline is a connection's queue of persistent sends. Only the
@@ -49,12 +52,17 @@ type storedPipeline struct {
 // sendStored queues m's append and returns at once, unless
 // maxStoredInFlight are queued already.
 func (c *conn) sendStored(f *stomp.Frame, m *message, d *destination, st *store.Store) {
+	c.sendStoredThen(f, m, d, st, nil)
+}
+
+// sendStoredThen is sendStored with done run after routing.
+func (c *conn) sendStoredThen(f *stomp.Frame, m *message, d *destination, st *store.Store, done func()) {
 	c.stored.once.Do(func() {
 		c.stored.queue = make(chan *storedSend, maxStoredInFlight)
 		go c.routeStored()
 	})
 	c.stored.pending.Add(1)
-	c.stored.queue <- &storedSend{f: f, m: m, d: d, p: st.AppendAsync(putRecord(m))}
+	c.stored.queue <- &storedSend{f: f, m: m, d: d, p: st.AppendAsync(putRecord(m)), done: done}
 }
 
 // waitStored returns once every queued persistent send has been routed.
@@ -78,6 +86,9 @@ func (c *conn) routeStored() {
 			ss.m.loc = locs[0]
 			ss.d.publish(ss.m)
 			c.receipt(ss.f)
+			if ss.done != nil {
+				ss.done()
+			}
 		}
 		c.stored.pending.Done()
 	}

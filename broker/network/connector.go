@@ -1,14 +1,20 @@
 // Package network keeps a broker's network connectors connected: it reads
-// ActiveMQ connector URIs (static://(ssl://hub:61617)?duplex=true&…), dials
-// the peers in turn, and reconnects with ActiveMQ's backoff after a link
-// drops. What flows over an established link is the broker's business: the
-// connector hands each connection to a Session function and waits for it to
-// end.
+// ActiveMQ connector URIs (static://(ssl://hub:61617)?duplex=true&…) with
+// every networkConnector attribute, and runs the reconnect schedule. What
+// flows over an established link is the broker's business: the connector
+// hands each connection to a Session function and waits for it to end.
 //
-//	Run ─▶ dial peer[i] ──fail──▶ retrying(delay) ─▶ dial peer[i+1] …
+//	Run ─▶ Connect(peer[i]) ──refused / closed before a word──▶ probe again in probeInterval (quiet)
 //	            │ ok
 //	            ▼
-//	       Session(conn) ── returns ──▶ down(reason) ─▶ retrying …
+//	       Session(conn): TLS, CONNECT ──up──▶ … ──▶ down ─▶ Connect at once
+//	            │ failed (tls, auth, stall)
+//	            ▼
+//	       backoff 1, 2, 4 … 30 s (±jitter), checking once a second that the
+//	       peer is still there ─▶ Connect(peer[i+1]) …
+//
+// Cheap failures cost the peer nothing and are repeated often; costly ones
+// follow ActiveMQ's backoff (schedule.go).
 package network
 
 import (

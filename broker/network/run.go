@@ -18,7 +18,16 @@ type Hooks struct {
 	Session func(ctx context.Context, conn net.Conn, p Peer, up func()) error
 	Observe Observer
 	Clock   Clock // nil: the real clock
+	// Gone says whether a fresh connection was closed by the other end
+	// without a word (a proxy with nothing behind it); nil: read it with a
+	// deadline of one probe interval.
+	Gone func(conn net.Conn, window time.Duration) bool
 }
+
+// WaitProbe is how often a connector that waits out a costly backoff checks
+// whether its peer went away meanwhile (restarted, perhaps fixed): a connect
+// a second at most, closed at once, so a broken peer is never stormed.
+const WaitProbe = time.Second
 
 // Observer hears about every state change. err is the dial or session error
 // for StateDown/StateRetrying; delay is the wait before the next attempt.
@@ -100,6 +109,10 @@ func Run(ctx context.Context, c Config, h Hooks) error {
 	}
 	s := NewSchedule(c, clk.Now())
 	observe := h.Observe
+	gone := h.Gone
+	if gone == nil {
+		gone = closedAtOnce
+	}
 	probing := false // refused connects are being repeated quietly
 	flapCheck := false
 	var pending time.Duration // wait before the next costly attempt
@@ -126,11 +139,20 @@ func Run(ctx context.Context, c Config, h Hooks) error {
 	for i := 0; ; {
 		p := c.Peers[i]
 		if pending > 0 && !flapCheck {
-			if err := clk.Sleep(ctx, pending); err != nil {
+			away, err := waitCostly(ctx, clk, h.Connect, gone, p, pending, s.Probe())
+			if err != nil {
 				observe(StateStopped, p, nil, 0)
 				return err
 			}
 			pending = 0
+			if away {
+				// It went away during the wait: whatever made it fail was
+				// its previous life's.
+				if stop := absent(p, errors.New("went away while the connector waited out its backoff")); stop != nil {
+					return stop
+				}
+				continue
+			}
 		}
 		conn, err := h.Connect(ctx, p)
 		if ctx.Err() != nil {
@@ -151,7 +173,7 @@ func Run(ctx context.Context, c Config, h Hooks) error {
 		}
 		if flapCheck {
 			flapCheck = false
-			if closedAtOnce(conn, s.Probe()) {
+			if gone(conn, s.Probe()) {
 				// A proxy with nothing behind it: the peer died, it did
 				// not drop us.
 				if stop := absent(p, errors.New("the connection was closed before a word was said")); stop != nil {
@@ -214,6 +236,36 @@ func Run(ctx context.Context, c Config, h Hooks) error {
 		observe(StateRetrying, p, err, pending)
 		i = (i + 1) % len(c.Peers) // ActiveMQ tries the next URI when one fails
 	}
+}
+
+// waitCostly waits d before a costly attempt, connecting once every
+// WaitProbe meanwhile: if the peer stops listening (or a proxy in front of it
+// closes at once) it is restarting, so the wait ends early with away set.
+func waitCostly(ctx context.Context, clk Clock, connect func(context.Context, Peer) (net.Conn, error), gone func(net.Conn, time.Duration) bool,
+	p Peer, d, window time.Duration) (away bool, err error) {
+	for d > 0 {
+		step := min(d, WaitProbe)
+		if err := clk.Sleep(ctx, step); err != nil {
+			return false, err
+		}
+		d -= step
+		if d <= 0 {
+			return false, nil
+		}
+		conn, err := connect(ctx, p)
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		if err != nil {
+			return true, nil
+		}
+		away = gone(conn, window)
+		conn.Close()
+		if away {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // closedAtOnce says whether the other end closes a fresh connection within

@@ -23,6 +23,13 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
+// fakeConn knows whether its far end closed at once, so tests need not
+// wait on real time to find out.
+type fakeConn struct {
+	net.Conn
+	gone bool
+}
+
 // world scripts a peer in virtual time: whether it listens, how a costly
 // attempt ends, how long a bridge lives.
 type world struct {
@@ -55,6 +62,7 @@ func (w *world) run(t *testing.T, uri string) error {
 	}()
 	return Run(ctx, cfg, Hooks{
 		Clock: w.clk,
+		Gone:  func(c net.Conn, _ time.Duration) bool { return c.(*fakeConn).gone },
 		Connect: func(ctx context.Context, p Peer) (net.Conn, error) {
 			if w.clk.t >= w.stopAt {
 				cancel()
@@ -72,7 +80,7 @@ func (w *world) run(t *testing.T, uri string) error {
 			if !up {
 				b.Close()
 			}
-			return a, nil
+			return &fakeConn{Conn: a, gone: !up}, nil
 		},
 		Session: func(ctx context.Context, conn net.Conn, p Peer, up func()) error {
 			if w.proxied && !w.listening(w.clk.t) {
@@ -155,8 +163,10 @@ func TestScheduleCostlyFailuresBackOff(t *testing.T) {
 			t.Fatalf("attempts at %v, want %v s", at, wantAt)
 		}
 	}
-	if len(w.connects) != len(w.attempts) {
-		t.Fatalf("%d connects for %d attempts: a failing hub must not be probed between attempts", len(w.connects), len(w.attempts))
+	// Between attempts the connector only checks, once a second at most,
+	// that the hub has not gone away: never a storm.
+	if probes, waited := len(w.connects)-len(w.attempts), int(w.clk.t/time.Second); probes > waited {
+		t.Fatalf("%d connects between attempts over %d s of waiting: more than one a second", probes, waited)
 	}
 }
 
@@ -319,5 +329,29 @@ func TestScheduleBehindAProxy(t *testing.T) {
 	}
 	if n := strings.Count(strings.Join(w.log, "\n"), StateRetrying); n != 6 {
 		t.Errorf("%d retrying events for 6 outages, want one each:\n%s", n, strings.Join(w.log, "\n"))
+	}
+}
+
+// A hub that fails every handshake (a wrong certificate, say) is fixed and
+// restarted while the spoke waits out a 16 s backoff: the spoke notices it
+// went away, and is up soon after it listens again, not at the end of the
+// wait.
+func TestScheduleBrokenHubFixedDuringBackoff(t *testing.T) {
+	const downAt, upAt = 20 * time.Second, 20*time.Second + 500*time.Millisecond
+	w := &world{clk: &fakeClock{}, stopAt: time.Minute,
+		listening: func(t time.Duration) bool { return t < downAt || t >= upAt },
+		attempt: func(t time.Duration) error {
+			if t < downAt {
+				return Fail(FailTLS, "unknown-authority", errors.New("tls: unknown certificate authority"))
+			}
+			return nil
+		}}
+	w.run(t, hubURI)
+	if len(w.ups) == 0 {
+		t.Fatalf("never up: %s", strings.Join(w.log, "\n"))
+	}
+	// Attempts at 0, 1, 3, 7, 15 s; the next would be at 31 s.
+	if late := w.ups[0] - upAt; late < 0 || late > time.Second+DefaultProbeInterval {
+		t.Fatalf("up %v after the fixed hub listened (at %v), want within about a second; log:\n%s", late, w.ups[0], strings.Join(w.log, "\n"))
 	}
 }

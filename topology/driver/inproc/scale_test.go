@@ -95,17 +95,17 @@ func TestScaleHubAnd100Spokes(t *testing.T) {
 	took := time.Since(start)
 	after := heap()
 	hubBridges := len(n.Broker("hub").Stats().Network)
-	t.Logf("1 hub + %d spokes, mutual TLS, one process: all %d bridges up %v after start (hub holds %d); heap %.1f MiB -> %.1f MiB, %.0f KiB per spoke with its bridge; %d goroutines",
+	t.Logf("1 hub + %d spokes, mutual TLS, one process: all %d bridges up %v after start (hub holds %d); heap and stacks %.1f MiB -> %.1f MiB, %.0f KiB per spoke with its bridge; %d goroutines",
 		spokes, spokes, took.Round(time.Millisecond), hubBridges, float64(before)/(1<<20), float64(after)/(1<<20), float64(after-before)/spokes/1024, runtime.NumGoroutine())
 	if hubBridges != spokes {
 		t.Fatalf("hub holds %d bridges, want %d", hubBridges, spokes)
 	}
 }
 
-// heap is the live heap after a collection.
+// heap is the live heap plus goroutine stacks after a collection.
 func heap() uint64 {
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
+	return m.HeapAlloc + m.StackInuse
 }
