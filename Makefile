@@ -30,6 +30,10 @@ fuzz:
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./topology/driver/activemq -run '^$$' -fuzz '^FuzzLogReader$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios/bench -run '^$$' -fuzz '^FuzzRawRead$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./broker/tlsconf -run '^$$' -fuzz '^FuzzParseKnobs$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./broker/tlsconf -run '^$$' -fuzz '^FuzzClassifyLogText$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./faults -run '^$$' -fuzz '^FuzzScanLog$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./faults -run '^$$' -fuzz '^FuzzRecordSplitter$$' -fuzztime $(FUZZTIME)
 
 # Plaintext against TLS throughput: the CLI's table, then Go benchmarks.
 bench: build

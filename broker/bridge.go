@@ -1,21 +1,18 @@
 package broker
 
 import (
-	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/broker/network"
+	"github.com/brokerlab/brokerlab/broker/security"
 	"github.com/brokerlab/brokerlab/broker/stomp"
-	"github.com/brokerlab/brokerlab/broker/tlsconf"
 )
 
 // Headers of the bridge protocol. A bridge is a STOMP connection on which
@@ -25,28 +22,85 @@ import (
 // is never dropped between brokers. The path header lists the brokers a
 // message has been on, so it never goes back and TTL bounds its hops.
 const (
-	hdrBridge  = "brokerlab-bridge" // CONNECT: the dialling broker's name
-	hdrLink    = "brokerlab-link"   // CONNECT: the link name, "from->to"
-	hdrDuplex  = "brokerlab-duplex" // CONNECT: true if demand flows both ways
-	hdrTTL     = "brokerlab-ttl"    // CONNECT: the connector's networkTTL
-	hdrBroker  = "brokerlab-broker" // CONNECTED: the accepting broker's name
-	hdrHops    = "brokerlab-hops"   // SUBSCRIBE: bridges between the peer and the consumer
-	hdrPath    = "brokerlab-path"   // MESSAGE: brokers the message has been on
-	pathSep    = ","
-	bridgeHelp = "bridges are opened by brokerlab brokers"
+	hdrBridge      = "brokerlab-bridge"       // CONNECT: the dialling broker's name
+	hdrLink        = "brokerlab-link"         // CONNECT: the link name, "from->to"
+	hdrDuplex      = "brokerlab-duplex"       // CONNECT: true if demand flows both ways
+	hdrTTL         = "brokerlab-ttl"          // CONNECT: the connector's messageTTL (networkTTL)
+	hdrConsumerTTL = "brokerlab-consumer-ttl" // CONNECT: the connector's consumerTTL
+	hdrOptions     = "brokerlab-options"      // CONNECT: forwarding options both ends apply
+	hdrConnector   = "brokerlab-connector"    // CONNECT: which connector of the dialler, stable across its reconnections
+	hdrBroker      = "brokerlab-broker"       // CONNECTED: the accepting broker's name
+	hdrHops        = "brokerlab-hops"         // SUBSCRIBE: bridges between the peer and the consumer
+	hdrPath        = "brokerlab-path"         // MESSAGE: brokers the message has been on
+	pathSep        = ","
+	bridgeHelp     = "bridges are opened by brokerlab brokers"
 )
 
 // bridge is the broker-to-broker state of a conn.
 type bridge struct {
-	c      *conn
-	peer   string // the other broker's name
-	link   string // "from->to", the dialler first
-	dialer bool
-	duplex bool
-	ttl    int
+	c       *conn
+	peer    string // the other broker's name
+	link    string // "from->to", the dialler first
+	connID  string // the dialler's connector instance, from CONNECT
+	dialer  bool
+	duplex  bool
+	msgTTL  int // hops a message may make in all
+	consTTL int // hops demand may be passed on
+	opts    bridgeOptions
+	filter  *bridgeFilter // the dialler's destination filters; nil on the accepting end
+	since   time.Time
+
+	forwarded, received, duplicates, loops atomic.Uint64
 
 	// advertised is the demand we told the peer about: dest -> hops. Guarded by Broker.demandMu.
 	advertised map[string]int
+}
+
+// bridgeOptions are the connector attributes both ends of a bridge apply;
+// the dialler sends them in CONNECT so a duplex bridge behaves the same
+// both ways.
+type bridgeOptions struct {
+	decreasePriority bool // decreaseNetworkConsumerPriority
+	suppress         bool // suppressDuplicateQueueSubscriptions
+	dynamicOnly      bool
+}
+
+func bridgeOptionsOf(c network.Config) bridgeOptions {
+	return bridgeOptions{decreasePriority: c.DecreaseNetworkConsumerPriority, suppress: c.SuppressDuplicateQueueSubscriptions, dynamicOnly: c.DynamicOnly}
+}
+
+func (o bridgeOptions) String() string {
+	var s []string
+	if o.decreasePriority {
+		s = append(s, "decreaseNetworkConsumerPriority")
+	}
+	if o.suppress {
+		s = append(s, "suppressDuplicateQueueSubscriptions")
+	}
+	if o.dynamicOnly {
+		s = append(s, "dynamicOnly")
+	}
+	return strings.Join(s, ",")
+}
+
+func parseBridgeOptions(s string) bridgeOptions {
+	var o bridgeOptions
+	for _, w := range strings.Split(s, ",") {
+		switch w {
+		case "decreaseNetworkConsumerPriority":
+			o.decreasePriority = true
+		case "suppressDuplicateQueueSubscriptions":
+			o.suppress = true
+		case "dynamicOnly":
+			o.dynamicOnly = true
+		}
+	}
+	return o
+}
+
+func newBridge(c *conn, peer, link string, dialer, duplex bool, msgTTL, consTTL int, o bridgeOptions) *bridge {
+	return &bridge{c: c, peer: peer, link: link, dialer: dialer, duplex: duplex, msgTTL: msgTTL, consTTL: consTTL, opts: o,
+		since: time.Now(), advertised: map[string]int{}}
 }
 
 // advertises says whether we tell this peer about our consumers: the peer
@@ -55,6 +109,15 @@ func (br *bridge) advertises() bool { return br.duplex || !br.dialer }
 
 // acceptsDemand says whether we forward to this peer.
 func (br *bridge) acceptsDemand() bool { return br.duplex || br.dialer }
+
+// allows says whether demand for dest may cross this bridge (either way):
+// the dialler's filters decide, and advisories never cross.
+func (br *bridge) allows(dest string) bool {
+	if isAdvisory(dest) {
+		return false
+	}
+	return br.filter == nil || br.filter.allows(dest)
+}
 
 func joinPath(p []string) string { return strings.Join(p, pathSep) }
 
@@ -73,11 +136,43 @@ func (b *Broker) acceptBridge(c *conn, f *stomp.Frame) error {
 	if err != nil || ttl < 1 {
 		ttl = network.DefaultNetworkTTL
 	}
+	consTTL, err := strconv.Atoi(f.Get(hdrConsumerTTL))
+	if err != nil || consTTL < 1 {
+		consTTL = ttl
+	}
 	link := f.Get(hdrLink)
 	if link == "" {
 		link = peer + "->" + b.cfg.Name
 	}
-	c.bridge = &bridge{c: c, peer: peer, link: link, duplex: f.Get(hdrDuplex) == "true", ttl: ttl, advertised: map[string]int{}}
+	duplex := f.Get(hdrDuplex) == "true"
+	connID := f.Get(hdrConnector)
+	if old := b.bridgeFrom(peer); old != nil {
+		same := old.connID == connID && old.link == link
+		if !same && (duplex || old.duplex) {
+			// One duplex bridge between two brokers carries both ways; a
+			// second would deliver everything twice over two paths.
+			return fmt.Errorf("bridge refused: %s already has a duplex bridge to %s (%s); a second one would double every path", peer, b.cfg.Name, old.link)
+		}
+		if same {
+			// The same connector again: the old connection is a ghost its
+			// dialler has given up on (a cut we have not noticed yet).
+			old.c.close(fmt.Errorf("replaced by a new connection of the same connector %s", link))
+		}
+	}
+	c.bridge = newBridge(c, peer, link, false, duplex, ttl, consTTL, parseBridgeOptions(f.Get(hdrOptions)))
+	c.bridge.connID = connID
+	return nil
+}
+
+// bridgeFrom returns the bridge we hold with peer, or nil.
+func (b *Broker) bridgeFrom(peer string) *bridge {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for c := range b.bridges {
+		if c.bridge.peer == peer {
+			return c.bridge
+		}
+	}
 	return nil
 }
 
@@ -91,6 +186,8 @@ func (br *bridge) started() {
 	if !br.dialer {
 		b.emit(events.Event{Kind: events.BridgeState, Link: br.link, State: events.StateUp, Peer: br.peer, Remote: br.c.remote, Reason: duplexWord(br.duplex)})
 	}
+	b.advise(br, true)
+	br.staticDemand()
 	b.advertiseAll(br)
 }
 
@@ -101,34 +198,59 @@ func duplexWord(d bool) string {
 	return "one-way"
 }
 
+// staticDemand makes the dialler forward its staticallyIncludedDestinations
+// to the peer with no consumer there: a network consumer as if the peer had
+// asked, so messages wait on the peer instead of here.
+func (br *bridge) staticDemand() {
+	if !br.dialer || br.filter == nil || br.opts.dynamicOnly {
+		return
+	}
+	for _, dest := range br.filter.static {
+		br.subscribeFor("static:"+dest, dest, 1)
+	}
+}
+
 // demand handles a SUBSCRIBE from the peer broker: it has consumers for
 // dest, hops bridges away from it. A repeated SUBSCRIBE updates the hops.
 func (br *bridge) demand(f *stomp.Frame, id, dest string) error {
-	c := br.c
-	if !br.acceptsDemand() {
-		return nil // a one-way bridge carries messages only from the dialler
+	if !br.acceptsDemand() || !br.allows(dest) {
+		return nil // a one-way bridge carries messages only from the dialler; filters keep others out
 	}
 	hops, _ := strconv.Atoi(f.Get(hdrHops))
-	hops++ // the bridge itself is one more
+	br.subscribeFor(id, dest, hops+1) // the bridge itself is one more
+	return nil
+}
+
+// subscribeFor holds a network consumer on dest for the peer, hops bridges
+// from the real consumer, replacing an earlier one with other hops.
+func (br *bridge) subscribeFor(id, dest string, hops int) {
+	c := br.c
 	c.mu.Lock()
 	old := c.subs[id]
 	c.mu.Unlock()
 	if old != nil {
 		if old.hops == hops {
-			return nil
+			return
 		}
 		c.b.removeSub(old)
+		c.mu.Lock()
+		delete(c.subs, id)
+		c.mu.Unlock()
 	}
-	if hops > br.ttl {
-		return nil
+	if hops > br.consTTL {
+		return
 	}
 	s := &subscription{conn: c, id: id, ack: ackClientIndividual, window: c.b.cfg.Prefetch, dest: c.b.dest(dest),
-		network: true, peer: br.peer, ttl: br.ttl, hops: hops}
+		network: true, peer: br.peer, ttl: br.msgTTL, hops: hops, suppress: br.opts.suppress && isQueue(dest)}
+	if br.opts.decreasePriority {
+		// ActiveMQ's decreaseNetworkConsumerPriority: below every local
+		// consumer, and lower the further away.
+		s.priority = -hops
+	}
 	c.mu.Lock()
 	c.subs[id] = s
 	c.mu.Unlock()
 	c.b.addSub(s)
-	return nil
 }
 
 // ingest takes a message the peer forwarded, routes it here and ACKs it.
@@ -152,12 +274,24 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 	}
 	m := &message{id: id, dest: dest, headers: userHeaders(f), body: f.Body, path: append(path, b.cfg.Name),
 		persistent: f.Get("persistent") == "true" && isQueue(dest)}
+	if err := c.authorize(security.Write, dest); err != nil {
+		// Refused here, where the peer's principal is known; ACKed so the
+		// sender does not offer it again, and reported as dropped.
+		b.emit(events.Event{Kind: events.MessageDropped, Link: br.link, Dest: dest, ID: id, Reason: "not authorized: " + err.Error()})
+		ack()
+		return nil
+	}
+	if e := f.Get("expires"); e != "" {
+		m.expires, _ = strconv.ParseInt(e, 10, 64)
+	}
 	if slices.Contains(path, b.cfg.Name) {
+		br.loops.Add(1)
 		b.emit(events.Event{Kind: events.MessageDropped, Link: br.link, Dest: dest, ID: id, Reason: "loop: the message has been on this broker before"})
 		ack()
 		return nil
 	}
 	if !b.audit.add(id) {
+		br.duplicates.Add(1)
 		b.emit(events.Event{Kind: events.MessageDropped, Link: br.link, Dest: dest, ID: id, Reason: "duplicate: this message id was already received"})
 		ack()
 		return nil
@@ -173,6 +307,7 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 		}
 		m.persistent = stored
 	}
+	br.received.Add(1)
 	b.route(m)
 	ack()
 	return nil
@@ -212,9 +347,11 @@ func (b *Broker) bridgeList() []*bridge {
 	return brs
 }
 
-// advertise tells br's peer whether we have demand for d: a consumer here,
-// or further on behind another bridge within the TTL. Demand that came from
-// the peer itself is never sent back. Called under demandMu.
+// advertise tells br's peer whether we have demand for d: a consumer here
+// (or, unless dynamicOnly, a durable subscription whose subscriber is
+// away), or further on behind another bridge within the consumer TTL.
+// Demand that came from the peer itself is never sent back. Called under
+// demandMu.
 func (b *Broker) advertise(br *bridge, d *destination) {
 	if !br.advertises() {
 		return
@@ -222,15 +359,18 @@ func (b *Broker) advertise(br *bridge, d *destination) {
 	d.mu.Lock()
 	hops, ok := 0, false
 	for _, s := range d.subs {
-		if s.conn == br.c || (s.network && s.peer == br.peer) {
+		if s.conn == br.c || (s.network && s.peer == br.peer) || strings.HasPrefix(s.id, "static:") {
 			continue
 		}
 		if !ok || s.hops < hops {
 			hops, ok = s.hops, true
 		}
 	}
+	if len(d.durables) > 0 && !br.opts.dynamicOnly {
+		hops, ok = 0, true
+	}
 	d.mu.Unlock()
-	ok = ok && hops+1 <= br.ttl
+	ok = ok && hops+1 <= br.consTTL && br.allows(d.name)
 	old, had := br.advertised[d.name]
 	switch {
 	case ok && (!had || old != hops):
@@ -240,139 +380,4 @@ func (b *Broker) advertise(br *bridge, d *destination) {
 		delete(br.advertised, d.name)
 		br.c.send(stomp.New(stomp.UNSUBSCRIBE, "id", d.name))
 	}
-}
-
-// runConnector keeps one network connector connected until Shutdown.
-func (b *Broker) runConnector(cfg network.Config) {
-	defer b.wg.Done()
-	linkOf := func(p network.Peer) string {
-		if strings.Contains(cfg.Name, "->") {
-			return cfg.Name
-		}
-		return b.cfg.Name + "->" + p.ServerName
-	}
-	var lastErr error
-	observe := func(state string, p network.Peer, err error, delay time.Duration) {
-		link := linkOf(p)
-		switch state {
-		case network.StateUp:
-			return // the session reports up with the peer's details
-		case network.StateRetrying:
-			var tf *tlsFailure
-			if errors.As(err, &tf) && b.ctx.Err() == nil {
-				b.tlsFailed(events.SideClient, link, nil, tf.err)
-				b.emit(events.Event{Kind: events.BridgeState, Link: link, State: events.StateFailing, Class: string(tlsconf.Classify(tf.err)), Peer: p.ServerName, Reason: tf.err.Error()})
-			}
-			lastErr = err
-			b.emit(events.Event{Kind: events.BridgeState, Link: link, State: events.StateRetrying, Peer: p.ServerName, Delay: delay, Reason: errString(err)})
-			return
-		}
-		e := events.Event{Kind: events.BridgeState, Link: link, State: state, Peer: p.ServerName, Remote: p.Addr, Reason: errString(err)}
-		if state == network.StateConnecting && lastErr != nil {
-			e.Reason = "previous attempt: " + lastErr.Error()
-		}
-		b.emit(e)
-	}
-	network.Run(b.ctx, cfg, b.dial, func(ctx context.Context, nc net.Conn, p network.Peer, up func()) error {
-		return b.bridgeSession(ctx, cfg, linkOf(p), nc, p, up)
-	}, observe)
-}
-
-// tlsFailure marks an error as a TLS failure, so the connector reports its
-// class rather than a plain network error.
-type tlsFailure struct{ err error }
-
-func (t *tlsFailure) Error() string { return t.err.Error() }
-func (t *tlsFailure) Unwrap() error { return t.err }
-
-func (b *Broker) dial(ctx context.Context, p network.Peer) (net.Conn, error) {
-	d := net.Dialer{Timeout: b.cfg.HandshakeTimeout}
-	nc, err := d.DialContext(ctx, "tcp", p.Addr)
-	if err != nil || !p.TLS {
-		return nc, err
-	}
-	cfg, err := tlsconf.ClientConfig(b.cfg.tls, p.ServerName)
-	if err != nil {
-		nc.Close()
-		return nil, err
-	}
-	tc := tls.Client(nc, cfg)
-	if err := tlsconf.Handshake(ctx, tc, b.cfg.HandshakeTimeout); err != nil {
-		nc.Close()
-		return nil, &tlsFailure{err}
-	}
-	return tc, nil
-}
-
-// bridgeSession runs the dialling end of a bridge over nc until it ends.
-func (b *Broker) bridgeSession(ctx context.Context, cfg network.Config, link string, nc net.Conn, p network.Peer, up func()) error {
-	c := b.newConn(nc, "")
-	ttl := cfg.NetworkTTL
-	hb := strconv.FormatInt(b.cfg.HeartBeat.Milliseconds(), 10)
-	connect := stomp.New(stomp.CONNECT, "accept-version", "1.2", "host", p.ServerName, "heart-beat", hb+","+hb,
-		hdrBridge, b.cfg.Name, hdrLink, link, hdrDuplex, strconv.FormatBool(cfg.Duplex), hdrTTL, strconv.Itoa(ttl))
-	if cfg.UserName != "" {
-		connect.Set("login", cfg.UserName)
-		connect.Set("passcode", cfg.Password)
-	}
-	nc.SetDeadline(time.Now().Add(b.cfg.HandshakeTimeout))
-	if err := c.w.WriteFrame(connect); err == nil {
-		err = c.w.Flush()
-	}
-	reply, err := c.r.ReadFrame()
-	if err != nil {
-		// TLS 1.3: a server that refuses our certificate says so only now,
-		// on the first read after a handshake that looked fine.
-		if tlsconf.Classify(err) != tlsconf.ClassOther && isRemoteTLSAlert(err) {
-			return &tlsFailure{err}
-		}
-		return fmt.Errorf("waiting for CONNECTED: %w", err)
-	}
-	nc.SetDeadline(time.Time{})
-	switch {
-	case reply.Command == stomp.ERROR:
-		return fmt.Errorf("%s refused the bridge: %s", p.ServerName, reply.Get("message"))
-	case reply.Command != stomp.CONNECTED:
-		return fmt.Errorf("expected CONNECTED from %s, got %s", p.ServerName, reply.Command)
-	}
-	peer := reply.Get(hdrBroker)
-	if peer == "" {
-		return fmt.Errorf("%s at %s is not a brokerlab broker (no %s header in CONNECTED)", p.ServerName, p.Addr, hdrBroker)
-	}
-	if peer == b.cfg.Name {
-		err := fmt.Errorf("connector %s points at its own broker; disposed", link)
-		b.emit(events.Event{Kind: events.BridgeState, Link: link, State: events.StateStopped, Reason: err.Error()})
-		return err
-	}
-	c.version, c.connected = stomp.V12, true
-	c.r.SetVersion(stomp.V12)
-	c.w.SetVersion(stomp.V12)
-	c.bridge = &bridge{c: c, peer: peer, link: link, dialer: true, duplex: cfg.Duplex, ttl: ttl, advertised: map[string]int{}}
-	sx, sy, _ := parseHeartBeat(reply.Get("heart-beat"))
-	c.setHeartbeat(heartbeatIntervals(sx, sy, b.cfg.HeartBeat))
-	if !b.register(c) {
-		return errShutdown
-	}
-	go c.writeLoop()
-	up()
-	b.emit(events.Event{Kind: events.BridgeState, Link: link, State: events.StateUp, Peer: peer, Remote: p.Addr, Local: c.local, Reason: duplexWord(cfg.Duplex)})
-	c.bridge.started()
-	go func() {
-		select {
-		case <-ctx.Done():
-			c.close(errShutdown)
-		case <-c.closed:
-		}
-	}()
-	c.readLoop()
-	<-c.closed
-	return c.closeReason()
-}
-
-func isRemoteTLSAlert(err error) bool {
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Op == "remote error" {
-		return true
-	}
-	return strings.Contains(err.Error(), "remote error: tls:")
 }

@@ -73,6 +73,7 @@ type Listener struct {
 func New(o Options) (*Broker, error) {
 	cfg, err := o.validate()
 	if err != nil {
+		startFailed(o, err)
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -170,9 +171,9 @@ func (b *Broker) Start() error {
 		b.wg.Add(1)
 		go b.acceptLoop(ln, l)
 	}
-	for _, c := range b.cfg.connectors {
+	for i, c := range b.cfg.connectors {
 		b.wg.Add(1)
-		go b.runConnector(c)
+		go b.runConnector(c, i)
 	}
 	return nil
 }
@@ -189,7 +190,7 @@ func (b *Broker) acceptLoop(ln net.Listener, l transport.Listener) {
 	var tlsCfg *tls.Config
 	if l.TLS {
 		var err error
-		tlsCfg, err = tlsconf.ServerConfig(b.cfg.tls, tlsconf.ClientAuth(l.ClientAuth))
+		tlsCfg, err = b.listenerTLS(l)
 		if err != nil {
 			b.emit(events.Event{Kind: events.ConnRefused, Local: ln.Addr().String(), Reason: err.Error()})
 			return
@@ -331,8 +332,12 @@ func (b *Broker) connClosed(c *conn) {
 	for _, s := range subs {
 		b.demandChanged(s.dest)
 	}
+	b.removeConnection(c)
 	if c.connected || wasBridge {
 		b.emit(events.Event{Kind: events.ConnClosed, Remote: c.remote, Local: c.local, Reason: errString(c.closeReason())})
+	}
+	if wasBridge {
+		b.advise(c.bridge, false)
 	}
 	if wasBridge && !c.bridge.dialer {
 		b.emit(events.Event{Kind: events.BridgeState, Link: c.bridge.link, State: events.StateDown, Peer: c.bridge.peer, Remote: c.remote, Reason: errString(c.closeReason())})

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/brokerlab/brokerlab/broker/security"
 	"github.com/brokerlab/brokerlab/broker/stomp"
 )
 
@@ -30,9 +31,10 @@ type conn struct {
 	// Set by the reading goroutine; read elsewhere only after connected.
 	version   stomp.Version
 	connected bool
-	sendEvery time.Duration // heart-beats we owe the peer
-	readLimit time.Duration // silence after which the peer is dead
-	bridge    *bridge       // nil for clients
+	sendEvery time.Duration  // heart-beats we owe the peer
+	readLimit time.Duration  // silence after which the peer is dead
+	bridge    *bridge        // nil for clients
+	sec       *security.Conn // who logged in; nil without security or when we dialled
 
 	outMu  sync.Mutex
 	out    []outItem

@@ -121,6 +121,7 @@ type destination struct {
 	subs     []*subscription
 	durables []*durable    // topics: durable subscriptions, present or away
 	rr       int           // round-robin cursor over subs
+	special  int           // subs with a priority or suppression: pick must rank them
 	bytes    int64         // size of what waits here (pending, topic copies)
 	space    chan struct{} // closed when bytes drops, so paused producers look again
 	enqueued uint64        // messages published here
@@ -164,6 +165,8 @@ type subscription struct {
 	peer     string // for network subscriptions: the broker that asked
 	ttl      int    // for network subscriptions: the bridge's networkTTL
 	hops     int    // bridges between this broker and the real consumer
+	priority int    // higher wins among consumers with room (decreaseNetworkConsumerPriority makes network ones negative)
+	suppress bool   // suppressDuplicateQueueSubscriptions: idle while a shorter path to the same demand exists
 	parent   *wildcardSub
 	durable  *durable
 	selector *selector.Selector // nil: every message
@@ -269,6 +272,9 @@ func (d *destination) addSub(s *subscription) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.subs = append(d.subs, s)
+	if s.ranked() {
+		d.special++
+	}
 	d.dispatchLocked()
 }
 
@@ -281,6 +287,9 @@ func (d *destination) removeSub(s *subscription) {
 	for i, x := range d.subs {
 		if x == s {
 			d.subs = append(d.subs[:i:i], d.subs[i+1:]...)
+			if s.ranked() {
+				d.special--
+			}
 			break
 		}
 	}
@@ -421,17 +430,49 @@ func (d *destination) anyRoom() bool {
 }
 
 // pick chooses the next consumer round robin among those with room that may
-// take m.
+// take m; when some consumers are ranked (network consumers' decreased
+// priority, suppressed duplicate paths), only among the best ranked.
 func (d *destination) pick(m *message) *subscription {
 	n := len(d.subs)
+	ok := func(s *subscription) bool { return s.hasRoom() && s.eligible(m) }
+	best := 0
+	if d.special > 0 {
+		found := false
+		ok = func(s *subscription) bool { return s.hasRoom() && s.eligible(m) && !d.suppressed(s) }
+		for _, s := range d.subs {
+			if ok(s) && (!found || s.priority > best) {
+				best, found = s.priority, true
+			}
+		}
+		if !found {
+			return nil
+		}
+	}
 	for k := 0; k < n; k++ {
 		s := d.subs[(d.rr+k)%n]
-		if s.hasRoom() && s.eligible(m) {
+		if s.priority == best && ok(s) {
 			d.rr = (d.rr + k + 1) % n
 			return s
 		}
 	}
 	return nil
+}
+
+func (s *subscription) ranked() bool { return s.priority != 0 || s.suppress }
+
+// suppressed says whether a network consumer stands idle because another
+// peer offers a shorter path to the same queue (ties go to the peer whose
+// name sorts first), as suppressDuplicateQueueSubscriptions asks.
+func (d *destination) suppressed(s *subscription) bool {
+	if !s.suppress {
+		return false
+	}
+	for _, t := range d.subs {
+		if t != s && t.network && t.peer != s.peer && (t.hops < s.hops || (t.hops == s.hops && t.peer < s.peer)) {
+			return true
+		}
+	}
+	return false
 }
 
 // deliver hands m to the subscription's connection. Called under dest.mu.

@@ -85,5 +85,6 @@ func (b *Broker) dropDurable(key string) bool {
 	dur.pending = nil
 	d.mu.Unlock()
 	b.forgetDurable(dur, kept)
+	b.demandChanged(d) // a durable subscription away is demand on the network too
 	return true
 }

@@ -1,13 +1,13 @@
 package broker
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/brokerlab/brokerlab/broker/events"
+	"github.com/brokerlab/brokerlab/broker/security"
 	"github.com/brokerlab/brokerlab/broker/selector"
 	"github.com/brokerlab/brokerlab/broker/stomp"
 )
@@ -30,7 +30,6 @@ const (
 	msgUnknownCommand     = "unknown command"
 	msgBadPrefetch        = "activemq.prefetchSize must be a positive whole number"
 	msgTooManyConnections = "too many connections"
-	msgLoginFailed        = "login failed: unknown login or wrong passcode"
 	msgWildcardSend       = "cannot send to a wildcard destination"
 	msgNoSpace            = "destination memory limit reached"
 	msgBadSelector        = "invalid selector"
@@ -121,10 +120,8 @@ func (c *conn) onConnect(f *stomp.Frame) error {
 		c.enqueue(outItem{f: e, closeAfter: true})
 		return fmt.Errorf("%s", msgVersion)
 	}
-	if !c.b.authenticate(f.Get("login"), f.Get("passcode")) {
-		// Which of the two was wrong is not said, so logins cannot be probed.
-		c.b.emit(events.Event{Kind: events.ConnRefused, Remote: c.remote, Local: c.local, Reason: fmt.Sprintf("login failed for %q", f.Get("login"))})
-		return c.fail(f, msgLoginFailed, "")
+	if err := c.b.login(c, f); err != nil {
+		return c.fail(f, msgLoginFailed+err.Error(), "")
 	}
 	c.version = v
 	c.r.SetVersion(v)
@@ -168,17 +165,6 @@ func (c *conn) onConnect(f *stomp.Frame) error {
 }
 
 // negotiate picks the highest version both sides speak; no header means 1.0.
-// authenticate checks a login against Options.Users in constant time per
-// passcode; with no users configured every CONNECT is accepted.
-func (b *Broker) authenticate(login, passcode string) bool {
-	if len(b.cfg.Users) == 0 {
-		return true
-	}
-	want, ok := b.cfg.Users[login]
-	match := subtle.ConstantTimeCompare([]byte(want), []byte(passcode)) == 1
-	return ok && match
-}
-
 func negotiate(accept string) (stomp.Version, bool) {
 	if accept == "" {
 		return stomp.V10, true
@@ -260,6 +246,9 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	}
 	if isPattern(dest) {
 		return c.fail(f, msgWildcardSend, fmt.Sprintf("got %q; wildcards * and > are for SUBSCRIBE", dest))
+	}
+	if err := c.authorize(security.Write, dest); err != nil {
+		return c.fail(f, err.Error(), "")
 	}
 	m := &message{id: c.b.nextID("ID:" + c.b.cfg.Name), dest: dest, headers: userHeaders(f), body: f.Body, path: []string{c.b.cfg.Name},
 		persistent: f.Get("persistent") == "true" && isQueue(dest) && !strings.HasPrefix(dest, remoteTempQueuePrefix)}
@@ -357,6 +346,12 @@ func (c *conn) onSubscribe(f *stomp.Frame) error {
 		}
 		window = n
 	}
+	if err := c.authorize(security.Read, dest); err != nil {
+		if c.bridge != nil {
+			return nil // the peer may not have this demand; the event says so, the bridge stays
+		}
+		return c.fail(f, err.Error(), "")
+	}
 	if c.bridge != nil {
 		return c.bridge.demand(f, id, dest)
 	}
@@ -445,6 +440,9 @@ func (c *conn) onAck(f *stomp.Frame) error {
 	if !ok {
 		return c.fail(f, "missing "+key+" header", "")
 	}
+	if err := c.authorizeAck(id); err != nil {
+		return c.fail(f, err.Error(), "")
+	}
 	if txName, ok := f.Lookup("transaction"); ok {
 		tx := c.txFor(txName)
 		if tx == nil {
@@ -503,6 +501,7 @@ func (c *conn) settle(id string, byMessageID, nack bool) bool {
 	}
 	dest.release(d.sub, len(done))
 	if !nack && c.bridge != nil {
+		c.bridge.forwarded.Add(uint64(len(done)))
 		c.b.emit(events.Event{Kind: events.MessageForwarded, Link: c.bridge.link, Dest: dest.name, ID: d.msg.id, Peer: c.bridge.peer})
 	}
 	return true

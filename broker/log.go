@@ -32,14 +32,14 @@ func (b *Broker) logEvent(e events.Event) {
 
 func eventLevel(e events.Event) slog.Level {
 	switch e.Kind {
-	case events.TLSFailed, events.ConnRefused, events.ProducerBlocked:
+	case events.TLSFailed, events.ConnRefused, events.ProducerBlocked, events.AuthFailed, events.AuthzDenied:
 		return slog.LevelWarn
 	case events.BridgeState:
 		switch e.State {
-		case events.StateDown, events.StateFailing, events.StateRetrying:
+		case events.StateDown, events.StateFailing, events.StateRetrying, events.StateTLSFailed, events.StateAuthFailed:
 			return slog.LevelWarn
 		}
-	case events.MessageForwarded, events.ConnAccepted, events.ConnClosed:
+	case events.MessageForwarded, events.ConnAccepted, events.ConnClosed, events.Authenticated:
 		return slog.LevelDebug
 	case events.MessageDropped:
 		return slog.LevelInfo

@@ -43,10 +43,10 @@ func TestStructuredLogs(t *testing.T) {
 			t.Fatalf("not a JSON record: %q", line)
 		}
 		sawListener = sawListener || (rec["kind"] == "listener-up" && rec["level"] == "INFO" && rec["node"] == "logged")
-		sawRefusal = sawRefusal || (rec["kind"] == "conn-refused" && rec["level"] == "WARN")
+		sawRefusal = sawRefusal || (rec["kind"] == "auth-failed" && rec["level"] == "WARN")
 	}
 	if !sawListener || !sawRefusal {
-		t.Fatalf("missing records (listener-up %v, conn-refused %v):\n%s", sawListener, sawRefusal, out.String())
+		t.Fatalf("missing records (listener-up %v, auth-failed %v):\n%s", sawListener, sawRefusal, out.String())
 	}
 	if strings.Contains(out.String(), "wrong-secret") || strings.Contains(out.String(), "hunter2") {
 		t.Fatalf("a passcode reached the log:\n%s", out.String())

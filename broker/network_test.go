@@ -51,6 +51,11 @@ func subscribeAcross(t *testing.T, consumerAddr, producerAddr, dest string) (*st
 	if err != nil {
 		t.Fatal(err)
 	}
+	// go-stomp does not wait for SUBSCRIBE; a receipted frame after it on
+	// the same connection proves the broker has the consumer in place.
+	if err := c.Send("/topic/brokerlab.test.fence", "", nil, stomp.SendOpt.Receipt); err != nil {
+		t.Fatal(err)
+	}
 	return c, s, dial(t, producerAddr)
 }
 

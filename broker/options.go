@@ -9,6 +9,7 @@ import (
 
 	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/broker/network"
+	"github.com/brokerlab/brokerlab/broker/security"
 	"github.com/brokerlab/brokerlab/broker/stomp"
 	"github.com/brokerlab/brokerlab/broker/tlsconf"
 	"github.com/brokerlab/brokerlab/broker/transport"
@@ -44,6 +45,9 @@ type Options struct {
 	// accepts (bridges log in too, with the connector's userName/password).
 	// Passcodes are never logged or reported.
 	Users map[string]string
+	// Security is the plugin chain: login stack, authorization map, extra
+	// plugins (package security). Nil: everyone may do everything.
+	Security *security.Config
 	// AdminAddr, when set (e.g. "127.0.0.1:0"), serves /healthz, /stats,
 	// /metrics and /events there; Broker.AdminAddr reads the bound address.
 	AdminAddr string
@@ -81,6 +85,8 @@ type config struct {
 	listeners  []transport.Listener
 	connectors []network.Config
 	tls        *tlsconf.Material
+	sec        *security.Chain // nil: no security configured
+	tlsSrc     *tlsconf.Source // tls, reloadable (Broker.ReloadTLS)
 }
 
 func (o Options) validate() (*config, error) {
@@ -131,6 +137,9 @@ func (o Options) validate() (*config, error) {
 			continue
 		}
 		needTLS = needTLS || l.TLS
+		if _, err := tlsconf.ParseKnobs(l.TLSParams, false); err != nil {
+			bad(fmt.Sprintf("Listen[%d]", i), "listener %q: %v", raw, err)
+		}
 		c.listeners = append(c.listeners, l)
 	}
 	for i, raw := range o.Connect {
@@ -141,17 +150,27 @@ func (o Options) validate() (*config, error) {
 		}
 		for _, p := range n.Peers {
 			needTLS = needTLS || p.TLS
+			if _, err := tlsconf.ParseKnobs(p.TLSParams, true); err != nil {
+				bad(fmt.Sprintf("Connect[%d]", i), "peer %q: %v", network.Redact(p.URI), err)
+			}
 		}
 		c.connectors = append(c.connectors, n)
 	}
 	if o.TLS != (tlsconf.Files{}) {
 		m, err := tlsconf.Load(o.TLS)
 		if err != nil {
-			bad("TLS", "%v", err)
+			// %w: New reports a load failure's class (start-failed event).
+			errs = append(errs, fmt.Errorf("broker: TLS: %w", err))
+		} else {
+			c.tls, c.tlsSrc = m, tlsconf.SourceOf(o.TLS, m)
 		}
-		c.tls = m
 	} else if needTLS {
 		bad("TLS", "a stomp+ssl listener or ssl:// connector needs a certificate, key and truststore (TLS.CertFile, TLS.KeyFile, TLS.TrustFile)")
+	}
+	if ch, err := o.securityChain(); err != nil {
+		errs = append(errs, err)
+	} else {
+		c.sec = ch
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -163,11 +182,20 @@ func (o Options) clone() Options {
 	c := o
 	c.Listen = append([]string(nil), o.Listen...)
 	c.Connect = append([]string(nil), o.Connect...)
+	if o.TLS.SSLContext != nil {
+		sc := *o.TLS.SSLContext
+		if sc.KeyStore != nil {
+			ks := *sc.KeyStore
+			sc.KeyStore = &ks
+		}
+		c.TLS.SSLContext = &sc
+	}
 	if o.Users != nil {
 		c.Users = make(map[string]string, len(o.Users))
 		for k, v := range o.Users {
 			c.Users[k] = v
 		}
 	}
+	c.Security = o.Security.Clone()
 	return c
 }

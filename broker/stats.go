@@ -12,6 +12,7 @@ type Stats struct {
 	Bridges      []string           `json:"bridges"`
 	Destinations []DestinationStats `json:"destinations"`
 	Durables     []DurableStats     `json:"durables,omitempty"`
+	Network      []BridgeStats      `json:"network,omitempty"` // bridges with their counters
 }
 
 // DurableStats describes a durable topic subscription.
@@ -72,6 +73,7 @@ func (b *Broker) Stats() Stats {
 		dur.dest.mu.Unlock()
 	}
 	sort.Strings(st.Bridges)
+	st.Network = b.bridgeStats()
 	sort.Slice(dests, func(i, j int) bool { return dests[i].name < dests[j].name })
 	for _, d := range dests {
 		d.mu.Lock()

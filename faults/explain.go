@@ -39,30 +39,33 @@ type Context struct {
 // fix (a line starting "Fix:") comes last, followed at most by a note.
 func Explain(f Failure, c Context) string {
 	e := newExplainer(f, c)
-	var lines []string
-	switch f.Class {
-	case tlsconf.ClassUnknownAuthority:
+	lines := e.special() // explain_knobs.go: policy classes, and causes the evidence pins down
+	switch {
+	case lines != nil:
+	case f.Class == tlsconf.ClassUnknownAuthority:
 		lines = e.unknownAuthority()
-	case tlsconf.ClassBadCertificate:
+	case f.Class == tlsconf.ClassBadCertificate:
 		lines = e.badCertificate()
-	case tlsconf.ClassClientCertRequired:
+	case f.Class == tlsconf.ClassClientCertRequired:
 		lines = e.clientCertRequired()
-	case tlsconf.ClassHostnameMismatch:
+	case f.Class == tlsconf.ClassHostnameMismatch:
 		lines = e.hostnameMismatch()
-	case tlsconf.ClassExpired, tlsconf.ClassNotYetValid:
+	case f.Class == tlsconf.ClassExpired || f.Class == tlsconf.ClassNotYetValid:
 		lines = e.validity()
-	case tlsconf.ClassBadKeyUsage:
+	case f.Class == tlsconf.ClassBadKeyUsage:
 		lines = e.badKeyUsage()
-	case tlsconf.ClassRevoked:
+	case f.Class == tlsconf.ClassRevoked:
 		lines = e.revoked()
-	case tlsconf.ClassNotTLS:
+	case f.Class == tlsconf.ClassNotTLS:
 		lines = e.notTLS()
-	case tlsconf.ClassProtocolVersion, tlsconf.ClassNoCommonCipher:
+	case f.Class == tlsconf.ClassProtocolVersion || f.Class == tlsconf.ClassNoCommonCipher:
 		lines = e.negotiation()
-	case tlsconf.ClassHandshakeTimeout:
+	case f.Class == tlsconf.ClassHandshakeTimeout:
 		lines = e.handshakeTimeout()
-	case tlsconf.ClassConnectionReset:
+	case f.Class == tlsconf.ClassConnectionReset:
 		lines = e.connectionReset()
+	case f.Class == tlsconf.ClassBadRecordMAC:
+		lines = e.badRecordMAC()
 	default:
 		lines = e.other()
 	}
@@ -91,8 +94,16 @@ func newExplainer(f Failure, c Context) *explainer {
 		}
 		e.f.Side = side
 	}
+	if side == events.SideServer && f.Link == (topology.Link{}) && f.Node != "" {
+		// A server-side failure no link could be found for: the client
+		// showed no certificate and saw no TLS failure of its own.
+		e.server, e.client, e.bridge = f.Node, "a client", "(unknown link)"
+	}
 	if side == events.SideServer {
 		e.self, e.peer = f.Link.To, f.Link.From
+		if e.client == "a client" {
+			e.peer = e.client
+		}
 	} else {
 		e.self, e.peer = f.Link.From, f.Link.To
 	}

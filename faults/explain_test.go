@@ -255,6 +255,16 @@ var explainCases = []explainCase{
 		want: []string{"closed during the TLS handshake, without a TLS alert", "Broken pipe", "look at hub's side"},
 	},
 	{
+		name: "bad-record-mac seen by the receiver",
+		f:    Failure{Link: aToHub, Node: "server-a", Side: events.SideClient, Class: tlsconf.ClassBadRecordMAC, Reason: "local error: tls: bad record MAC"},
+		want: []string{"failed its integrity check", "server-a (dialling hub for bridge server-a->hub) could not decrypt a record hub sent", "tls-corrupt-record"},
+	},
+	{
+		name: "bad-record-mac seen by the sender",
+		f:    Failure{Link: aToHub, Node: "hub", Side: events.SideServer, Class: tlsconf.ClassBadRecordMAC, Reason: "remote error: tls: bad record MAC"},
+		want: []string{"server-a could not decrypt a record hub sent, and said so with an alert"},
+	},
+	{
 		name: "other",
 		f:    Failure{Link: aToHub, Node: "server-a", Side: events.SideClient, Class: tlsconf.ClassOther, Reason: "tls: something odd"},
 		want: []string{"failed on server-a's client side (other)", `"tls: something odd"`},

@@ -8,21 +8,21 @@ import (
 )
 
 func TestKinds(t *testing.T) {
-	if got, want := Kinds(), []string{"latency", "partition"}; !slices.Equal(got, want) {
+	if got, want := Kinds(), []string{"cut", "latency", "partition", "reset", "tls-close-after-certificate", "tls-corrupt-record", "tls-drop-record", "tls-stall-after-client-hello", "tls-truncate-record"}; !slices.Equal(got, want) {
 		t.Errorf("Kinds() = %v, want %v", got, want)
 	}
-	if got, want := MutationKinds(), []string{"client-eku", "cn-only", "expired", "hostname-mismatch", "not-yet-valid", "revoked", "server-eku", "untrusted-peer", "wrong-ca"}; !slices.Equal(got, want) {
+	if got, want := MutationKinds(), []string{"client-eku", "clock-skew", "cn-only", "connector-tls", "expired", "hostname-mismatch", "key-mismatch", "listener-tls", "missing-intermediate", "no-client-cert", "no-ip-sans", "not-yet-valid", "revoked", "server-eku", "sha1-signature", "truststore-empty", "untrusted-peer", "weak-key", "wrong-ca", "wrong-key-password", "wrong-keystore-password"}; !slices.Equal(got, want) {
 		t.Errorf("MutationKinds() = %v, want %v", got, want)
 	}
 }
 
 func TestNewUnknownKind(t *testing.T) {
 	_, err := New("x", testLink, nil)
-	if want := `faults: unknown kind "x"; known: latency, partition`; err == nil || err.Error() != want {
+	if want := `faults: unknown kind "x"; known: cut, latency, partition, reset, tls-close-after-certificate, tls-corrupt-record, tls-drop-record, tls-stall-after-client-hello, tls-truncate-record`; err == nil || err.Error() != want {
 		t.Errorf("New(x) = %v, want %s", err, want)
 	}
 	_, err = NewMutation("x", nil)
-	if want := `faults: unknown mutation kind "x"; known: client-eku, cn-only, expired, hostname-mismatch, not-yet-valid, revoked, server-eku, untrusted-peer, wrong-ca`; err == nil || err.Error() != want {
+	if want := `faults: unknown mutation kind "x"; known: client-eku, clock-skew, cn-only, connector-tls, expired, hostname-mismatch, key-mismatch, listener-tls, missing-intermediate, no-client-cert, no-ip-sans, not-yet-valid, revoked, server-eku, sha1-signature, truststore-empty, untrusted-peer, weak-key, wrong-ca, wrong-key-password, wrong-keystore-password`; err == nil || err.Error() != want {
 		t.Errorf("NewMutation(x) = %v, want %s", err, want)
 	}
 }

@@ -124,7 +124,19 @@ func ApplyMaterialMutations(m *pki.Material, files map[string]tlsconf.Files, spe
 func NodeFiles(m *pki.Material) map[string]tlsconf.Files {
 	files := make(map[string]tlsconf.Files, len(m.Nodes))
 	for name, nf := range m.Nodes {
-		files[name] = tlsconf.Files{CertFile: nf.CertFile, KeyFile: nf.KeyFile, TrustFile: nf.TrustFile}
+		f := tlsconf.Files{CertFile: nf.CertFile, KeyFile: nf.KeyFile, TrustFile: nf.TrustFile}
+		if nf.SSLContext != nil {
+			// A copy: mutations change a node's passwords or clock in
+			// place, never the PKI's record.
+			c := *nf.SSLContext
+			if c.KeyStore != nil {
+				ks := *c.KeyStore
+				c.KeyStore = &ks
+				f.CertFile, f.KeyFile, f.TrustFile = "", "", ""
+			}
+			f.SSLContext = &c
+		}
+		files[name] = f
 	}
 	return files
 }

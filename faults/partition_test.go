@@ -95,3 +95,47 @@ func TestPartitionErrors(t *testing.T) {
 		t.Errorf("a failed Apply left %d toxics behind", len(got))
 	}
 }
+
+func TestResetClosesConnections(t *testing.T) {
+	n, listen := newLinkedNetwork(t)
+	c := dial(t, listen)
+	mustRelay(t, c, "before")
+	f, err := New("reset", testLink, Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	undo, err := f.Apply(context.Background(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("x"))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 8)); err == nil {
+		t.Fatal("the connection survived a reset")
+	}
+	undo(context.Background())
+	mustRelay(t, dial(t, listen), "after")
+}
+
+func TestCutAfterBytes(t *testing.T) {
+	n, listen := newLinkedNetwork(t)
+	if _, err := New("cut", testLink, Params{"bytes": "x"}); err == nil {
+		t.Fatal("bytes=x accepted")
+	}
+	f, err := New("cut", testLink, Params{"bytes": "3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	undo, err := f.Apply(context.Background(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer undo(context.Background())
+	c := dial(t, listen)
+	c.Write([]byte("abcdef\n"))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, err := io.ReadAll(c)
+	if string(got) != "abc" {
+		t.Fatalf("relayed %q (%v), want the first 3 bytes of the echo, then a close", got, err)
+	}
+}

@@ -29,7 +29,8 @@ func newNodes(env *Env, spec *topology.Spec, o Options) (driver.Nodes, error) {
 	common := driver.Options{Files: env.files, Events: env.Events, Dial: env.Links.AddLink, Tune: o.Tune}
 	switch o.Driver {
 	case "", DriverInproc:
-		return inproc.New(spec, inproc.Options{Files: common.Files, Events: common.Events, Dial: common.Dial, Tune: common.Tune})
+		return inproc.New(spec, inproc.Options{Files: common.Files, Events: common.Events, Dial: common.Dial, Tune: common.Tune,
+			DataDir: filepath.Join(env.Dir, "data")})
 	case DriverProcess:
 		return process.New(spec, process.Options{Options: common, Binary: o.Binary, Dir: filepath.Join(env.Dir, "nodes")})
 	case DriverContainer:

@@ -30,6 +30,8 @@ type Env struct {
 	trustFiles map[string]string
 	certFiles  map[string]string
 
+	squat squatters // ports held for stopped nodes (step_node.go)
+
 	mu    sync.Mutex
 	rng   *rand.Rand
 	undos []pendingUndo

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -79,12 +80,20 @@ func (h *History) Check() Verdict {
 		}
 	}
 	seen := map[msgKey]int{}
+	copies := map[[2]any]int{} // per message, per copy owner
 	last := map[[2]string]int{}
 	for _, d := range h.deliveries {
 		k := msgKey{d.Producer, d.Seq}
 		seen[k]++
 		v.Received++
-		if seen[k] > 1 {
+		// On a topic every subscriber gets its own copy: a duplicate is a
+		// second copy to the same subscriber. On a queue, any second copy.
+		owner := ""
+		if strings.HasPrefix(d.Dest, "/topic/") {
+			owner = d.Consumer
+		}
+		copies[[2]any{k, owner}]++
+		if copies[[2]any{k, owner}] > 1 {
 			v.Duplicates++
 			if len(v.DupKeys) < 5 {
 				v.DupKeys = append(v.DupKeys, fmt.Sprintf("%s#%d", d.Producer, d.Seq))

@@ -35,11 +35,23 @@ func judge(env *Env, sc *Scenario, res *reports.Scenario) {
 	for _, f := range failures {
 		res.Explanations = append(res.Explanations, faults.Explain(f, ctx))
 	}
-	for _, ee := range sc.Expect.Events {
-		if !matchEvent(ee, evs) {
-			res.Failures = append(res.Failures, fmt.Sprintf("expected a %s event on %s containing %q; none was seen", ee.Kind, ee.Node, ee.Contains))
+	for _, e := range evs {
+		if e.Kind == events.StartFailed {
+			res.Explanations = append(res.Explanations, faults.ExplainStart(e.Node, tlsconf.Class(e.Class), e.Reason, ctx))
 		}
 	}
+	for _, ee := range sc.Expect.Events {
+		n := countEvents(ee, evs)
+		switch {
+		case n == 0 && ee.Min > 0:
+			res.Failures = append(res.Failures, fmt.Sprintf("expected a %s event on %s containing %q; none was seen", ee.Kind, ee.Node, ee.Contains))
+		case n < ee.Min:
+			res.Failures = append(res.Failures, fmt.Sprintf("expected at least %d %s events on %s containing %q; saw %d", ee.Min, ee.Kind, ee.Node, ee.Contains, n))
+		case ee.Max != nil && n > *ee.Max:
+			res.Failures = append(res.Failures, fmt.Sprintf("expected at most %d %s events on %s containing %q; saw %d", *ee.Max, ee.Kind, ee.Node, ee.Contains, n))
+		}
+	}
+	judgeReconnect(env, sc, res)
 	for _, want := range sc.Expect.Explanation {
 		found := false
 		for _, e := range res.Explanations {
@@ -186,11 +198,12 @@ func describeTLS(l topology.Link, fs []faults.Failure) string {
 	return strings.Join(parts, ", ")
 }
 
-func matchEvent(ee EventExpect, evs []events.Event) bool {
+func countEvents(ee EventExpect, evs []events.Event) int {
+	n := 0
 	for _, e := range evs {
 		if e.Node == ee.Node && string(e.Kind) == ee.Kind && strings.Contains(e.String(), ee.Contains) {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }

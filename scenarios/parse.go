@@ -180,7 +180,10 @@ func (d *decoder) steps(n *yaml.Node) []Step {
 
 func (d *decoder) expect(n *yaml.Node) Expect {
 	var e Expect
-	f := d.fields(n, "expect", "delivery", "tls", "explanation", "events")
+	f := d.fields(n, "expect", "delivery", "tls", "explanation", "events", "reconnect")
+	if v, ok := f.values["reconnect"]; ok {
+		e.Reconnect = d.reconnectExpect(v)
+	}
 	if v, ok := f.values["delivery"]; ok {
 		df := d.fields(v, "expect.delivery", "lost", "duplicates", "order", "received")
 		de := &DeliveryExpect{Order: df.str("order", false)}
@@ -224,8 +227,19 @@ func (d *decoder) expect(n *yaml.Node) Expect {
 			d.errorf(v, "expect.events must be a list of {node, kind, contains}")
 		} else {
 			for _, item := range v.Content {
-				ef := d.fields(item, "expect.events entry", "node", "kind", "contains")
-				e.Events = append(e.Events, EventExpect{Node: ef.str("node", true), Kind: ef.str("kind", true), Contains: ef.str("contains", false), Line: item.Line})
+				ef := d.fields(item, "expect.events entry", "node", "kind", "contains", "min", "max")
+				ee := EventExpect{Node: ef.str("node", true), Kind: ef.str("kind", true), Contains: ef.str("contains", false), Min: ef.integer("min", 1), Line: item.Line}
+				if ef.has("max") {
+					mx := ef.integer("max", 0)
+					ee.Max = &mx
+					if !ef.has("min") && mx < ee.Min {
+						ee.Min = mx
+					}
+				}
+				if ee.Min < 0 || (ee.Max != nil && *ee.Max < ee.Min) {
+					d.errorf(item, "expect.events: min and max must satisfy 0 <= min <= max")
+				}
+				e.Events = append(e.Events, ee)
 			}
 		}
 	}
@@ -274,6 +288,7 @@ func (d *decoder) checkNames(sc *Scenario, f *fields) {
 			d.errs = append(d.errs, &Error{File: d.file, Line: ee.Line, Column: 1, Msg: fmt.Sprintf("expect.events: topology %s has no node %q", sc.Spec.Name, ee.Node)})
 		}
 	}
+	d.checkReconnect(sc)
 	for _, te := range sc.Expect.TLS {
 		if te.Link.From != "" && sc.Spec.Connector(te.Link) == nil {
 			d.errs = append(d.errs, &Error{File: d.file, Line: te.Line, Column: 1, Msg: fmt.Sprintf("expect.tls: topology %s has no link %s; links: %v", sc.Spec.Name, te.Link, sc.Spec.Links())})

@@ -28,11 +28,11 @@ expect:
 	want := []string{
 		`bad.yaml:4:1: unknown key "stepz" in scenario; allowed: expect, labels, mutate, name, steps, topology`,
 		`bad.yaml:8:21: topology: link "server-a" is not of the form "from->to"`,
-		`bad.yaml:8:38: await: state must be one of up, down, failing, retrying, connecting; got "sideways"`,
+		`bad.yaml:8:38: await: state must be one of up, down, failing, tls-failed, auth-failed, retrying, connecting, stopped; got "sideways"`,
 		`bad.yaml:9:37: dest must start with /queue/ or /topic/, got "orders"`,
 		`bad.yaml:9:52: produce: "count" must be a whole number, got "lots"`,
 		`bad.yaml:10:40: faults: unknown kind "earthquake"`,
-		`bad.yaml:11:5: unknown step "teleport"; known: await, consume, fault, produce, sleep, start`,
+		`bad.yaml:11:5: unknown step "teleport"; known: await, consume, fault, kill, probe, produce, sleep, squat, start, start-fails, stop`,
 		`bad.yaml:12:55: consume: "within" must be a duration such as 500ms or 5s, got "soon"`,
 		`bad.yaml:14:37: side must be client (the dialling node) or server, got "middle"`,
 		`bad.yaml:14:54: unknown failure class "sad"`,
@@ -66,7 +66,7 @@ steps:
 
 func TestParseUnknownTopology(t *testing.T) {
 	_, err := Parse("t.yaml", []byte("name: x\ntopology: atlantis\nsteps: [{start: all}]\n"), DefaultTopologies)
-	if err == nil || !strings.Contains(err.Error(), `t.yaml:2:11: topology "atlantis" is neither a built-in example (hub-and-spokes`) {
+	if err == nil || !strings.Contains(err.Error(), `t.yaml:2:11: topology "atlantis" is neither a built-in example (chain-ttl1, `) {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -34,6 +34,12 @@ const (
 )
 
 func (env *Env) connect(ctx context.Context, node string) (*probe, error) {
+	return env.connectAs(ctx, node, probeAuth{})
+}
+
+// connectAs connects a probe with the credentials, source address and
+// client certificate in a (probe_auth.go).
+func (env *Env) connectAs(ctx context.Context, node string, a probeAuth) (*probe, error) {
 	addrs := env.Nodes.Addrs(node)
 	if len(addrs) == 0 {
 		return nil, fmt.Errorf("node %s has no listener to connect a probe to", node)
@@ -43,13 +49,13 @@ func (env *Env) connect(ctx context.Context, node string) (*probe, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := net.Dialer{Timeout: 5 * time.Second}
+	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: a.localAddr()}
 	nc, err := d.DialContext(ctx, "tcp", addrs[0])
 	if err != nil {
 		return nil, fmt.Errorf("probe to %s: %w", node, err)
 	}
 	if l.TLS {
-		m, err := tlsconf.Load(env.files[node])
+		m, err := tlsconf.Load(a.files(env, node))
 		if err != nil {
 			nc.Close()
 			return nil, fmt.Errorf("probe to %s: %w", node, err)
@@ -66,7 +72,7 @@ func (env *Env) connect(ctx context.Context, node string) (*probe, error) {
 		}
 		nc = tc
 	}
-	c, err := stomp.Connect(nc, stomp.ConnOpt.Host(node), stomp.ConnOpt.HeartBeat(0, 0), stomp.ConnOpt.Logger(probeLogger{env, node}),
+	c, err := stomp.Connect(nc, stomp.ConnOpt.Host(node), stomp.ConnOpt.HeartBeat(0, 0), stomp.ConnOpt.Logger(probeLogger{env, node}), a.login(),
 		// go-stomp does not wake a Send waiting for its RECEIPT when the
 		// connection dies; bound the wait so a killed node fails the send.
 		stomp.ConnOpt.RcvReceiptTimeout(10*time.Second))

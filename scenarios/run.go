@@ -119,6 +119,11 @@ func setup(ctx context.Context, sc *Scenario, o Options) (*Env, func(), error) {
 		rng: rand.New(rand.NewPCG(uint64(o.Seed), 0x6272)), files: files, trustFiles: map[string]string{}, certFiles: map[string]string{}}
 	for name, f := range files {
 		env.trustFiles[name], env.certFiles[name] = f.TrustFile, f.CertFile
+		if nf := mat.Nodes[name]; f.SSLContext != nil && f.SSLContext.KeyStore != nil && nf != nil {
+			// A node on keystores: explanations read the PEM copies of
+			// the same certificates.
+			env.trustFiles[name], env.certFiles[name] = nf.TrustFile, nf.CertFile
+		}
 	}
 	// Authorities too, so that explanations can cite root's certificate
 	// and check who issued what.
@@ -138,6 +143,9 @@ func setup(ctx context.Context, sc *Scenario, o Options) (*Env, func(), error) {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer scancel()
 		env.Nodes.Shutdown(sctx)
+		for _, n := range env.Nodes.Names() {
+			env.unsquat(n)
+		}
 		env.Links.Close()
 	}
 	return env, cleanup, nil

@@ -25,12 +25,16 @@ type Expect struct {
 	TLS         []TLSExpect
 	Explanation []string // every string must appear in some explanation
 	Events      []EventExpect
+	Reconnect   []ReconnectExpect // expect_reconnect.go
 }
 
 // EventExpect asks for an event of a kind on a node whose text (as
-// events.Event.String prints it) contains a string.
+// events.Event.String prints it) contains a string: at least Min such
+// events (default 1) and, when Max is set, at most Max (max: 0 means none).
 type EventExpect struct {
 	Node, Kind, Contains string
+	Min                  int
+	Max                  *int
 	Line                 int
 }
 

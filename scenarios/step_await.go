@@ -21,7 +21,17 @@ type awaitStep struct {
 	d      *decoder
 }
 
-var bridgeStates = map[string]bool{events.StateUp: true, events.StateDown: true, events.StateFailing: true, events.StateRetrying: true, events.StateConnecting: true}
+var bridgeStates = map[string]bool{events.StateUp: true, events.StateDown: true, events.StateFailing: true, events.StateRetrying: true, events.StateConnecting: true,
+	events.StateTLSFailed: true, events.StateAuthFailed: true, events.StateStopped: true}
+
+// stateIs matches an event's state to an awaited one; failing stands for
+// any failure a retry will not fix by itself (TLS, login).
+func stateIs(got, want string) bool {
+	if want == events.StateFailing {
+		return got == events.StateFailing || got == events.StateTLSFailed || got == events.StateAuthFailed
+	}
+	return got == want
+}
 
 func init() { registerStep("await", parseAwait) }
 
@@ -34,7 +44,7 @@ func parseAwait(d *decoder, v *yaml.Node) Step {
 	}
 	s.link = link
 	if s.state != "" && !bridgeStates[s.state] {
-		d.errorf(f.pos("state"), "await: state must be one of up, down, failing, retrying, connecting; got %q", s.state)
+		d.errorf(f.pos("state"), "await: state must be one of up, down, failing, tls-failed, auth-failed, retrying, connecting, stopped; got %q", s.state)
 	}
 	return s
 }
@@ -66,7 +76,7 @@ func (s *awaitStep) Run(env *Env) error {
 		}
 	}
 	_, ok, last := env.Events.Wait(from, time.Now().Add(s.within), func(e events.Event) bool {
-		return concerns(e) && e.State == s.state
+		return concerns(e) && stateIs(e.State, s.state)
 	}, concerns)
 	if ok {
 		return nil

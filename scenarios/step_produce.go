@@ -22,6 +22,7 @@ type produceStep struct {
 	persistent bool
 	interval   time.Duration
 	async      bool
+	auth       probeAuth
 	pos        *yaml.Node
 	d          *decoder
 }
@@ -29,9 +30,9 @@ type produceStep struct {
 func init() { registerStep("produce", parseProduce) }
 
 func parseProduce(d *decoder, v *yaml.Node) Step {
-	f := d.fields(v, "produce", "node", "dest", "count", "size", "persistent", "interval", "async")
+	f := d.fields(v, "produce", append([]string{"node", "dest", "count", "size", "persistent", "interval", "async"}, authKeys...)...)
 	s := &produceStep{node: f.str("node", true), dest: f.str("dest", true), count: f.integer("count", 1), size: f.integer("size", 256),
-		persistent: f.boolean("persistent", false), interval: f.duration("interval", 0), async: f.boolean("async", false), pos: v, d: d}
+		persistent: f.boolean("persistent", false), interval: f.duration("interval", 0), async: f.boolean("async", false), pos: v, d: d, auth: parseAuth(d, f)}
 	s.id = fmt.Sprintf("p%d.%s", v.Line, s.node)
 	if s.count < 1 || s.size < 0 {
 		d.errorf(v, "produce: count must be at least 1 and size not negative")
@@ -50,7 +51,12 @@ func isDest(s string) bool {
 	return len(s) > 7 && (s[:7] == "/queue/" || s[:7] == "/topic/")
 }
 
-func (s *produceStep) check(spec *topology.Spec) error { return checkNode(s.d, s.pos, spec, s.node) }
+func (s *produceStep) check(spec *topology.Spec) error {
+	if err := checkNode(s.d, s.pos, spec, s.node); err != nil {
+		return err
+	}
+	return s.auth.check(s.d, s.pos, spec)
+}
 
 func checkNode(d *decoder, pos *yaml.Node, spec *topology.Spec, node string) error {
 	if node != "" && spec.Node(node) == nil {
@@ -60,7 +66,7 @@ func checkNode(d *decoder, pos *yaml.Node, spec *topology.Spec, node string) err
 }
 
 func (s *produceStep) Describe() string {
-	return fmt.Sprintf("produce %d × %d B to %s on %s", s.count, s.size, s.dest, s.node)
+	return fmt.Sprintf("produce %d × %d B to %s on %s%s", s.count, s.size, s.dest, s.node, s.auth.describe())
 }
 
 func (s *produceStep) Async() bool { return s.async }
@@ -70,7 +76,7 @@ func (s *produceStep) Bound() time.Duration {
 }
 
 func (s *produceStep) Run(env *Env) error {
-	c, err := env.connect(env.Ctx, s.node)
+	c, err := env.connectAs(env.Ctx, s.node, s.auth)
 	if err != nil {
 		return err
 	}

@@ -54,9 +54,13 @@ func (s *startStep) Describe() string {
 
 func (s *startStep) Run(env *Env) error {
 	if s.nodes == nil {
+		for _, n := range env.Nodes.Names() {
+			env.unsquat(n)
+		}
 		return env.Nodes.StartAll()
 	}
 	for _, n := range s.nodes {
+		env.unsquat(n)
 		if err := env.Nodes.Start(n); err != nil {
 			return fmt.Errorf("start %s: %w", n, err)
 		}

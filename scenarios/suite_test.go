@@ -40,8 +40,12 @@ var _ = Describe("the built-in catalogue", func() {
 
 	for _, sc := range catalog {
 		It(sc.Name, Label(sc.Labels...), func(ctx SpecContext) {
-			res := scenarios.Run(ctx, sc, scenarios.Options{OutDir: artifacts(), Seed: GinkgoRandomSeed()})
+			logs := &lockedBuffer{}
+			// Kept so the leak check can search them; removed once it passed.
+			res := scenarios.Run(ctx, sc, scenarios.Options{OutDir: artifacts(), Seed: GinkgoRandomSeed(), Keep: true, Tune: logTo(logs)})
 			Expect(res).To(scenarios.Pass())
+			Expect(leaks(sc, res, logs)).To(BeEmpty(), "secrets in the scenario's logs, artifacts or reports (secrets_suite_test.go)")
+			os.RemoveAll(res.ArtifactsDir)
 		}, SpecTimeout(3*time.Minute))
 	}
 })

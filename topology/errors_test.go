@@ -26,7 +26,7 @@ func TestParseErrors(t *testing.T) {
 		{"alias bomb", aliasBomb(), []string{"1:1: the file expands through YAML aliases to more than"}},
 
 		// top level
-		{"unknown top key", "name: x\nnodez: {}\nnodes: {a: }\n", []string{`2:1: unknown key "nodez" at the top level; allowed: name, authorities, nodes`}},
+		{"unknown top key", "name: x\nnodez: {}\nnodes: {a: }\n", []string{`2:1: unknown key "nodez" at the top level; allowed: name, authorities, nodes, generate`}},
 		{"missing name", "nodes: {a: }\n", []string{"1:1: missing name"}},
 		{"empty name", "name: ''\nnodes: {a: }\n", []string{"1:7: name must not be empty"}},
 		{"name not a string", "name: {a: 1}\nnodes: {a: }\n", []string{"1:7: name must be a string, got a mapping"}},
@@ -48,8 +48,8 @@ func TestParseErrors(t *testing.T) {
 
 		// nodes
 		{"node name", "name: x\nnodes: {.a: }\n", []string{`2:9: node name ".a" is not valid`}},
-		{"node a list", "name: x\nnodes: {a: []}\n", []string{`2:12: node "a" must be a mapping with keys listen, tls, connect, like, got a list`}},
-		{"unknown node key", "name: x\nnodes:\n  hub: {lissten: []}\n", []string{`3:9: unknown key "lissten" in node "hub"; allowed: listen, tls, connect, like`}},
+		{"node a list", "name: x\nnodes: {a: []}\n", []string{`2:12: node "a" must be a mapping with keys listen, tls, connect, like, security, got a list`}},
+		{"unknown node key", "name: x\nnodes:\n  hub: {lissten: []}\n", []string{`3:9: unknown key "lissten" in node "hub"; allowed: listen, tls, connect, like, security`}},
 		{"misspelt key does not cascade", "name: x\nnodes:\n  hub: {lissten: [\"stomp://h:0\"]}\n  a: {connect: [{to: hub}]}\n", []string{`3:9: unknown key "lissten" in node "hub"`}},
 		{"listen a string", "name: x\nnodes:\n  a: {listen: \"stomp://h:0\"}\n", []string{`3:15: node "a": listen must be a list of listener URIs such as "stomp://127.0.0.1:0", got the string "stomp://h:0"; write [stomp://h:0] for a list of one`}},
 		{"listen item a mapping", "name: x\nnodes:\n  a: {listen: [{port: 1}]}\n", []string{`3:16: node "a": listen[0] must be a string, got a mapping`}},

@@ -100,6 +100,10 @@ func copyFrom(n *Node, m *nodeMeta, t *Node, tm *nodeMeta) {
 		m.inherited["tls"] = true
 		m.bad["tls"] = tm.bad["tls"]
 	}
+	if !m.given["security"] {
+		n.Security = c.Security
+		m.bad["security"] = tm.bad["security"]
+	}
 	if !m.given["connect"] {
 		n.Connect = c.Connect
 		m.toPos = append([]Pos(nil), tm.toPos...)

@@ -1,6 +1,10 @@
 package topology
 
 import (
+	"slices"
+
+	"github.com/brokerlab/brokerlab/broker/tlsconf"
+
 	"errors"
 	"fmt"
 	"net/url"
@@ -104,9 +108,18 @@ func (l *listener) options(raw string, bad func(string, ...any)) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		vs := q[k]
+		if contains(tlsconf.KnobParams(false), k) {
+			if _, err := tlsconf.ParseKnobs(map[string]string{k: vs[0]}, false); err != nil {
+				bad("%s", strings.TrimPrefix(err.Error(), "tlsconf: "))
+			}
+			if l.scheme == SchemeSTOMP {
+				bad("sets %s, which only applies to stomp+ssl listeners; use stomp+ssl:// or drop it", k)
+			}
+			continue
+		}
 		switch {
 		case !contains(listenerOptions, k):
-			bad("has unknown option %q; allowed: %s", k, strings.Join(listenerOptions, ", "))
+			bad("has unknown option %q; allowed: %s", k, strings.Join(append(slices.Clone(listenerOptions), tlsconf.KnobParams(false)...), ", "))
 			continue
 		case len(vs) > 1:
 			bad("gives %s %d times; give it once", k, len(vs))

@@ -151,7 +151,7 @@ func (p *parser) root(n *yaml.Node) *Spec {
 		return nil
 	}
 	spec := &Spec{}
-	f := p.fields(n, "at the top level", "name", "authorities", "nodes")
+	f := p.fields(n, "at the top level", "name", "authorities", "nodes", "generate")
 	if v, ok := f["name"]; ok {
 		if s, ok := p.str(v.val, "name"); ok {
 			if s == "" {
@@ -165,9 +165,12 @@ func (p *parser) root(n *yaml.Node) *Spec {
 	if v, ok := f["authorities"]; ok {
 		spec.Authorities = p.authorities(v.val)
 	}
+	if v, ok := f["generate"]; ok {
+		p.generate(v.val, spec)
+	}
 	if v, ok := f["nodes"]; ok {
-		spec.Nodes = p.nodes(v.val)
-	} else {
+		spec.Nodes = append(spec.Nodes, p.nodes(v.val)...)
+	} else if _, gen := f["generate"]; !gen {
 		p.errorf(n, "missing nodes: declare at least one node under nodes:")
 	}
 	return spec

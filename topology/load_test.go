@@ -265,7 +265,7 @@ func TestErrorFormat(t *testing.T) {
 func TestParseReportsEverything(t *testing.T) {
 	got := parseErrors(t, threeMistakes)
 	want := []string{
-		`4:5: unknown key "lissten" in node "hub"; allowed: listen, tls, connect, like`,
+		`4:5: unknown key "lissten" in node "hub"; allowed: listen, tls, connect, like, security`,
 		`7:50: node "server-a": tls.trust entry "hubb" names no node or authority; nodes: hub, server-a; authorities: (none)`,
 		`8:37: node "server-a": connect[0].networkTTL must be an integer ≥ 1, got the string "two"`,
 	}

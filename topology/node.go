@@ -9,11 +9,11 @@ import (
 
 // Keys of the mappings below, in the order messages list them.
 var (
-	nodeKeys      = []string{"listen", "tls", "connect", "like"}
-	tlsKeys       = []string{"identity", "trust"}
+	nodeKeys      = []string{"listen", "tls", "connect", "like", "security"}
+	tlsKeys       = []string{"identity", "trust", "format", "sslContext"}
 	identityKeys  = []string{"self_signed", "issuer"}
 	connectorKeys = []string{"to", "name", "duplex", "dynamicOnly", "networkTTL",
-		"initialReconnectDelay", "maxReconnectDelay", "useExponentialBackOff"}
+		"initialReconnectDelay", "maxReconnectDelay", "useExponentialBackOff", "userName", "password", "tls"}
 )
 
 // node reads one node's block into node and m. A null block is an empty
@@ -61,6 +61,12 @@ func (p *parser) node(node *Node, m *nodeMeta, n *yaml.Node) {
 		node.TLS, ok = p.tls(v.val, m, at)
 		m.bad["tls"] = !ok
 	}
+	if v, ok := f["security"]; ok {
+		m.given["security"] = true
+		var ok bool
+		node.Security, ok = p.security(v.val, at)
+		m.bad["security"] = !ok
+	}
 	if v, ok := f["connect"]; ok {
 		m.given["connect"] = true
 		var ok bool
@@ -92,6 +98,7 @@ func (p *parser) tls(n *yaml.Node, m *nodeMeta, at string) (*NodeTLS, bool) {
 		t.Trust, m.trustPos, good = p.strList(v.val, at+"tls.trust", "node or authority names")
 		ok = ok && good
 	}
+	ok = p.sslContext(t, f, at) && ok
 	return t, ok
 }
 
@@ -196,6 +203,8 @@ func (p *parser) connector(n *yaml.Node, what, where string) (*Connector, Pos, b
 	check(optional(f, "networkTTL", what, func(n *yaml.Node, w string) (int, bool) { return p.integer(n, w, 1) }, &c.NetworkTTL))
 	check(optional(f, "initialReconnectDelay", what, p.duration, &c.InitialReconnectDelay))
 	check(optional(f, "maxReconnectDelay", what, p.duration, &c.MaxReconnectDelay))
+	check(optional(f, "userName", what, p.str, &c.UserName))
+	check(optional(f, "password", what, p.str, &c.Password))
 	if v, found := f["useExponentialBackOff"]; found {
 		b, good := p.boolean(v.val, what+".useExponentialBackOff")
 		if good {
@@ -203,6 +212,10 @@ func (p *parser) connector(n *yaml.Node, what, where string) (*Connector, Pos, b
 		}
 		check(good)
 	}
+	knobs, good := p.connectorTLS(f, what, where)
+	c.TLS = knobs
+	check(good)
+	check(p.connectorNetwork(f, what, &c.Network))
 	return c, toPos, ok
 }
 

@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"maps"
 	"time"
 )
 
@@ -29,8 +30,11 @@ type Node struct {
 	Listen  []string // listener URIs, e.g. "stomp+ssl://127.0.0.1:0?needClientAuth=true"
 	TLS     *NodeTLS // nil: the node has no identity and trusts nobody
 	Connect []*Connector
-	Like    string // the node this one was copied from, kept for messages
-	Pos     Pos
+	// Security is the node's login stack and authorization (security.go);
+	// nil: anyone may do anything.
+	Security *Security
+	Like     string // the node this one was copied from, kept for messages
+	Pos      Pos
 }
 
 // NodeTLS is a node's identity and the names it trusts. Trust entries name
@@ -39,6 +43,7 @@ type Node struct {
 type NodeTLS struct {
 	Identity Identity
 	Trust    []string
+	SSL      *SSLContext // format and sslContext (sslcontext.go); nil: PEM files
 	Pos      Pos
 }
 
@@ -55,12 +60,17 @@ type Connector struct {
 	To                    string
 	Name                  string // defaults to "<from>-><to>"
 	Duplex                bool
+	Network               ConnectorNetwork
 	DynamicOnly           bool
 	NetworkTTL            int // 0 means the default, 1
 	InitialReconnectDelay time.Duration
 	MaxReconnectDelay     time.Duration
-	UseExponentialBackOff *bool // nil means the default, true
-	Pos                   Pos
+	UseExponentialBackOff *bool  // nil means the default, true
+	UserName, Password    string // the bridge's login on the peer; the password is never printed
+	// TLS knobs for the peer URI: serverName, verifyHostName,
+	// enabledProtocols, enabledCipherSuites (sslcontext.go).
+	TLS map[string]string
+	Pos Pos
 }
 
 // Pos is a line and column in a topology file, 1-based; zero when unknown.
@@ -158,15 +168,22 @@ func (n *Node) Clone() *Node {
 	if n.TLS != nil {
 		t := *n.TLS
 		t.Trust = append([]string(nil), n.TLS.Trust...)
+		if n.TLS.SSL != nil {
+			s := *n.TLS.SSL
+			t.SSL = &s
+		}
 		c.TLS = &t
 	}
+	c.Security = n.Security.Clone()
 	c.Connect = nil
 	for _, con := range n.Connect {
 		cc := *con
+		cc.Network = con.Network.Clone()
 		if con.UseExponentialBackOff != nil {
 			b := *con.UseExponentialBackOff
 			cc.UseExponentialBackOff = &b
 		}
+		cc.TLS = maps.Clone(con.TLS)
 		c.Connect = append(c.Connect, &cc)
 	}
 	return &c

@@ -32,7 +32,9 @@ const (
 	StateUp         = "up"
 	StateDown       = "down"
 	StateRetrying   = "retrying"
-	StateFailing    = "failing" // the last attempt failed for a reason a retry will not fix by itself (TLS, auth)
+	StateFailing    = "failing"     // the last attempt failed for a reason a retry will not fix by itself (TLS, auth)
+	StateTLSFailed  = "tls-failed"  // the bridge's TLS handshake failed; Class says how
+	StateAuthFailed = "auth-failed" // the peer refused the bridge's login
 	StateStopped    = "stopped"
 )
 

@@ -13,6 +13,7 @@ package network
 
 import (
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"net"
 	"net/url"
@@ -29,22 +30,59 @@ const (
 	DefaultMaxReconnectDelay     = 30 * time.Second
 	DefaultBackOffMultiplier     = 2.0
 	DefaultNetworkTTL            = 1
+	// brokerlab's own: how often a peer that refuses TCP is probed, and
+	// how long a bridge must live before its end no longer counts as a
+	// failed attempt.
+	DefaultProbeInterval = 100 * time.Millisecond
+	DefaultStableAfter   = time.Second
 )
 
 // Config is a parsed connector URI with its attributes.
 type Config struct {
-	URI                   string
-	Name                  string
-	Peers                 []Peer
-	Duplex                bool
-	DynamicOnly           bool
-	NetworkTTL            int
+	URI         string
+	Name        string
+	Peers       []Peer
+	Duplex      bool
+	DynamicOnly bool
+	NetworkTTL  int
+	MessageTTL  int // hops a message may make; defaults to NetworkTTL
+	ConsumerTTL int // hops demand is passed on; defaults to NetworkTTL
+	// ConduitSubscriptions (ActiveMQ's default, true) sends one demand per
+	// destination however many consumers it has; false sends one per
+	// consumer, so a peer balances between brokers by consumer count.
+	ConduitSubscriptions bool
+	// DecreaseNetworkConsumerPriority makes local consumers win over the
+	// network: a message goes over a bridge only when no local consumer
+	// has room for it, and over fewer hops before more.
+	DecreaseNetworkConsumerPriority bool
+	// SuppressDuplicateQueueSubscriptions keeps, per queue, only the
+	// shortest path to a consumer in a mesh, so a message never takes the
+	// long way round.
+	SuppressDuplicateQueueSubscriptions bool
+	// Destination filters (ActiveMQ names or /queue/, /topic/ names, with
+	// wildcards * and >). Static ones forward without demand; dynamic ones,
+	// when given, are the only ones demand may cross for; excluded ones
+	// never cross.
+	StaticallyIncludedDestinations  []string
+	DynamicallyIncludedDestinations []string
+	ExcludedDestinations            []string
+
 	InitialReconnectDelay time.Duration
 	MaxReconnectDelay     time.Duration
 	UseExponentialBackOff bool
 	BackOffMultiplier     float64
 	MaxReconnectAttempts  int // 0: unlimited
-	UserName, Password    string
+	// Jitter spreads each backoff delay by up to ±Jitter (0.2: ±20 %),
+	// from a source seeded by JitterSeed (default: a hash of the URI), so a
+	// run can be replayed.
+	Jitter     float64
+	JitterSeed uint64
+	// ProbeInterval is how often a peer that refuses TCP is tried again;
+	// StableAfter how long a bridge must live for its end not to count as
+	// a failed attempt (brokerlab's own knobs).
+	ProbeInterval      time.Duration
+	StableAfter        time.Duration
+	UserName, Password string
 }
 
 // Peer is one URI inside static:(…).
@@ -53,12 +91,24 @@ type Peer struct {
 	Addr       string // host:port to dial
 	TLS        bool
 	ServerName string // the name the peer's certificate is verified against; defaults to the host
+	// TLSParams are the peer URI's TLS knobs as written (enabledProtocols,
+	// enabledCipherSuites, verifyHostName, with or without ActiveMQ's
+	// socket. prefix); tlsconf.ParseKnobs reads them.
+	TLSParams map[string]string
 }
+
+// peerTLSParams are the TLS knobs a peer URI may carry.
+var peerTLSParams = []string{"enabledProtocols", "enabledCipherSuites", "verifyHostName",
+	"socket.enabledProtocols", "socket.enabledCipherSuites", "socket.verifyHostName"}
 
 var connectorOptions = map[string]bool{
 	"name": true, "duplex": true, "dynamicOnly": true, "networkTTL": true,
 	"initialReconnectDelay": true, "maxReconnectDelay": true, "useExponentialBackOff": true,
 	"backOffMultiplier": true, "maxReconnectAttempts": true, "userName": true, "password": true,
+	"messageTTL": true, "consumerTTL": true, "conduitSubscriptions": true, "decreaseNetworkConsumerPriority": true,
+	"suppressDuplicateQueueSubscriptions": true, "staticallyIncludedDestinations": true,
+	"dynamicallyIncludedDestinations": true, "excludedDestinations": true,
+	"jitter": true, "jitterSeed": true, "probeInterval": true, "stableAfter": true,
 }
 
 // ParseConnector reads `static://(uri1,uri2)?opt=v&…` (also `static:(…)` and a
@@ -71,7 +121,13 @@ func ParseConnector(raw string) (Config, error) {
 		MaxReconnectDelay:     DefaultMaxReconnectDelay,
 		UseExponentialBackOff: true,
 		BackOffMultiplier:     DefaultBackOffMultiplier,
+		ConduitSubscriptions:  true,
+		ProbeInterval:         DefaultProbeInterval,
+		StableAfter:           DefaultStableAfter,
 	}
+	h := fnv.New64a()
+	h.Write([]byte(raw))
+	c.JitterSeed = h.Sum64()
 	fail := func(format string, a ...any) (Config, error) {
 		return Config{}, fmt.Errorf("network: connector %q: %s", Redact(raw), fmt.Sprintf(format, a...))
 	}
@@ -95,7 +151,7 @@ func ParseConnector(raw string) (Config, error) {
 	default:
 		list = rest
 	}
-	for _, p := range strings.Split(list, ",") {
+	for _, p := range splitPeers(list) {
 		peer, err := parsePeer(strings.TrimSpace(p))
 		if err != nil {
 			return fail("%v", err)
@@ -157,6 +213,37 @@ func (c *Config) applyOptions(q url.Values) error {
 	boolOpt("dynamicOnly", &c.DynamicOnly)
 	boolOpt("useExponentialBackOff", &c.UseExponentialBackOff)
 	intOpt("networkTTL", &c.NetworkTTL)
+	c.MessageTTL, c.ConsumerTTL = c.NetworkTTL, c.NetworkTTL
+	intOpt("messageTTL", &c.MessageTTL)
+	intOpt("consumerTTL", &c.ConsumerTTL)
+	boolOpt("conduitSubscriptions", &c.ConduitSubscriptions)
+	boolOpt("decreaseNetworkConsumerPriority", &c.DecreaseNetworkConsumerPriority)
+	boolOpt("suppressDuplicateQueueSubscriptions", &c.SuppressDuplicateQueueSubscriptions)
+	msOpt("probeInterval", &c.ProbeInterval)
+	msOpt("stableAfter", &c.StableAfter)
+	if v := q.Get("jitter"); v != "" && err == nil {
+		f, e := strconv.ParseFloat(v, 64)
+		if e != nil || f < 0 || f >= 1 {
+			err = fmt.Errorf("jitter=%q must be a fraction from 0 to below 1, e.g. 0.2 for ±20%%", v)
+		}
+		c.Jitter = f
+	}
+	if v := q.Get("jitterSeed"); v != "" && err == nil {
+		n, e := strconv.ParseUint(v, 10, 64)
+		if e != nil {
+			err = fmt.Errorf("jitterSeed=%q is not a whole number", v)
+		}
+		c.JitterSeed = n
+	}
+	for key, dst := range map[string]*[]string{
+		"staticallyIncludedDestinations":  &c.StaticallyIncludedDestinations,
+		"dynamicallyIncludedDestinations": &c.DynamicallyIncludedDestinations,
+		"excludedDestinations":            &c.ExcludedDestinations,
+	} {
+		if v := q.Get(key); v != "" && err == nil {
+			*dst, err = destinationList(key, v)
+		}
+	}
 	intOpt("maxReconnectAttempts", &c.MaxReconnectAttempts)
 	msOpt("initialReconnectDelay", &c.InitialReconnectDelay)
 	msOpt("maxReconnectDelay", &c.MaxReconnectDelay)
@@ -175,6 +262,10 @@ func (c *Config) validate(fail func(string, ...any) (Config, error)) error {
 	switch {
 	case c.NetworkTTL < 1:
 		_, err = fail("networkTTL must be at least 1, got %d", c.NetworkTTL)
+	case c.MessageTTL < 1 || c.ConsumerTTL < 1:
+		_, err = fail("messageTTL and consumerTTL must be at least 1, got %d and %d", c.MessageTTL, c.ConsumerTTL)
+	case c.ProbeInterval <= 0 || c.StableAfter < 0:
+		_, err = fail("probeInterval must be positive and stableAfter not negative")
 	case c.InitialReconnectDelay <= 0:
 		_, err = fail("initialReconnectDelay must be positive")
 	case c.MaxReconnectDelay < c.InitialReconnectDelay:
@@ -185,6 +276,24 @@ func (c *Config) validate(fail func(string, ...any) (Config, error)) error {
 		_, err = fail("maxReconnectAttempts must be 0 (unlimited) or more")
 	}
 	return err
+}
+
+// peerStart finds where a peer URI begins in a static:(…) list.
+var peerStart = regexp.MustCompile(`,\s*[a-zA-Z][a-zA-Z0-9+.-]*://`)
+
+// splitPeers splits a peer list at the commas that start a new URI, so a
+// peer's own comma-separated values (enabledProtocols=TLSv1.2,TLSv1.3)
+// stay with it.
+func splitPeers(list string) []string {
+	var out []string
+	for {
+		loc := peerStart.FindStringIndex(list)
+		if loc == nil {
+			return append(out, list)
+		}
+		out = append(out, list[:loc[0]])
+		list = list[loc[0]+1:]
+	}
 }
 
 var passwordRE = regexp.MustCompile(`(?i)(password=)[^&)]*`)
@@ -218,8 +327,42 @@ func parsePeer(raw string) (Peer, error) {
 			// verified by its node name rather than by the address dialled.
 			p.ServerName = v[0]
 		default:
-			return Peer{}, fmt.Errorf("peer %q: unknown option %q; known: serverName", raw, k)
+			if !slices.Contains(peerTLSParams, k) {
+				return Peer{}, fmt.Errorf("peer %q: unknown option %q; known: serverName, %s", raw, k, strings.Join(peerTLSParams, ", "))
+			}
+			if !p.TLS {
+				return Peer{}, fmt.Errorf("peer %q: %s applies only to ssl:// peers", raw, k)
+			}
+			if p.TLSParams == nil {
+				p.TLSParams = map[string]string{}
+			}
+			p.TLSParams[k] = v[0]
 		}
 	}
 	return p, nil
+}
+
+// destinationList reads a comma-separated list of destinations, written as
+// brokerlab does (/queue/a.b, /topic/a.>) or as ActiveMQ does (queue://a.b,
+// topic://a.>), into brokerlab's form.
+func destinationList(key, v string) ([]string, error) {
+	var out []string
+	for _, d := range strings.Split(v, ",") {
+		d = strings.TrimSpace(d)
+		switch {
+		case strings.HasPrefix(d, "queue://"):
+			d = "/queue/" + strings.TrimPrefix(d, "queue://")
+		case strings.HasPrefix(d, "topic://"):
+			d = "/topic/" + strings.TrimPrefix(d, "topic://")
+		}
+		name, ok := strings.CutPrefix(d, "/queue/")
+		if !ok {
+			name, ok = strings.CutPrefix(d, "/topic/")
+		}
+		if !ok || name == "" {
+			return nil, fmt.Errorf("%s: %q is not a destination; write /queue/name, /topic/name or queue://name, with * and > as wildcards", key, d)
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }

@@ -115,16 +115,16 @@ func TestRunReconnects(t *testing.T) {
 		_, err := conn.Read(make([]byte, 1))
 		return err
 	}
-	err = Run(ctx, cfg, dial, session, func(state string, p Peer, err error, delay time.Duration) {
+	err = Run(ctx, cfg, Hooks{Connect: dial, Session: session, Observe: func(state string, p Peer, err error, delay time.Duration) {
 		mu.Lock()
 		states = append(states, state)
 		mu.Unlock()
-	})
+	}})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run = %v", err)
 	}
 	joined := strings.Join(states, ",")
-	if !strings.HasPrefix(joined, "connecting,retrying,connecting,up,down,retrying") || !strings.HasSuffix(joined, "stopped") {
+	if !strings.HasPrefix(joined, "retrying,up,down,") || strings.Count(joined, "up,down") != 2 || !strings.HasSuffix(joined, "stopped") {
 		t.Fatalf("states: %s", joined)
 	}
 }

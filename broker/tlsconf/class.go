@@ -23,6 +23,7 @@ const (
 	ClassNotTLS             Class = "not-tls"              // the other end does not speak TLS
 	ClassHandshakeTimeout   Class = "handshake-timeout"    // no answer in time (e.g. a blackholed link)
 	ClassConnectionReset    Class = "connection-reset"     // the peer closed mid-handshake without an alert
+	ClassBadRecordMAC       Class = "bad-record-mac"       // a record failed its integrity check: bytes changed in transit
 	ClassOther              Class = "other"                // none of the above; Reason carries the text
 
 	// A peer certificate that a CRL revokes. The side that checked it
@@ -39,6 +40,11 @@ const (
 	ClassTruststoreEmpty       Class = "truststore-empty"        // the truststore has no trusted certificate
 	ClassBadKeystore           Class = "bad-keystore"            // missing, damaged, ambiguous or not a keystore
 	ClassBadCRL                Class = "bad-crl"                 // the CRL file cannot be read
+
+	// Policy: the peer's certificate verifies, but this node's policy
+	// refuses it (policy.go), or Go's verifier refuses its signature.
+	ClassWeakKey               Class = "weak-key"                // an RSA key shorter than the node's minimum (default 2048 bits)
+	ClassBadSignatureAlgorithm Class = "bad-signature-algorithm" // signed with SHA-1 or MD5, which verifiers refuse
 )
 
 // Classes lists every failure class, for validating scenario expectations
@@ -47,9 +53,10 @@ func Classes() []Class {
 	return []Class{
 		ClassUnknownAuthority, ClassHostnameMismatch, ClassExpired, ClassNotYetValid,
 		ClassBadKeyUsage, ClassBadCertificate, ClassClientCertRequired, ClassProtocolVersion,
-		ClassNoCommonCipher, ClassNotTLS, ClassHandshakeTimeout, ClassConnectionReset, ClassOther,
+		ClassNoCommonCipher, ClassNotTLS, ClassHandshakeTimeout, ClassConnectionReset, ClassBadRecordMAC, ClassOther,
 		ClassRevoked, ClassBadKeystorePassword, ClassBadTruststorePassword, ClassBadKeyPassword,
 		ClassKeyMismatch, ClassNoPrivateKey, ClassTruststoreEmpty, ClassBadKeystore, ClassBadCRL,
+		ClassWeakKey, ClassBadSignatureAlgorithm,
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 // Alert codes (RFC 5246 §7.2, RFC 8446 §6) that decide a class. crypto/tls
 // keeps its own names unexported; tls.AlertError carries the same numbers.
 const (
+	alertBadRecordMAC           tls.AlertError = 20
 	alertHandshakeFailure       tls.AlertError = 40
 	alertBadCertificate         tls.AlertError = 42
 	alertUnsupportedCertificate tls.AlertError = 43
@@ -52,6 +53,9 @@ var alertClasses = map[tls.AlertError]Class{
 	alertInsufficientSecurity: ClassNoCommonCipher,
 	// The server has no certificate for the name asked for (SNI).
 	alertUnrecognizedName: ClassHostnameMismatch,
+	// A record that does not decrypt: something between the ends changed
+	// bytes (the corrupt-record fault does it on purpose).
+	alertBadRecordMAC: ClassBadRecordMAC,
 }
 
 // alertByText maps the text crypto/tls prints for each alert ("tls: bad
@@ -132,6 +136,11 @@ func Classify(err error) Class {
 // in a *tls.CertificateVerificationError on the side that refused.
 func classifyX509(err error) Class {
 	if _, ok := errors.AsType[x509.UnknownAuthorityError](err); ok {
+		// Go refuses a SHA-1 or MD5 signature as "signed by unknown
+		// authority (possibly because of ... insecure algorithm ...)".
+		if strings.Contains(err.Error(), "insecure algorithm") {
+			return ClassBadSignatureAlgorithm
+		}
 		return ClassUnknownAuthority
 	}
 	if _, ok := errors.AsType[x509.SystemRootsError](err); ok {

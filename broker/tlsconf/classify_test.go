@@ -76,7 +76,7 @@ func TestClassifyText(t *testing.T) {
 		"remote error: tls: protocol version not supported":                                                ClassProtocolVersion,
 		"remote error: tls: handshake failure":                                                             ClassNoCommonCipher,
 		"remote error: tls: unsupported certificate":                                                       ClassBadKeyUsage,
-		"local error: tls: bad record MAC":                                                                 ClassOther,
+		"local error: tls: bad record MAC":                                                                 ClassBadRecordMAC,
 		"tls: failed to verify certificate: x509: certificate signed by unknown authority":                 ClassUnknownAuthority,
 		"tls: failed to verify certificate: x509: certificate is valid for other, localhost, not hub":      ClassHostnameMismatch,
 		"x509: certificate relies on legacy Common Name field, use SANs instead":                           ClassHostnameMismatch,

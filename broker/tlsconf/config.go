@@ -62,17 +62,8 @@ func ServerConfig(m *Material, auth ClientAuth) (*tls.Config, error) {
 		ClientCAs:    trust(m),
 		ClientAuth:   ca,
 	}
-	revocation(cfg, m)
+	settle(cfg, m)
 	return cfg, nil
-}
-
-// revocation makes cfg refuse peers that m's CRLs revoke. VerifyConnection,
-// not VerifyPeerCertificate: it runs on resumed sessions too, and sees the
-// verified chains, which tell each certificate's issuer.
-func revocation(cfg *tls.Config, m *Material) {
-	if len(m.CRLs) > 0 {
-		cfg.VerifyConnection = m.verifyRevocation
-	}
 }
 
 // ClientConfig builds the configuration of a connector to the node named
@@ -106,7 +97,7 @@ func ClientConfig(m *Material, serverName string) (*tls.Config, error) {
 			return &cert, nil
 		}
 	}
-	revocation(cfg, m)
+	settle(cfg, m)
 	return cfg, nil
 }
 

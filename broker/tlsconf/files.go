@@ -26,6 +26,10 @@ import (
 type Files struct {
 	CertFile, KeyFile, TrustFile string
 	CRLFile                      string
+	// SSLContext, when set, gives what PEM file names cannot: ActiveMQ's
+	// keystores (in place of CertFile, KeyFile and TrustFile), the key
+	// policy and the node's clock (sslcontext.go).
+	SSLContext *SSLContext
 }
 
 // Material is what Load read from Files, or LoadKeyStore from a KeyStore,
@@ -51,6 +55,9 @@ type Material struct {
 	// when there are any, ServerConfig and ClientConfig check peers
 	// against them.
 	CRLs []*x509.RevocationList
+	// Policy is the key policy and clock ServerConfig and ClientConfig
+	// apply (from Files.SSLContext; defaults otherwise).
+	Policy Policy
 }
 
 // PEM block types a private key may come in.
@@ -65,6 +72,9 @@ const (
 // Load reads and checks the files. Every error names the file and says what
 // to do about it; none carries key material.
 func Load(f Files) (*Material, error) {
+	if f.SSLContext != nil {
+		return loadContext(f)
+	}
 	m := &Material{Files: f, Trust: x509.NewCertPool()}
 	switch {
 	case f.CertFile == "" && f.KeyFile != "":

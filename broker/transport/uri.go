@@ -42,9 +42,18 @@ type Listener struct {
 	Addr       string // host:port to bind; port 0 picks one
 	TLS        bool
 	ClientAuth ClientAuth
+	// TLSParams are the TLS knobs as written (enabledProtocols,
+	// enabledCipherSuites, with or without ActiveMQ's transport. prefix);
+	// tlsconf.ParseKnobs reads them.
+	TLSParams map[string]string
 }
 
-var listenerOptions = map[string]bool{"needClientAuth": true, "wantClientAuth": true}
+var listenerOptions = map[string]bool{"needClientAuth": true, "wantClientAuth": true,
+	"transport.needClientAuth": true, "transport.wantClientAuth": true}
+
+// tlsParams are handed to tlsconf as they are; transport stays a leaf.
+var tlsParams = map[string]bool{"enabledProtocols": true, "enabledCipherSuites": true,
+	"transport.enabledProtocols": true, "transport.enabledCipherSuites": true}
 
 // ParseListener reads a listener URI. Errors say which part is wrong and
 // what a valid URI looks like.
@@ -74,8 +83,19 @@ func ParseListener(raw string) (Listener, error) {
 	l.Addr = net.JoinHostPort(host, port)
 	q := u.Query()
 	for k := range q {
-		if !listenerOptions[k] {
-			return Listener{}, fmt.Errorf("transport: listener %q: unknown option %q; known: %s", raw, k, strings.Join(slices.Sorted(maps.Keys(listenerOptions)), ", "))
+		switch {
+		case tlsParams[k]:
+			if !l.TLS {
+				return Listener{}, fmt.Errorf("transport: listener %q: %s applies only to stomp+ssl:// listeners", raw, k)
+			}
+			if l.TLSParams == nil {
+				l.TLSParams = map[string]string{}
+			}
+			l.TLSParams[k] = q.Get(k)
+		case !listenerOptions[k]:
+			known := slices.Sorted(maps.Keys(listenerOptions))
+			known = append(known, slices.Sorted(maps.Keys(tlsParams))...)
+			return Listener{}, fmt.Errorf("transport: listener %q: unknown option %q; known: %s", raw, k, strings.Join(known, ", "))
 		}
 	}
 	// ActiveMQ: setting one of need/want clears the other; need wins when both are true.
@@ -83,16 +103,20 @@ func ParseListener(raw string) (Listener, error) {
 		key  string
 		auth ClientAuth
 	}{{"wantClientAuth", WantClientCert}, {"needClientAuth", NeedClientCert}} {
-		v := q.Get(opt.key)
+		key := opt.key
+		if q.Has("transport." + key) {
+			key = "transport." + key
+		}
+		v := q.Get(key)
 		if v == "" {
 			continue
 		}
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return Listener{}, fmt.Errorf("transport: listener %q: %s=%q is not true or false", raw, opt.key, v)
+			return Listener{}, fmt.Errorf("transport: listener %q: %s=%q is not true or false", raw, key, v)
 		}
 		if !l.TLS {
-			return Listener{}, fmt.Errorf("transport: listener %q: %s applies only to stomp+ssl:// listeners", raw, opt.key)
+			return Listener{}, fmt.Errorf("transport: listener %q: %s applies only to stomp+ssl:// listeners", raw, key)
 		}
 		if b {
 			l.ClientAuth = opt.auth

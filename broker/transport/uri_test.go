@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -23,6 +24,12 @@ func TestParseListener(t *testing.T) {
 		{uri: "stomp://127.0.0.1:1?needClientAuth=true", wantErr: "only to stomp+ssl"},
 		{uri: "stomp+ssl://127.0.0.1:1?needClientAuth=yes please", wantErr: "not true or false"},
 		{uri: "stomp+ssl://127.0.0.1:1?needClientAut=true", wantErr: `unknown option "needClientAut"`},
+		// ActiveMQ's transport. prefix; the TLS knobs are handed on as written.
+		{uri: "stomp+ssl://127.0.0.1:1?transport.needClientAuth=true", want: Listener{Scheme: "stomp+ssl", Addr: "127.0.0.1:1", TLS: true, ClientAuth: NeedClientCert}},
+		{uri: "stomp+ssl://127.0.0.1:1?wantClientAuth=true&needClientAuth=false", want: Listener{Scheme: "stomp+ssl", Addr: "127.0.0.1:1", TLS: true, ClientAuth: WantClientCert}},
+		{uri: "stomp+ssl://127.0.0.1:1?enabledProtocols=TLSv1.2&transport.enabledCipherSuites=TLS_AES_128_GCM_SHA256", want: Listener{Scheme: "stomp+ssl", Addr: "127.0.0.1:1", TLS: true,
+			TLSParams: map[string]string{"enabledProtocols": "TLSv1.2", "transport.enabledCipherSuites": "TLS_AES_128_GCM_SHA256"}}},
+		{uri: "stomp://127.0.0.1:1?enabledProtocols=TLSv1.2", wantErr: "enabledProtocols applies only to stomp+ssl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.uri, func(t *testing.T) {
@@ -37,7 +44,7 @@ func TestParseListener(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.want.URI = tt.uri
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("got %+v, want %+v", got, tt.want)
 			}
 		})

@@ -18,6 +18,9 @@ func TestHelpOfEveryCommand(t *testing.T) {
 		"broker":   {"--name", "--listen", "--connect", "--tls-cert", "--tls-key", "--tls-ca", "--events"},
 		"up":       {"--out", "--events", "hub-and-spokes", "endpoints.json"},
 		"bench":    {"--size", "--count", "--rounds", "--json", "--timeout"},
+		"explain":  {"LOGFILE", "Received fatal alert", "Broken pipe"},
+		"certs":    {"gen", "inspect", "--format", "pem|p12|jks", "who trusts whom"},
+		"diagnose": {"HOST:PORT", "--ca", "--truststore", "--keystore", "--cert", "--server-name", "--tls-version", "TLS 1.3"},
 		"version":  {"brokerlab version"},
 	}
 	for _, c := range commands() {

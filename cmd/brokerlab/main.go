@@ -39,6 +39,9 @@ func commands() []command {
 		{"broker", "run one broker in the foreground", cmdBroker},
 		{"up", "bring a whole topology up in this process, with its PKI, until interrupted", cmdUp},
 		{"bench", "measure plaintext STOMP against STOMP over mutual TLS", cmdBench},
+		{"certs", "generate a topology's keys and keystores (pem, p12, jks); inspect stores and who trusts whom", cmdCerts},
+		{"diagnose", "handshake with any TLS server as a configured client; show what was offered and accepted, classify and explain", cmdDiagnose},
+		{"explain", "find the TLS and auth failures in an ActiveMQ, Kafka or brokerlab log and say how to fix each", cmdExplain},
 		{"version", "print brokerlab's version", cmdVersion},
 		{"help", "show this help, or a command's: brokerlab help COMMAND", cmdHelp},
 	}

@@ -6,10 +6,12 @@ package driver
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -118,7 +120,7 @@ func Render(spec *topology.Spec, name string, addrs Addresses, files tlsconf.Fil
 	if n == nil {
 		return broker.Options{}, fmt.Errorf("driver: no node %q", name)
 	}
-	o := broker.Options{Name: name, TLS: files}
+	o := broker.Options{Name: name, TLS: files, Security: n.Security.Config()}
 	for i, raw := range n.Listen {
 		u, err := url.Parse(raw)
 		if err != nil {
@@ -133,6 +135,11 @@ func Render(spec *topology.Spec, name string, addrs Addresses, files tlsconf.Fil
 		if err != nil {
 			return o, err
 		}
+		if v, ok := c.TLS["ssl"]; ok {
+			// Forced: a connector that dials ssl:// or tcp:// whatever
+			// the peer's listener speaks.
+			tls = v == "true"
+		}
 		addr, err := dial(link, upstream)
 		if err != nil {
 			return o, fmt.Errorf("driver: link %s: %w", link, err)
@@ -140,6 +147,23 @@ func Render(spec *topology.Spec, name string, addrs Addresses, files tlsconf.Fil
 		o.Connect = append(o.Connect, ConnectorURI(link, c, addr, tls))
 	}
 	return o, nil
+}
+
+// peerQuery writes the peer URI's options: serverName (the peer's node
+// name unless the connector overrides it) and the connector's TLS knobs,
+// values escaped so that a comma-separated list stays one value.
+func peerQuery(link topology.Link, c *topology.Connector, tls bool) string {
+	serverName := link.To
+	if v, ok := c.TLS["serverName"]; ok {
+		serverName = v
+	}
+	q := []string{"serverName=" + url.QueryEscape(serverName)}
+	for _, k := range slices.Sorted(maps.Keys(c.TLS)) {
+		if k != "serverName" && k != "ssl" && tls {
+			q = append(q, k+"="+url.QueryEscape(c.TLS[k]))
+		}
+	}
+	return strings.Join(q, "&")
 }
 
 // ConnectorURI writes a connector as ActiveMQ would, plus serverName: the
@@ -154,6 +178,7 @@ func ConnectorURI(link topology.Link, c *topology.Connector, addr string, tls bo
 		q[0] = "name=" + url.QueryEscape(c.Name)
 	}
 	q = append(q, "duplex="+strconv.FormatBool(c.Duplex), "dynamicOnly="+strconv.FormatBool(c.DynamicOnly))
+	q = append(q, c.Network.Query()...)
 	if c.NetworkTTL > 0 {
 		q = append(q, "networkTTL="+strconv.Itoa(c.NetworkTTL))
 	}
@@ -167,5 +192,8 @@ func ConnectorURI(link topology.Link, c *topology.Connector, addr string, tls bo
 	if c.UseExponentialBackOff != nil {
 		q = append(q, "useExponentialBackOff="+strconv.FormatBool(*c.UseExponentialBackOff))
 	}
-	return fmt.Sprintf("static://(%s://%s?serverName=%s)?%s", scheme, addr, url.QueryEscape(link.To), strings.Join(q, "&"))
+	if c.UserName != "" {
+		q = append(q, "userName="+url.QueryEscape(c.UserName), "password="+url.QueryEscape(c.Password))
+	}
+	return fmt.Sprintf("static://(%s://%s?%s)?%s", scheme, addr, peerQuery(link, c, tls), strings.Join(q, "&"))
 }

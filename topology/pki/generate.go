@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/brokerlab/brokerlab/broker/tlsconf"
 	"github.com/brokerlab/brokerlab/topology"
 )
 
@@ -82,6 +83,11 @@ type NodeFiles struct {
 	// entry (none when the node trusts nobody, which Java refuses to use).
 	KeyStoreP12File, TrustStoreP12File string
 	KeyStoreJKSFile, TrustStoreJKSFile string
+
+	// SSLContext is what the node loads besides PEM file names, from its
+	// topology's tls.format and tls.sslContext (sslcontext.go): its
+	// keystores with their passwords, its key policy. nil: PEM, defaults.
+	SSLContext *tlsconf.SSLContext
 }
 
 // AuthorityFiles are the files of one certificate authority.
@@ -156,7 +162,7 @@ func Generate(spec *topology.Spec, dir string, o Options) (*Material, error) {
 	if nowGiven {
 		m.now = o.Now
 	}
-	g := &generator{o: o, m: m, keys: map[string]crypto.Signer{}}
+	g := &generator{o: o, m: m, spec: spec, keys: map[string]crypto.Signer{}}
 	heights := pathLengths(spec, &o)
 	for _, name := range order {
 		if err := g.authority(name, heights[name]); err != nil {
@@ -180,6 +186,7 @@ func Generate(spec *topology.Spec, dir string, o Options) (*Material, error) {
 			if err := g.trust(n); err != nil {
 				return nil, err
 			}
+			m.Nodes[n.Name].SSLContext = g.sslContext(spec, n)
 		}
 	}
 	return m, nil
@@ -261,6 +268,7 @@ func pathLengths(spec *topology.Spec, o *Options) map[string]int {
 type generator struct {
 	o    Options
 	m    *Material
+	spec *topology.Spec
 	keys map[string]crypto.Signer // authorities' keys, for signing
 }
 
@@ -342,6 +350,7 @@ func (g *generator) leaf(n *topology.Node, nf *NodeFiles) error {
 		tmpl.ExtKeyUsage = slices.Clone(no.ExtKeyUsage)
 	}
 	tmpl.KeyUsage = leafKeyUsage(key.Public())
+	tmpl.SignatureAlgorithm = no.SignatureAlgorithm
 	parent, parentKey := tmpl, key
 	if is := n.TLS.Identity.Issuer; is != "" {
 		a := g.m.Authorities[is]

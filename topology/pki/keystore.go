@@ -20,11 +20,12 @@ type trustEntry struct {
 // hold a private key, so they are 0600 like key.pem.
 func (g *generator) keyStores(node string, nf *NodeFiles, key crypto.Signer) error {
 	chain := append([]*x509.Certificate{nf.Cert}, nf.Chain...)
-	p12, err := encodePKCS12KeyStore(node, key, chain, g.o.StorePassword)
+	storePW, keyPW, _ := g.storePasswords(node)
+	p12, err := encodePKCS12KeyStore(node, key, chain, storePW)
 	if err != nil {
 		return fmt.Errorf("pki: node %q: keystore.p12: %w", node, err)
 	}
-	jks, err := encodeJKSKeyStore(node, key, chain, g.o.StorePassword, g.o.KeyPassword, g.o.Now)
+	jks, err := encodeJKSKeyStore(node, key, chain, storePW, keyPW, g.o.Now)
 	if err != nil {
 		return fmt.Errorf("pki: node %q: keystore.jks: %w", node, err)
 	}
@@ -42,11 +43,12 @@ func (g *generator) keyStores(node string, nf *NodeFiles, key crypto.Signer) err
 // format keeps no order). A truststore holds no secret, hence 0644; its
 // password only guards its integrity.
 func (g *generator) trustStores(node string, nf *NodeFiles, entries []trustEntry) error {
-	p12, err := encodePKCS12TrustStore(entries, g.o.StorePassword)
+	_, _, trustPW := g.storePasswords(node)
+	p12, err := encodePKCS12TrustStore(entries, trustPW)
 	if err != nil {
 		return fmt.Errorf("pki: node %q: truststore.p12: %w", node, err)
 	}
-	jks, err := encodeJKSTrustStore(entries, g.o.StorePassword, g.o.Now)
+	jks, err := encodeJKSTrustStore(entries, trustPW, g.o.Now)
 	if err != nil {
 		return fmt.Errorf("pki: node %q: truststore.jks: %w", node, err)
 	}

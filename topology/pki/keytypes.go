@@ -25,6 +25,11 @@ const (
 	ECDSAP256 KeyType = "ecdsa-p256" // the default: quick to make, and every stack speaks it
 	ECDSAP384 KeyType = "ecdsa-p384"
 	Ed25519   KeyType = "ed25519"
+	// RSA1024 is too short for any current policy; it exists to reproduce
+	// a certificate that a minimum-key-size policy refuses. KeyTypes and
+	// ParseKeyType leave it out: topology files cannot ask for it; only
+	// NodeOptions can (the weak-key mutation).
+	RSA1024 KeyType = "rsa1024"
 )
 
 // KeyTypes lists every key type, for validation and documentation.
@@ -64,6 +69,8 @@ func newKey(k KeyType) (crypto.Signer, error) {
 		err error
 	)
 	switch k.orDefault() {
+	case RSA1024:
+		key, err = rsa.GenerateKey(rand.Reader, 1024)
 	case RSA2048:
 		key, err = rsa.GenerateKey(rand.Reader, 2048)
 	case RSA3072:

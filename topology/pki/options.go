@@ -37,6 +37,10 @@ type NodeOptions struct {
 	// hour before Now to Now + Options.Validity.
 	NotBefore, NotAfter             time.Time
 	NotBeforeOffset, NotAfterOffset time.Duration
+	// SignatureAlgorithm is how the issuer signs the certificate; 0 lets
+	// Go choose from the issuer's key (SHA-256 or better). x509.SHA1WithRSA
+	// or x509.ECDSAWithSHA1 reproduce a certificate verifiers refuse.
+	SignatureAlgorithm x509.SignatureAlgorithm
 }
 
 // AuthorityOptions shape one authority's certificate. The zero value is a
@@ -99,7 +103,7 @@ func checkOptions(spec *topology.Spec, o *Options) error {
 			bad("%s: node %q has no tls identity to shape", field, name)
 			continue
 		}
-		if _, err := ParseKeyType(string(no.KeyType)); err != nil {
+		if _, err := ParseKeyType(string(no.KeyType)); err != nil && no.KeyType != RSA1024 {
 			bad("%s.KeyType: unknown key type %q: use one of %v", field, no.KeyType, KeyTypes())
 		}
 		if slices.ContainsFunc(no.IPAddresses, func(ip net.IP) bool { return ip.To16() == nil }) {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 
 	"github.com/brokerlab/brokerlab/broker"
@@ -30,6 +31,9 @@ type Options struct {
 	// Tune, if set, adjusts each node's broker options before use (e.g.
 	// shorter handshake timeouts in tests).
 	Tune func(*broker.Options)
+	// DataDir, when set, gives every node a store in DataDir/<node>, so a
+	// node killed and started again keeps its persistent messages.
+	DataDir string
 }
 
 // Network is a topology's nodes, rendered and ready to start.
@@ -59,6 +63,9 @@ func New(spec *topology.Spec, o Options) (*Network, error) {
 			return nil, err
 		}
 		bo.Events = o.Events
+		if o.DataDir != "" {
+			bo.DataDir = filepath.Join(o.DataDir, node.Name)
+		}
 		if o.Tune != nil {
 			o.Tune(&bo)
 		}

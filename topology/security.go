@@ -1,0 +1,464 @@
+package topology
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/brokerlab/brokerlab/broker/security"
+)
+
+// Security is a node's `security:` block: who may log in, how, and what
+// each group may do. The words are ActiveMQ's (users and groups as in its
+// properties files, a JAAS-style login stack, authorizationEntry with
+// queue/topic, read/write/admin).
+//
+//	security:
+//	  users: {alice: secret, bob: "$2a$10$…"}        # plain (tests) or bcrypt
+//	  groups: {admins: [alice], readers: [bob]}
+//	  certificates: {spoke: "CN=server-a,O=brokerlab"} # user: subject DN
+//	  locations: [{cidr: 127.0.0.1/32, user: local}]
+//	  guest: visitor
+//	  login: [{module: certificate, flag: sufficient}, {module: users, flag: required}]
+//	  login_rate: {failures: 5, per: 1m}
+//	  authorization:
+//	    - {queue: "orders.>", read: [readers], write: [admins], admin: [admins]}
+//	    - {temp: true, read: ["*"], write: ["*"], admin: ["*"]}
+type Security struct {
+	Users         map[string]string
+	Groups        map[string][]string
+	Certificates  map[string]string
+	Locations     []Location
+	Guest         string
+	Login         []LoginEntry // empty with users: [users required]
+	LoginRate     *LoginRate
+	Authorization []AuthzEntry // nil: everything allowed
+	Pos           Pos
+}
+
+// Location admits connections from a network as a user, no password asked.
+type Location struct {
+	CIDR netip.Prefix
+	User string
+}
+
+// LoginEntry is one module of the login stack.
+type LoginEntry struct {
+	Module string
+	Flag   security.Flag
+	Pos    Pos
+}
+
+// LoginRate bounds failed logins per source address.
+type LoginRate struct {
+	Failures int
+	Per      time.Duration
+}
+
+// AuthzEntry is one authorization entry: Queue or Topic is a pattern
+// without its /queue/ or /topic/ prefix ("orders.>"); Temp and Advisory
+// stand for temporary destinations and ActiveMQ.Advisory topics.
+type AuthzEntry struct {
+	Queue, Topic       string
+	Temp, Advisory     bool
+	Read, Write, Admin []string
+	Pos                Pos
+}
+
+var (
+	securityKeys = []string{"users", "groups", "certificates", "locations", "guest", "login", "login_rate", "authorization"}
+	locationKeys = []string{"cidr", "user"}
+	loginKeys    = []string{"module", "flag"}
+	rateKeys     = []string{"failures", "per"}
+	authzKeys    = []string{"queue", "topic", "temp", "advisory", "read", "write", "admin"}
+)
+
+// Clone returns a deep copy.
+func (s *Security) Clone() *Security {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	c.Users = cloneMap(s.Users)
+	c.Certificates = cloneMap(s.Certificates)
+	if s.Groups != nil {
+		c.Groups = make(map[string][]string, len(s.Groups))
+		for g, m := range s.Groups {
+			c.Groups[g] = slices.Clone(m)
+		}
+	}
+	c.Locations = slices.Clone(s.Locations)
+	c.Login = slices.Clone(s.Login)
+	if s.LoginRate != nil {
+		r := *s.LoginRate
+		c.LoginRate = &r
+	}
+	if s.Authorization != nil {
+		c.Authorization = make([]AuthzEntry, len(s.Authorization))
+		for i, e := range s.Authorization {
+			e.Read, e.Write, e.Admin = slices.Clone(e.Read), slices.Clone(e.Write), slices.Clone(e.Admin)
+			c.Authorization[i] = e
+		}
+	}
+	return &c
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// Config renders the block as the broker's security configuration.
+func (s *Security) Config() *security.Config {
+	if s == nil {
+		return nil
+	}
+	c := &security.Config{Users: cloneMap(s.Users), Certificates: cloneMap(s.Certificates), Guest: s.Guest}
+	c.Groups = s.Clone().Groups
+	for _, l := range s.Locations {
+		c.Locations = append(c.Locations, security.LocationRule{CIDR: l.CIDR, User: l.User})
+	}
+	for _, l := range s.Login {
+		c.Login = append(c.Login, security.ModuleConfig{Module: l.Module, Flag: l.Flag})
+	}
+	if len(s.Login) == 0 && len(s.Users) > 0 {
+		c.Login = []security.ModuleConfig{{Module: "users", Flag: security.Required}}
+	}
+	if s.LoginRate != nil {
+		c.LoginRate = security.RateLimit{Failures: s.LoginRate.Failures, Per: s.LoginRate.Per}
+	}
+	if s.Authorization != nil {
+		c.Authorization = []security.AuthzEntry{}
+		for _, e := range s.Authorization {
+			ae := security.AuthzEntry{Temp: e.Temp, Advisory: e.Advisory, Read: slices.Clone(e.Read), Write: slices.Clone(e.Write), Admin: slices.Clone(e.Admin)}
+			switch {
+			case e.Queue != "":
+				ae.Pattern = "/queue/" + e.Queue
+			case e.Topic != "":
+				ae.Pattern = "/topic/" + e.Topic
+			}
+			c.Authorization = append(c.Authorization, ae)
+		}
+	}
+	return c
+}
+
+// security reads a node's `security:` block. Every problem is reported at
+// its line and column; the block is self-contained, so it is checked here.
+func (p *parser) security(n *yaml.Node, at string) (*Security, bool) {
+	d := deref(n)
+	if isNull(d) {
+		return nil, true
+	}
+	if d.Kind != yaml.MappingNode {
+		p.errorf(n, "%ssecurity must be a mapping with keys %s, got %s", at, joinKeys(securityKeys), describe(n))
+		return nil, false
+	}
+	before := len(p.errs)
+	s := &Security{Pos: posOf(d)}
+	where := "in security of " + at[:len(at)-2]
+	f := p.fields(d, where, securityKeys...)
+	at += "security."
+	var userPos map[string]Pos
+	if v, ok := f["users"]; ok {
+		s.Users, userPos = p.stringMap(v.val, at+"users", "user: password (plain, or a bcrypt hash)")
+	}
+	if v, ok := f["certificates"]; ok {
+		s.Certificates, _ = p.stringMap(v.val, at+"certificates", `user: subject DN, e.g. spoke: "CN=server-a,O=brokerlab"`)
+	}
+	for u, pw := range s.Users {
+		if security.IsBcrypt(pw) {
+			if err := security.CheckPassword(pw); err != nil {
+				p.errorAt(userPos[u], "%susers.%s: the password starts like a bcrypt hash ($2a$, $2b$, $2y$) but is not one; paste the whole hash from htpasswd -nbB or bcrypt", at, u)
+			}
+		}
+	}
+	if v, ok := f["locations"]; ok {
+		s.Locations = p.locations(v.val, at+"locations")
+	}
+	if v, ok := f["guest"]; ok {
+		s.Guest, _ = p.str(v.val, at+"guest")
+	}
+	known := map[string]bool{}
+	for u := range s.Users {
+		known[u] = true
+	}
+	for u := range s.Certificates {
+		known[u] = true
+	}
+	for _, l := range s.Locations {
+		known[l.User] = true
+	}
+	if s.Guest != "" {
+		known[s.Guest] = true
+	}
+	if v, ok := f["groups"]; ok {
+		s.Groups = p.groups(v.val, at+"groups", known)
+	}
+	if v, ok := f["login"]; ok {
+		// A module needs its data given; given but malformed was reported already.
+		s.Login = p.loginStack(v.val, at+"login", func(key string) bool { _, ok := f[key]; return ok })
+	}
+	if v, ok := f["login_rate"]; ok {
+		s.LoginRate = p.loginRate(v.val, at+"login_rate")
+	}
+	if v, ok := f["authorization"]; ok {
+		s.Authorization = p.authorization(v.val, at+"authorization", s.Groups)
+	}
+	if len(s.Login) == 0 && len(s.Users) == 0 && (len(s.Certificates) > 0 || len(s.Locations) > 0 || s.Guest != "") {
+		p.errorf(d, "%sdeclares certificates, locations or a guest but no login stack; add login: [{module: certificate, flag: required}] or similar", at)
+	}
+	return s, len(p.errs) == before
+}
+
+// stringMap reads a mapping of names to strings.
+func (p *parser) stringMap(n *yaml.Node, what, shape string) (map[string]string, map[string]Pos) {
+	d := deref(n)
+	if isNull(d) {
+		return nil, nil
+	}
+	if d.Kind != yaml.MappingNode {
+		p.errorf(n, "%s must be a mapping of %s, got %s", what, shape, describe(n))
+		return nil, nil
+	}
+	out, pos := map[string]string{}, map[string]Pos{}
+	for _, kv := range p.pairs(d, "in "+what) {
+		if s, ok := p.str(kv.val, what+"."+kv.key.Value); ok {
+			if s == "" {
+				p.errorf(kv.val, "%s.%s must not be empty", what, kv.key.Value)
+				continue
+			}
+			out[kv.key.Value] = s
+			pos[kv.key.Value] = posOf(kv.val)
+		}
+	}
+	return out, pos
+}
+
+func (p *parser) groups(n *yaml.Node, what string, known map[string]bool) map[string][]string {
+	d := deref(n)
+	if isNull(d) {
+		return nil
+	}
+	if d.Kind != yaml.MappingNode {
+		p.errorf(n, "%s must be a mapping of group to members, e.g. {admins: [alice]}, got %s", what, describe(n))
+		return nil
+	}
+	out := map[string][]string{}
+	for _, kv := range p.pairs(d, "in "+what) {
+		members, pos, ok := p.strList(kv.val, what+"."+kv.key.Value, "user names")
+		if !ok {
+			continue
+		}
+		for i, m := range members {
+			if !known[m] {
+				p.errorAt(pos[i], "%s.%s: %q is not a user of this node (users, certificates, locations or guest); known: %s", what, kv.key.Value, m, strings.Join(sortedKeys(known), ", "))
+			}
+		}
+		out[kv.key.Value] = members
+	}
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+func (p *parser) locations(n *yaml.Node, what string) []Location {
+	d := deref(n)
+	if isNull(d) {
+		return nil
+	}
+	if d.Kind != yaml.SequenceNode {
+		p.errorf(n, "%s must be a list of {cidr: 127.0.0.1/32, user: local}, got %s", what, describe(n))
+		return nil
+	}
+	var out []Location
+	for i, item := range d.Content {
+		w := fmt.Sprintf("%s[%d]", what, i)
+		it := deref(item)
+		if it == nil || it.Kind != yaml.MappingNode {
+			p.errorf(item, "%s must be a mapping such as {cidr: 127.0.0.1/32, user: local}, got %s", w, describe(item))
+			continue
+		}
+		f := p.fields(it, "in "+w, locationKeys...)
+		var l Location
+		c, hasC := f["cidr"]
+		u, hasU := f["user"]
+		if !hasC || !hasU {
+			p.errorf(item, "%s needs cidr and user, e.g. {cidr: 127.0.0.1/32, user: local}", w)
+			continue
+		}
+		if s, ok := p.str(c.val, w+".cidr"); ok {
+			pfx, err := netip.ParsePrefix(s)
+			if err != nil {
+				if a, aerr := netip.ParseAddr(s); aerr == nil {
+					p.errorf(c.val, "%s.cidr %q is an address, not a network; write %s/%d", w, s, s, a.BitLen())
+				} else {
+					p.errorf(c.val, "%s.cidr %q is not a network such as 127.0.0.0/8 or ::1/128", w, s)
+				}
+				continue
+			}
+			l.CIDR = pfx.Masked()
+		} else {
+			continue
+		}
+		if s, ok := p.str(u.val, w+".user"); ok && s != "" {
+			l.User = s
+		} else {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func (p *parser) loginStack(n *yaml.Node, what string, given func(key string) bool) []LoginEntry {
+	d := deref(n)
+	if isNull(d) {
+		return nil
+	}
+	if d.Kind != yaml.SequenceNode {
+		p.errorf(n, "%s must be a list of {module: users, flag: required}, got %s", what, describe(n))
+		return nil
+	}
+	needKey := map[string]string{"users": "users", "certificate": "certificates", "location": "locations", "guest": "guest"}
+	var out []LoginEntry
+	for i, item := range d.Content {
+		w := fmt.Sprintf("%s[%d]", what, i)
+		it := deref(item)
+		if it == nil || it.Kind != yaml.MappingNode {
+			p.errorf(item, "%s must be a mapping such as {module: users, flag: required}, got %s", w, describe(item))
+			continue
+		}
+		f := p.fields(it, "in "+w, loginKeys...)
+		e := LoginEntry{Pos: posOf(it), Flag: security.Required}
+		m, ok := f["module"]
+		if !ok {
+			p.errorf(item, "%s needs module: one of %s", w, strings.Join(security.Modules(), ", "))
+			continue
+		}
+		name, good := p.str(m.val, w+".module")
+		if !good {
+			continue
+		}
+		if !slices.Contains(security.Modules(), name) {
+			p.errorf(m.val, "%s.module: unknown login module %q; known: %s", w, name, strings.Join(security.Modules(), ", "))
+			continue
+		}
+		if key, ok := needKey[name]; ok && !given(key) {
+			p.errorf(m.val, "%s.module: the %s module needs security.%s, which this node does not declare", w, name, needKey[name])
+		}
+		e.Module = name
+		if fl, ok := f["flag"]; ok {
+			if s, good := p.str(fl.val, w+".flag"); good {
+				flag, err := security.ParseFlag(s)
+				if err != nil {
+					p.errorf(fl.val, "%s.flag: %q is not a login flag; use required, requisite, sufficient or optional", w, s)
+					continue
+				}
+				e.Flag = flag
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func (p *parser) loginRate(n *yaml.Node, what string) *LoginRate {
+	d := deref(n)
+	if isNull(d) {
+		return nil
+	}
+	if d.Kind != yaml.MappingNode {
+		p.errorf(n, "%s must be a mapping such as {failures: 5, per: 1m}, got %s", what, describe(n))
+		return nil
+	}
+	f := p.fields(d, "in "+what, rateKeys...)
+	r := &LoginRate{}
+	optional(f, "failures", what, func(n *yaml.Node, w string) (int, bool) { return p.integer(n, w, 1) }, &r.Failures)
+	optional(f, "per", what, p.duration, &r.Per)
+	return r
+}
+
+func (p *parser) authorization(n *yaml.Node, what string, groups map[string][]string) []AuthzEntry {
+	d := deref(n)
+	if isNull(d) {
+		return []AuthzEntry{}
+	}
+	if d.Kind != yaml.SequenceNode {
+		p.errorf(n, "%s must be a list of entries such as {queue: \"orders.>\", read: [readers], write: [writers], admin: [admins]}, got %s", what, describe(n))
+		return []AuthzEntry{}
+	}
+	out := []AuthzEntry{}
+	for i, item := range d.Content {
+		w := fmt.Sprintf("%s[%d]", what, i)
+		it := deref(item)
+		if it == nil || it.Kind != yaml.MappingNode {
+			p.errorf(item, "%s must be a mapping such as {queue: \"orders.>\", read: [readers]}, got %s", w, describe(item))
+			continue
+		}
+		f := p.fields(it, "in "+w, authzKeys...)
+		e := AuthzEntry{Pos: posOf(it)}
+		optional(f, "queue", w, p.str, &e.Queue)
+		optional(f, "topic", w, p.str, &e.Topic)
+		optional(f, "temp", w, p.boolean, &e.Temp)
+		optional(f, "advisory", w, p.boolean, &e.Advisory)
+		n := 0
+		for _, b := range []bool{e.Queue != "", e.Topic != "", e.Temp, e.Advisory} {
+			if b {
+				n++
+			}
+		}
+		if n != 1 {
+			p.errorf(item, "%s needs exactly one of queue: <pattern>, topic: <pattern>, temp: true or advisory: true", w)
+			continue
+		}
+		for _, pat := range []string{e.Queue, e.Topic} {
+			if strings.HasPrefix(pat, "/") {
+				p.errorf(item, "%s: write the pattern without /queue/ or /topic/, e.g. queue: %q", w, strings.TrimPrefix(strings.TrimPrefix(pat, "/queue/"), "/topic/"))
+			}
+		}
+		for _, op := range []struct {
+			key string
+			dst *[]string
+		}{{"read", &e.Read}, {"write", &e.Write}, {"admin", &e.Admin}} {
+			v, ok := f[op.key]
+			if !ok {
+				continue
+			}
+			gs, pos, good := p.strList(v.val, w+"."+op.key, "group names")
+			if !good {
+				continue
+			}
+			for j, g := range gs {
+				if _, ok := groups[g]; !ok && g != "*" {
+					var names []string
+					for k := range groups {
+						names = append(names, k)
+					}
+					slices.Sort(names)
+					p.errorAt(pos[j], "%s.%s: no group %q under security.groups (groups: %s; \"*\" is everyone)", w, op.key, g, strings.Join(names, ", "))
+				}
+			}
+			*op.dst = gs
+		}
+		out = append(out, e)
+	}
+	return out
+}
