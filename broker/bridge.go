@@ -31,6 +31,7 @@ const (
 	hdrConnector   = "brokerlab-connector"    // CONNECT: which connector of the dialler, stable across its reconnections
 	hdrBroker      = "brokerlab-broker"       // CONNECTED: the accepting broker's name
 	hdrHops        = "brokerlab-hops"         // SUBSCRIBE: bridges between the peer and the consumer
+	hdrConsumers   = "brokerlab-consumers"    // SUBSCRIBE, conduitSubscriptions=false: how many consumers the demand stands for
 	hdrPath        = "brokerlab-path"         // MESSAGE: brokers the message has been on
 	pathSep        = ","
 	bridgeHelp     = "bridges are opened by brokerlab brokers"
@@ -52,8 +53,8 @@ type bridge struct {
 
 	forwarded, received, duplicates, loops atomic.Uint64
 
-	// advertised is the demand we told the peer about: dest -> hops. Guarded by Broker.demandMu.
-	advertised map[string]int
+	// advertised is the demand we told the peer about. Guarded by Broker.demandMu.
+	advertised map[string]demandAd
 }
 
 // bridgeOptions are the connector attributes both ends of a bridge apply;
@@ -63,10 +64,12 @@ type bridgeOptions struct {
 	decreasePriority bool // decreaseNetworkConsumerPriority
 	suppress         bool // suppressDuplicateQueueSubscriptions
 	dynamicOnly      bool
+	noConduit        bool // conduitSubscriptions=false: one network consumer per remote consumer
 }
 
 func bridgeOptionsOf(c network.Config) bridgeOptions {
-	return bridgeOptions{decreasePriority: c.DecreaseNetworkConsumerPriority, suppress: c.SuppressDuplicateQueueSubscriptions, dynamicOnly: c.DynamicOnly}
+	return bridgeOptions{decreasePriority: c.DecreaseNetworkConsumerPriority, suppress: c.SuppressDuplicateQueueSubscriptions, dynamicOnly: c.DynamicOnly,
+		noConduit: !c.ConduitSubscriptions}
 }
 
 func (o bridgeOptions) String() string {
@@ -79,6 +82,9 @@ func (o bridgeOptions) String() string {
 	}
 	if o.dynamicOnly {
 		s = append(s, "dynamicOnly")
+	}
+	if o.noConduit {
+		s = append(s, "conduitSubscriptions=false")
 	}
 	return strings.Join(s, ",")
 }
@@ -93,6 +99,8 @@ func parseBridgeOptions(s string) bridgeOptions {
 			o.suppress = true
 		case "dynamicOnly":
 			o.dynamicOnly = true
+		case "conduitSubscriptions=false":
+			o.noConduit = true
 		}
 	}
 	return o
@@ -100,7 +108,7 @@ func parseBridgeOptions(s string) bridgeOptions {
 
 func newBridge(c *conn, peer, link string, dialer, duplex bool, msgTTL, consTTL int, o bridgeOptions) *bridge {
 	return &bridge{c: c, peer: peer, link: link, dialer: dialer, duplex: duplex, msgTTL: msgTTL, consTTL: consTTL, opts: o,
-		since: time.Now(), advertised: map[string]int{}}
+		since: time.Now(), advertised: map[string]demandAd{}}
 }
 
 // advertises says whether we tell this peer about our consumers: the peer
@@ -206,7 +214,7 @@ func (br *bridge) staticDemand() {
 		return
 	}
 	for _, dest := range br.filter.static {
-		br.subscribeFor("static:"+dest, dest, 1)
+		br.subscribeFor("static:"+dest, dest, 1, 1)
 	}
 }
 
@@ -217,40 +225,86 @@ func (br *bridge) demand(f *stomp.Frame, id, dest string) error {
 		return nil // a one-way bridge carries messages only from the dialler; filters keep others out
 	}
 	hops, _ := strconv.Atoi(f.Get(hdrHops))
-	br.subscribeFor(id, dest, hops+1) // the bridge itself is one more
+	if isPattern(dest) {
+		br.patternDemand(id, dest, hops+1)
+		return nil
+	}
+	n, err := strconv.Atoi(f.Get(hdrConsumers))
+	if err != nil || n < 1 || !isQueue(dest) {
+		n = 1 // a topic needs one copy per broker whatever its subscribers: more would only be dropped by the audit
+	}
+	br.subscribeFor(id, dest, hops+1, n) // the bridge itself is one more
 	return nil
 }
 
-// subscribeFor holds a network consumer on dest for the peer, hops bridges
-// from the real consumer, replacing an earlier one with other hops.
-func (br *bridge) subscribeFor(id, dest string, hops int) {
+// withdraw handles the peer's UNSUBSCRIBE: its demand for the destination
+// is gone, with every network consumer that stood for it.
+func (br *bridge) withdraw(id string) {
+	if strings.HasPrefix(id, wildPrefix) {
+		br.withdrawPattern(id)
+		return
+	}
+	for _, s := range br.takeSubs(id) {
+		br.c.b.removeSub(s)
+	}
+}
+
+// takeSubs removes and returns the network consumers held for demand id:
+// id itself and, without conduit subscriptions, id#2 … id#n.
+func (br *bridge) takeSubs(id string) []*subscription {
+	c := br.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*subscription
+	for k, s := range c.subs {
+		if k == id || strings.HasPrefix(k, id+"#") {
+			out = append(out, s)
+			delete(c.subs, k)
+		}
+	}
+	return out
+}
+
+// subscribeFor holds n network consumers on dest for the peer (one unless
+// conduitSubscriptions=false), hops bridges from the real consumers,
+// replacing earlier ones that differ.
+func (br *bridge) subscribeFor(id, dest string, hops, n int) {
 	c := br.c
 	c.mu.Lock()
 	old := c.subs[id]
-	c.mu.Unlock()
-	if old != nil {
-		if old.hops == hops {
-			return
+	count := 0
+	for k := range c.subs {
+		if k == id || strings.HasPrefix(k, id+"#") {
+			count++
 		}
-		c.b.removeSub(old)
-		c.mu.Lock()
-		delete(c.subs, id)
-		c.mu.Unlock()
+	}
+	c.mu.Unlock()
+	if old != nil && old.hops == hops && count == n {
+		return
+	}
+	for _, s := range br.takeSubs(id) {
+		c.b.removeSub(s)
 	}
 	if hops > br.consTTL {
 		return
 	}
-	s := &subscription{conn: c, id: id, ack: ackClientIndividual, window: c.b.cfg.Prefetch, dest: c.b.dest(dest),
-		network: true, peer: br.peer, ttl: br.msgTTL, hops: hops, suppress: br.opts.suppress && isQueue(dest)}
-	if br.opts.decreasePriority {
-		// ActiveMQ's decreaseNetworkConsumerPriority: below every local
-		// consumer, and lower the further away.
-		s.priority = -hops
+	for k := 1; k <= n; k++ {
+		sid := id
+		if k > 1 {
+			sid = id + "#" + strconv.Itoa(k)
+		}
+		s := &subscription{conn: c, id: sid, ack: ackClientIndividual, window: c.b.cfg.Prefetch, dest: c.b.dest(dest),
+			network: true, peer: br.peer, ttl: br.msgTTL, hops: hops, suppress: br.opts.suppress && isQueue(dest)}
+		if br.opts.decreasePriority {
+			// ActiveMQ's decreaseNetworkConsumerPriority: below every local
+			// consumer, and lower the further away.
+			s.priority = -hops
+		}
+		c.mu.Lock()
+		c.subs[sid] = s
+		c.mu.Unlock()
+		c.b.addSub(s)
 	}
-	c.mu.Lock()
-	c.subs[id] = s
-	c.mu.Unlock()
-	c.b.addSub(s)
 }
 
 // ingest takes a message the peer forwarded, routes it here and ACKs it.
@@ -335,6 +389,7 @@ func (b *Broker) advertiseAll(br *bridge) {
 	for _, d := range ds {
 		b.advertise(br, d)
 	}
+	b.advertisePatterns(br)
 }
 
 func (b *Broker) bridgeList() []*bridge {
@@ -357,11 +412,12 @@ func (b *Broker) advertise(br *bridge, d *destination) {
 		return
 	}
 	d.mu.Lock()
-	hops, ok := 0, false
+	hops, ok, n := 0, false, 0
 	for _, s := range d.subs {
 		if s.conn == br.c || (s.network && s.peer == br.peer) || strings.HasPrefix(s.id, "static:") {
 			continue
 		}
+		n++
 		if !ok || s.hops < hops {
 			hops, ok = s.hops, true
 		}
@@ -371,13 +427,25 @@ func (b *Broker) advertise(br *bridge, d *destination) {
 	}
 	d.mu.Unlock()
 	ok = ok && hops+1 <= br.consTTL && br.allows(d.name)
+	ad := demandAd{hops: hops, consumers: 1}
+	if br.opts.noConduit && n > 1 {
+		ad.consumers = n
+	}
 	old, had := br.advertised[d.name]
 	switch {
-	case ok && (!had || old != hops):
-		br.advertised[d.name] = hops
-		br.c.send(stomp.New(stomp.SUBSCRIBE, "id", d.name, "destination", d.name, "ack", ackClientIndividual, hdrHops, strconv.Itoa(hops)))
+	case ok && (!had || old != ad):
+		br.advertised[d.name] = ad
+		f := stomp.New(stomp.SUBSCRIBE, "id", d.name, "destination", d.name, "ack", ackClientIndividual, hdrHops, strconv.Itoa(hops))
+		if br.opts.noConduit {
+			f.Set(hdrConsumers, strconv.Itoa(ad.consumers))
+		}
+		br.c.send(f)
 	case !ok && had:
 		delete(br.advertised, d.name)
 		br.c.send(stomp.New(stomp.UNSUBSCRIBE, "id", d.name))
 	}
 }
+
+// demandAd is what we last told a peer about one destination: the nearest
+// consumer's distance and, without conduit subscriptions, how many.
+type demandAd struct{ hops, consumers int }

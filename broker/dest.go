@@ -177,9 +177,11 @@ type subscription struct {
 }
 
 // eligible says whether m may go to s: never back to a broker it has been
-// on, and never further than the bridge's TTL allows.
+// on, and only if the consumer behind s is within the TTL counted from the
+// message's origin (hops made so far, plus s.hops still to go), so a
+// message is never sent where it would be stranded short of its consumer.
 func (s *subscription) eligible(m *message) bool {
-	if s.network && (m.visited(s.peer) || len(m.path) > s.ttl) {
+	if s.network && (m.visited(s.peer) || len(m.path)-1+s.hops > s.ttl) {
 		return false
 	}
 	return s.selector == nil || s.selector.Match(m.header)

@@ -404,6 +404,10 @@ func (c *conn) onUnsubscribe(f *stomp.Frame) error {
 		}
 		id = f.Get("destination")
 	}
+	if c.bridge != nil {
+		c.bridge.withdraw(id)
+		return nil
+	}
 	name, dropDurable := f.Lookup("activemq.subscriptionName")
 	if dropDurable && c.clientID != "" {
 		// Ends the durable subscription itself, not only this session of it.

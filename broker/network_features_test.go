@@ -278,3 +278,106 @@ func TestStatsListBridgesWithCounters(t *testing.T) {
 		t.Fatalf("hub bridges: %+v", hs)
 	}
 }
+
+// Without conduit subscriptions a spoke sees one network consumer per
+// remote consumer, so a queue's messages are shared by consumer count: one
+// local consumer against two on the hub gets a third, not a half.
+func TestConduitSubscriptionsOff(t *testing.T) {
+	for _, conduit := range []bool{true, false} {
+		hub := brokertest.NewBroker(t, broker.Options{Name: "hub"})
+		a := spokeOf(t, "server-a", hub.Addr(), fmt.Sprintf("&conduitSubscriptions=%v", conduit), broker.Options{})
+		waitEvent(t, a, 0, "up", bridgeIn(events.StateUp))
+		r1, _, _ := subscribeAcross(t, hub.Addr(), a.Addr(), "/queue/share")
+		r2, _, _ := subscribeAcross(t, hub.Addr(), a.Addr(), "/queue/share")
+		want := 1
+		if !conduit {
+			want = 2
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for networkConsumers(a, "/queue/share") != want && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if got := networkConsumers(a, "/queue/share"); got != want {
+			t.Fatalf("conduitSubscriptions=%v: %d network consumers on the spoke, want %d", conduit, got, want)
+		}
+		r1.Disconnect()
+		r2.Disconnect()
+		deadline = time.Now().Add(5 * time.Second)
+		for networkConsumers(a, "/queue/share") != 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if got := networkConsumers(a, "/queue/share"); got != 0 {
+			t.Fatalf("conduitSubscriptions=%v: %d network consumers left after the consumers went", conduit, got)
+		}
+	}
+}
+
+func networkConsumers(b *brokertest.Broker, dest string) int {
+	n := 0
+	for _, d := range b.Stats().Destinations {
+		if d.Name == dest {
+			for _, c := range d.Consumers {
+				if c.Network {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
+// dynamicallyIncludedDestinations: only demand for the listed destinations
+// crosses; dynamicOnly: statically included ones wait for demand too.
+func TestDynamicallyIncludedAndDynamicOnly(t *testing.T) {
+	hub := brokertest.NewBroker(t, broker.Options{Name: "hub"})
+	a := spokeOf(t, "server-a", hub.Addr(), "&dynamicallyIncludedDestinations=/queue/in.>&staticallyIncludedDestinations=/queue/static&dynamicOnly=true", broker.Options{})
+	waitEvent(t, a, 0, "up", bridgeIn(events.StateUp))
+	subscribeAcross(t, hub.Addr(), a.Addr(), "/queue/out")
+	subscribeAcross(t, hub.Addr(), a.Addr(), "/queue/in.x")
+	waitDemand(t, a, "/queue/in.x")
+	if a.Broker.HasDemand("/queue/out") {
+		t.Fatal("demand for a destination outside dynamicallyIncludedDestinations crossed")
+	}
+	if a.Broker.HasDemand("/queue/static") {
+		t.Fatal("dynamicOnly: a statically included destination was forwarded without demand")
+	}
+}
+
+// A wildcard consumer on one broker draws messages for matching
+// destinations that exist only on another, two bridges away, and its
+// demand goes when it does.
+func TestWildcardDemandAcrossTheNetwork(t *testing.T) {
+	_, spokes := hubAndSpokes(t, 2, "server-a", "server-b")
+	a, b := spokes["server-a"], spokes["server-b"]
+	c := dial(t, b.Addr())
+	s, err := c.Subscribe("/queue/orders.>", stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.prefetchSize", "8"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := dial(t, a.Addr())
+	deadline := time.Now().Add(5 * time.Second)
+	for !a.Broker.HasWildcardDemand("/queue/orders.>") {
+		if time.Now().After(deadline) {
+			t.Fatal("server-a never learned of the wildcard consumer two bridges away")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, dest := range []string{"/queue/orders.eu", "/queue/orders.us.east"} {
+		if err := p.Send(dest, "text/plain", []byte(dest), stomp.SendOpt.Receipt); err != nil {
+			t.Fatal(err)
+		}
+		m := recv(t, s)
+		c.Ack(m)
+		if string(m.Body) != dest || m.Destination != dest {
+			t.Fatalf("got %q on %s, want %s", m.Body, m.Destination, dest)
+		}
+	}
+	s.Unsubscribe()
+	deadline = time.Now().Add(5 * time.Second)
+	for a.Broker.HasWildcardDemand("/queue/orders.>") {
+		if time.Now().After(deadline) {
+			t.Fatal("the wildcard demand stayed after its consumer went")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

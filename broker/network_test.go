@@ -14,7 +14,7 @@ import (
 
 // awaitBridge waits for the bridge named link to reach state on node's
 // recorder, failing with the last bridge event seen.
-func awaitBridge(t *testing.T, b *brokertest.Broker, link, state string) {
+func awaitBridge(t testing.TB, b *brokertest.Broker, link, state string) {
 	t.Helper()
 	_, ok, last := b.Events.Wait(0, time.Now().Add(10*time.Second), func(e events.Event) bool {
 		return e.Kind == events.BridgeState && e.Link == link && e.State == state

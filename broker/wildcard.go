@@ -63,10 +63,15 @@ type wildcardSub struct {
 	window   int
 	selector *selector.Selector
 	children []*subscription // guarded by conn.mu
+	net      *netWild        // a peer broker's wildcard demand (bridge_wildcard.go); nil for clients
 }
 
 func (w *wildcardSub) child(d *destination) *subscription {
-	return &subscription{conn: w.conn, id: w.id, ack: w.ack, window: w.window, dest: d, parent: w, selector: w.selector}
+	s := &subscription{conn: w.conn, id: w.id, ack: w.ack, window: w.window, dest: d, parent: w, selector: w.selector}
+	if n := w.net; n != nil {
+		s.network, s.peer, s.ttl, s.hops, s.priority, s.suppress = true, n.peer, n.ttl, n.hops, n.priority, n.suppress
+	}
+	return s
 }
 
 // attachWildcards gives a newly created destination its children of every
@@ -109,6 +114,7 @@ func (b *Broker) subscribePattern(w *wildcardSub) {
 	for _, d := range ds {
 		b.attach(w, d)
 	}
+	b.patternsChanged()
 }
 
 // unsubscribePattern detaches every child and forgets the pattern.
@@ -128,4 +134,5 @@ func (b *Broker) unsubscribePattern(w *wildcardSub) {
 	for _, s := range children {
 		b.removeSub(s)
 	}
+	b.patternsChanged()
 }

@@ -46,6 +46,10 @@ type DiagnoseOptions struct {
 	CertFile, KeyFile                       string
 	KeyStore, KeyStorePassword, KeyPassword string
 
+	// CRLFile, optional: revocation lists the server's chain is checked
+	// against, as a broker with a crlPath does.
+	CRLFile string
+
 	// MinVersion and MaxVersion bound the versions offered; zero means
 	// TLS 1.2 and TLS 1.3.
 	MinVersion, MaxVersion uint16
@@ -177,15 +181,13 @@ func (o *DiagnoseOptions) defaults() error {
 }
 
 // config loads the trust and identity material the way a broker would,
-// so that a wrong keystore password is diagnosed as such.
+// so that a wrong keystore password is diagnosed as such, and builds the
+// connector's configuration with tlsconf.ClientConfig, the one place a
+// broker's does, revocation checks included.
 func (o *DiagnoseOptions) config(d *Diagnosis) (*tls.Config, error) {
-	cfg := &tls.Config{
-		MinVersion: o.MinVersion,
-		MaxVersion: o.MaxVersion,
-		ServerName: o.ServerName,
-	}
-	var trust, ident *tlsconf.Material
+	m := &tlsconf.Material{}
 	var err error
+	var trust *tlsconf.Material
 	switch {
 	case o.CAFile != "":
 		trust, err = tlsconf.Load(tlsconf.Files{TrustFile: o.CAFile})
@@ -200,9 +202,10 @@ func (o *DiagnoseOptions) config(d *Diagnosis) (*tls.Config, error) {
 		return nil, err
 	}
 	if trust != nil {
-		cfg.RootCAs = trust.Trust
+		m.Trust = trust.Trust
 		d.Trust = fmt.Sprintf("%s (%d trusted: %s)", d.Trust, len(trust.TrustedSubjects), strings.Join(trust.TrustedSubjects, "; "))
 	}
+	var ident *tlsconf.Material
 	switch {
 	case o.CertFile != "":
 		ident, err = tlsconf.Load(tlsconf.Files{CertFile: o.CertFile, KeyFile: o.KeyFile})
@@ -212,15 +215,30 @@ func (o *DiagnoseOptions) config(d *Diagnosis) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	var cert *tls.Certificate
 	if ident != nil {
-		cert, d.ClientCert = ident.Certificate, ident.Leaf
+		m.Certificate, m.Leaf = ident.Certificate, ident.Leaf
+		d.ClientCert = ident.Leaf
 	}
-	// Always answer a certificate request, and answer it with the
-	// certificate given, as brokerlab's connectors do: left to itself
-	// crypto/tls sends none when the server's list of acceptable CAs does
-	// not name its issuer, and the diagnosis would say "no certificate"
-	// where the truth is "not trusted".
+	if o.CRLFile != "" {
+		crls, err := tlsconf.Load(tlsconf.Files{CRLFile: o.CRLFile})
+		if err != nil {
+			return nil, err
+		}
+		m.CRLs = crls.CRLs
+	}
+	cfg, err := tlsconf.ClientConfig(m, o.ServerName)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MinVersion, cfg.MaxVersion = o.MinVersion, o.MaxVersion
+	if trust == nil {
+		cfg.RootCAs = nil // crypto/tls then uses the system's roots
+	}
+	// ClientConfig always presents the certificate, whatever authorities
+	// the server lists (else crypto/tls would send none and the diagnosis
+	// would say "no certificate" where the truth is "not trusted"); wrap
+	// it to record what the server asked for.
+	present := cfg.GetClientCertificate
 	cfg.GetClientCertificate = func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
 		d.Requested = true
 		for _, raw := range cri.AcceptableCAs {
@@ -228,10 +246,10 @@ func (o *DiagnoseOptions) config(d *Diagnosis) (*tls.Config, error) {
 				d.AcceptableCA = append(d.AcceptableCA, n)
 			}
 		}
-		if cert == nil {
+		if present == nil {
 			return &tls.Certificate{}, nil
 		}
-		return cert, nil
+		return present(cri)
 	}
 	return cfg, nil
 }
@@ -316,6 +334,13 @@ func (d *Diagnosis) fail(stage string, err error) {
 			d.Class = tlsconf.ClassClientCertRequired
 		}
 		d.Findings = append(d.Findings, "The server's alert was handshake_failure, but it had asked for a client certificate, so a cipher suite was already agreed: what it refused is the client's certificate.")
+	}
+	// A Java server (ActiveMQ, Kafka) answers an empty certificate chain
+	// with bad_certificate, under TLS 1.2 and 1.3 alike, and logs "Empty
+	// client certificate chain"; Go servers say certificate_required.
+	if d.Class == tlsconf.ClassBadCertificate && d.Remote && d.Requested && d.ClientCert == nil {
+		d.Class = tlsconf.ClassClientCertRequired
+		d.Findings = append(d.Findings, "The server's alert was bad_certificate, but no certificate was sent: Java servers (ActiveMQ, Kafka) answer an empty certificate chain so, and log \"Empty client certificate chain\".")
 	}
 }
 

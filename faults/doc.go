@@ -18,7 +18,10 @@
 // Three kinds of thing live here, each with a small interface and a
 // registry by name, as toxiproxy's toxics do:
 //
-//   - Fault (network faults on a running network: partition, latency, …),
+//   - Fault (network faults on a running network: partition, latency, and
+//     tls-stall-after-client-hello, tls-close-after-certificate,
+//     tls-corrupt-record, tls-drop-record, tls-truncate-record, whose toxics
+//     read the TLS record layer in the stream),
 //     made by New(kind, link, params), applied to a Target, undone by the
 //     Undo it returns. One kind per file; see CREATING_FAULTS.md.
 //   - Mutation (certificate and configuration mistakes: untrusted-peer,
@@ -33,4 +36,8 @@
 //     said, and the fix — for brokerlab and for ActiveMQ/keytool users. It
 //     reads the certificate files the nodes loaded to say what the alert
 //     does not: the dates, names, issuer or usage that are wrong.
+//   - ScanLog and LogAdvice, which find TLS and auth failures in broker logs
+//     (ActiveMQ, Kafka, brokerlab) and say what each means and how to fix
+//     it; Diagnose, which performs a real handshake against any TLS server
+//     as a configured client and classifies what went wrong.
 package faults

@@ -113,6 +113,9 @@ func newExplainer(f Failure, c Context) *explainer {
 	if f.Peer != "" {
 		e.peer = f.Peer
 	}
+	if f.Link == (topology.Link{}) {
+		e.unplaced()
+	}
 	if c.Spec != nil {
 		if con := c.Spec.Connector(f.Link); con != nil && con.Name != "" {
 			e.bridge = con.Name
@@ -124,11 +127,39 @@ func newExplainer(f Failure, c Context) *explainer {
 	return e
 }
 
+// unplaced names the ends of a failure that could not be placed on a link
+// (a server saw a handshake stall before any certificate, with several
+// links leading in): the node that saw it is known, the other end may not be.
+func (e *explainer) unplaced() {
+	other := e.f.Peer
+	if other == "" {
+		other = "the other end"
+	}
+	if e.f.Side == events.SideServer {
+		e.server, e.client = e.f.Node, other
+		if other == "the other end" {
+			e.client = "a dialling node"
+		}
+		e.self, e.peer = e.server, e.client
+		e.bridge = "a bridge into " + e.server
+		return
+	}
+	e.client, e.server = e.f.Node, other
+	e.self, e.peer = e.client, e.server
+	e.bridge = "a bridge from " + e.client
+}
+
 func (e *explainer) isClient(node string) bool { return node == e.client }
 
 // role says what node was doing, e.g. "server-a (dialling hub for bridge
 // server-a->hub)" or "hub (accepting server-a's bridge server-a->hub)".
 func (e *explainer) role(node string) string {
+	if e.f.Link == (topology.Link{}) {
+		if e.isClient(node) {
+			return node + " (dialling)"
+		}
+		return node + " (accepting a connection it could not tie to a link)"
+	}
 	if e.isClient(node) {
 		return fmt.Sprintf("%s (dialling %s for bridge %s)", node, e.server, e.bridge)
 	}

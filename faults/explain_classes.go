@@ -95,6 +95,7 @@ func (e *explainer) badCertificate() []string {
 	case trustDirect, trustViaCA:
 		if c, _ := e.cert(rejected); c != nil {
 			lines = append(lines, fmt.Sprintf("%s's certificate passes every check brokerlab can make from the files (dates, names, trust, key usage), which leaves revocation: %s may check a CRL that lists it.", rejected, rejecter))
+			lines = append(lines, fmt.Sprintf("Or the cause is on %s's side, not in the certificate: a clock that is off (it judges the dates by its own), or a server name the certificate does not list, such as an IP address.", rejecter))
 			return append(lines, fmt.Sprintf("Fix: read %s's own error for this handshake (a revocation names the CRL and the date); if %s's certificate is revoked, give %s a new certificate from %s — a revoked certificate stays revoked.", rejecter, rejected, rejected, e.issuerName(rejected)))
 		} else {
 			lines = append(lines, fmt.Sprintf("The topology has %s trusting %s, so look there for an expired certificate, a host name mismatch, a revoked certificate or a stale truststore.", rejecter, rejected))

@@ -45,8 +45,8 @@ var remoteAdvice = map[tlsconf.Class]Advice{
 		Fix:     "Check the dates (keytool -list -v -keystore <this-broker>.ks, or openssl x509 -noout -dates) and both clocks; renew the certificate and re-import it into every truststore that pins it.",
 	},
 	tlsconf.ClassClientCertRequired: {
-		Meaning: "The peer requires a client certificate (needClientAuth / ssl.client.auth=required) and this side sent none. Under TLS 1.3 this side's handshake seemed to succeed and the refusal came on the first read.",
-		Fix:     "Give this side's connector a keystore with its key and certificate (ActiveMQ: keyStore/keyStorePassword in <sslContext>; Kafka: ssl.keystore.location), and make sure the peer's truststore holds its certificate.",
+		Meaning: "The peer requires a client certificate (needClientAuth / ssl.client.auth=required) and this side sent none. A Java (or Go) client sends none when none of its certificates was issued by an authority the peer lists as acceptable, so \"the peer does not trust my certificate\" looks exactly like this. Under TLS 1.3 this side's handshake seemed to succeed and the refusal came on the first read.",
+		Fix:     "Make sure the peer's truststore holds this side's certificate or its CA's (keytool -import -alias <this-broker> -file <this-broker>.cert -keystore <peer>.ts), and that this side's connector has a keystore with its key (ActiveMQ: keyStore/keyStorePassword in <sslContext>; Kafka: ssl.keystore.location).",
 	},
 	tlsconf.ClassRevoked: {
 		Meaning: "The peer checked a CRL and found this side's certificate revoked.",

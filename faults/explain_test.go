@@ -58,6 +58,33 @@ type explainCase struct {
 
 var explainCases = []explainCase{
 	{
+		name: "client weak-key, from the policy",
+		f:    Failure{Link: aToHub, Node: "server-a", Side: events.SideClient, Class: tlsconf.ClassWeakKey, Peer: "hub", Reason: "tlsconf: weak key: CN=hub,O=brokerlab has a 1024-bit RSA key; this node's policy requires at least 2048 bits"},
+		c:    ctx(tutorialSpec(), nil),
+		want: []string{"server-a refused hub's certificate: it has a short RSA key, and server-a's policy requires at least 2048 bits", "Fix: give hub a new key pair of at least 2048 bits"},
+	},
+	{
+		name: "client bad-signature-algorithm",
+		f: Failure{Link: aToHub, Node: "server-a", Side: events.SideClient, Class: tlsconf.ClassBadSignatureAlgorithm, Peer: "hub",
+			Reason: `tls: failed to verify certificate: x509: certificate signed by unknown authority (possibly because of "x509: cannot verify signature: insecure algorithm SHA1-RSA" while trying to verify candidate authority certificate "root CA")`},
+		c:    ctx(caSpec(), nil),
+		want: []string{"its issuer signed it with SHA-1", "Fix: have root re-issue hub's certificate with SHA-256 or better"},
+	},
+	{
+		name: "client expired by a clock two days ahead",
+		f: Failure{Link: aToHub, Node: "server-a", Side: events.SideClient, Class: tlsconf.ClassExpired, Peer: "hub",
+			Reason: "tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time 2026-03-03T12:05:00Z is after 2026-03-02T12:00:00Z"},
+		c:    ctx(tutorialSpec(), nil),
+		want: []string{"server-a's clock is about 48 hours ahead", "Fix: set server-a's clock right"},
+	},
+	{
+		name: "client hostname-mismatch on an IP address",
+		f: Failure{Link: aToHub, Node: "server-a", Side: events.SideClient, Class: tlsconf.ClassHostnameMismatch, Peer: "hub",
+			Reason: "tls: failed to verify certificate: x509: cannot validate certificate for 10.0.0.7 because it doesn't contain any IP SANs"},
+		c:    ctx(tutorialSpec(), nil),
+		want: []string{"server-a verified hub as the IP address 10.0.0.7", "No subject alternative names matching IP address 10.0.0.7 found", "Fix: verify hub by its DNS name"},
+	},
+	{
 		name: "client unknown-authority, trust entry missing",
 		f:    Failure{Link: aToHub, Node: "server-a", Side: events.SideClient, Class: tlsconf.ClassUnknownAuthority, Peer: "hub", PeerSubject: "CN=hub", Reason: unknownCA},
 		c:    ctx(tutorialSpec(), setTrust("server-a", "server-a")),
@@ -253,6 +280,11 @@ var explainCases = []explainCase{
 		name: "connection-reset",
 		f:    Failure{Link: aToHub, Node: "server-a", Side: events.SideClient, Class: tlsconf.ClassConnectionReset, Reason: "read: connection reset by peer"},
 		want: []string{"closed during the TLS handshake, without a TLS alert", "Broken pipe", "look at hub's side"},
+	},
+	{
+		name: "handshake-timeout on a server with several links in, unplaced",
+		f:    Failure{Node: "hub", Side: events.SideServer, Class: tlsconf.ClassHandshakeTimeout, Reason: "tlsconf: TLS handshake with 127.0.0.1:4000: no answer within 5s"},
+		want: []string{"a dialling node did not finish its TLS handshake with hub's listener in time", "hub (accepting a connection it could not tie to a link)"},
 	},
 	{
 		name: "bad-record-mac seen by the receiver",

@@ -25,6 +25,9 @@ func TestScanLog(t *testing.T) {
 		"kafka-broker.log":     {"2:hostname-mismatch", "10:expired"},
 		"brokerlab.log":        {"2:unknown-authority", "3:bad-certificate", "5:client-cert-required", "6:bad-record-mac"},
 		"auth.log":             {"2:auth-failed", "3:not-authorized"},
+		// Captured from a real ActiveMQ 5.17.2 (see testdata/logs/README.md).
+		"activemq-5.17.2-connector-real.log": {"7:unknown-authority", "12:connection-reset", "16:connection-reset", "21:hostname-mismatch", "26:connection-reset", "30:expired", "37:client-cert-required"},
+		"activemq-5.17.2-real.log":           {"9:unknown-authority", "10:client-cert-required", "11:client-cert-required", "12:connection-reset", "13:bad-certificate", "14:protocol-version", "15:not-tls"},
 	}
 	for name, w := range want {
 		t.Run(name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/brokerlab/brokerlab/faults"
 	"github.com/brokerlab/brokerlab/topology"
 	"github.com/brokerlab/brokerlab/topology/driver"
+	"github.com/brokerlab/brokerlab/topology/pki"
 )
 
 // Env is one running scenario: its own copy of the topology (mutated), its
@@ -27,6 +28,7 @@ type Env struct {
 	Seed     int64
 
 	files      map[string]tlsconf.Files
+	pki        *pki.Material // what the nodes' files were made from; rotate reissues from it
 	trustFiles map[string]string
 	certFiles  map[string]string
 

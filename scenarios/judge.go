@@ -150,16 +150,21 @@ func onlyLinkInto(spec *topology.Spec, node string) (topology.Link, bool) {
 
 // nearestClientFailure places a server-side failure that carries no
 // certificate name (the client refused ours, say) on the link whose client
-// side failed closest in time, within a second: the same handshake seen from
-// the other end. A guess, so only within that window.
+// side failed, or began to connect, closest in time, within a second: the
+// same handshake seen from the other end. A guess, so only within that
+// window.
 func nearestClientFailure(srv events.Event, evs []events.Event) (topology.Link, bool) {
 	best, found := time.Second, topology.Link{}
 	for _, e := range evs {
-		if e.Kind != events.TLSFailed || e.Side != events.SideClient {
+		// The dialler's own TLS failure, or, when it saw none (a plaintext
+		// connector on a TLS port), its attempt to connect.
+		dialled := e.Kind == events.TLSFailed && e.Side == events.SideClient ||
+			e.Kind == events.BridgeState && e.State == events.StateConnecting
+		if !dialled {
 			continue
 		}
 		l, err := topology.ParseLink(e.Link)
-		if err != nil || l.To != srv.Node {
+		if err != nil || l.To != srv.Node || e.Node != l.From {
 			continue
 		}
 		if d := e.Time.Sub(srv.Time).Abs(); d < best {

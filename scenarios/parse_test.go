@@ -32,7 +32,7 @@ expect:
 		`bad.yaml:9:37: dest must start with /queue/ or /topic/, got "orders"`,
 		`bad.yaml:9:52: produce: "count" must be a whole number, got "lots"`,
 		`bad.yaml:10:40: faults: unknown kind "earthquake"`,
-		`bad.yaml:11:5: unknown step "teleport"; known: await, consume, fault, kill, probe, produce, sleep, squat, start, start-fails, stop`,
+		`bad.yaml:11:5: unknown step "teleport"; known: await, consume, fault, kill, probe, produce, reply, request, rotate, sleep, squat, start, start-fails, stop`,
 		`bad.yaml:12:55: consume: "within" must be a duration such as 500ms or 5s, got "soon"`,
 		`bad.yaml:14:37: side must be client (the dialling node) or server, got "middle"`,
 		`bad.yaml:14:54: unknown failure class "sad"`,
@@ -66,7 +66,7 @@ steps:
 
 func TestParseUnknownTopology(t *testing.T) {
 	_, err := Parse("t.yaml", []byte("name: x\ntopology: atlantis\nsteps: [{start: all}]\n"), DefaultTopologies)
-	if err == nil || !strings.Contains(err.Error(), `t.yaml:2:11: topology "atlantis" is neither a built-in example (chain-ttl1, `) {
+	if err == nil || !strings.Contains(err.Error(), `t.yaml:2:11: topology "atlantis" is neither a built-in example (`) {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -88,4 +88,25 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		Parse("fuzz.yaml", data, DefaultTopologies) // must not panic
 	})
+}
+
+func TestParseTLSSteps(t *testing.T) {
+	src := `name: tls steps
+topology: hub-and-spokes
+mutate: [{node: hub, cert: wrong-keystore-password}]
+steps:
+  - rotate: {node: hub}
+  - start-fails: {node: hub, failure: grumpy}
+  - start-fails: {node: ghost, failure: key-mismatch}
+`
+	_, err := Parse("tls.yaml", []byte(src), DefaultTopologies)
+	for _, w := range []string{
+		`tls.yaml:5:13: rotate: hub needs a CA-signed identity`,
+		`tls.yaml:6:39: start-fails: tlsconf: unknown TLS failure class "grumpy"`,
+		`tls.yaml:7:18: start-fails: topology hub-and-spokes has no node "ghost"`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing error:\n  %s\ngot:\n%v", w, err)
+		}
+	}
 }

@@ -116,7 +116,7 @@ func setup(ctx context.Context, sc *Scenario, o Options) (*Env, func(), error) {
 		return nil, nil, err
 	}
 	env := &Env{Scenario: sc, Spec: spec, Dir: dir, Events: events.NewRecorder(nil), History: &History{}, Seed: o.Seed,
-		rng: rand.New(rand.NewPCG(uint64(o.Seed), 0x6272)), files: files, trustFiles: map[string]string{}, certFiles: map[string]string{}}
+		rng: rand.New(rand.NewPCG(uint64(o.Seed), 0x6272)), files: files, pki: mat, trustFiles: map[string]string{}, certFiles: map[string]string{}}
 	for name, f := range files {
 		env.trustFiles[name], env.certFiles[name] = f.TrustFile, f.CertFile
 		if nf := mat.Nodes[name]; f.SSLContext != nil && f.SSLContext.KeyStore != nil && nf != nil {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/brokerlab/brokerlab/broker/security"
 	"github.com/brokerlab/brokerlab/topology/pki"
 )
 
@@ -29,6 +30,13 @@ func (sc *Scenario) Secrets() []string {
 			if n.Security != nil {
 				for _, pw := range n.Security.Users {
 					add(pw)
+				}
+				if f, err := os.Open(n.Security.UsersFile); err == nil {
+					ps, _ := security.ParseProperties(f)
+					f.Close()
+					for _, p := range ps {
+						add(p.Value)
+					}
 				}
 			}
 			for _, c := range n.Connect {

@@ -122,34 +122,23 @@ func (s *probeStep) try(env *Env) error {
 			return err
 		}
 	case s.subscribe != "":
-		sub, err := c.Subscribe(s.subscribe, stomp.AckAuto)
+		// SUBSCRIBE asks for a RECEIPT under its own id, so go-stomp routes
+		// both answers to the subscription: a RECEIPT closes it quietly (the
+		// SUBSCRIBE was taken), an ERROR arrives on it in the broker's words.
+		sub, err := c.Subscribe(s.subscribe, stomp.AckAuto, stomp.SubscribeOpt.Header("id", "probe"), stomp.SubscribeOpt.Header("receipt", "probe"))
 		if err != nil {
 			c.nc.Close()
 			return err
 		}
-		// The broker handles frames in order: a RECEIPT for DISCONNECT
-		// means the SUBSCRIBE was taken; a refusal comes as an ERROR first,
-		// on the subscription.
-		done := make(chan error, 1)
-		go func() { done <- c.Disconnect() }()
-		// go-stomp also reports its own closing on the subscription, so
-		// an error there is the broker's only if DISCONNECT got no RECEIPT.
 		select {
 		case m, ok := <-sub.C:
-			if !ok || m == nil || m.Err == nil {
-				return <-done
-			}
-			select {
-			case err := <-done:
-				if err == nil {
-					return nil
-				}
-			case <-time.After(time.Second):
+			if ok && m != nil && m.Err != nil {
 				c.nc.Close()
+				return m.Err
 			}
-			return m.Err
-		case err := <-done:
-			return err
+		case <-time.After(10 * time.Second):
+			c.nc.Close()
+			return fmt.Errorf("no RECEIPT and no ERROR for SUBSCRIBE within 10s")
 		}
 	}
 	return c.Disconnect()

@@ -9,7 +9,7 @@ import (
 )
 
 func TestExamples(t *testing.T) {
-	if got, want := Examples(), []string{"chain-ttl1", "chain-ttl2", "hub-and-spokes", "hub-and-spokes-ca", "hub-and-spokes-keystores", "hub-filters", "hub-want-client-auth", "mesh-20", "sec-bridge-authz", "sec-bridge-wrong-password", "sec-cert-or-password", "sec-cert-required", "sec-location", "sec-mtls-groups", "sec-requisite", "sec-users"}; !reflect.DeepEqual(got, want) {
+	if got, want := Examples(), []string{"chain-ttl1", "chain-ttl2", "hub-and-spokes", "hub-and-spokes-ca", "hub-and-spokes-keystores", "hub-filters", "hub-want-client-auth", "mesh-20", "ring-5", "sec-bridge-authz", "sec-bridge-wrong-password", "sec-cert-or-password", "sec-cert-required", "sec-dual-stack", "sec-guest", "sec-location", "sec-mtls-groups", "sec-requisite", "sec-users"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("Examples() = %v, want %v", got, want)
 	}
 	for _, name := range Examples() {

@@ -3,6 +3,7 @@ package topology
 import (
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -24,20 +25,25 @@ import (
 //	  locations: [{cidr: 127.0.0.1/32, user: local}]
 //	  guest: visitor
 //	  login: [{module: certificate, flag: sufficient}, {module: users, flag: required}]
+//	  login_tls: [{module: certificate}]   # TLS listeners' own stack (optional)
 //	  login_rate: {failures: 5, per: 1m}
 //	  authorization:
 //	    - {queue: "orders.>", read: [readers], write: [admins], admin: [admins]}
 //	    - {temp: true, read: ["*"], write: ["*"], admin: ["*"]}
 type Security struct {
-	Users         map[string]string
-	Groups        map[string][]string
-	Certificates  map[string]string
-	Locations     []Location
-	Guest         string
-	Login         []LoginEntry // empty with users: [users required]
-	LoginRate     *LoginRate
-	Authorization []AuthzEntry // nil: everything allowed
-	Pos           Pos
+	Users        map[string]string
+	Groups       map[string][]string
+	Certificates map[string]string
+	// Files in ActiveMQ's properties formats, relative to the topology
+	// file; read when the broker starts.
+	UsersFile, GroupsFile, CertificatesFile string
+	Locations                               []Location
+	Guest                                   string
+	Login                                   []LoginEntry // empty with users: [users required]
+	LoginTLS                                []LoginEntry // for connections over TLS listeners; empty: Login
+	LoginRate                               *LoginRate
+	Authorization                           []AuthzEntry // nil: everything allowed
+	Pos                                     Pos
 }
 
 // Location admits connections from a network as a user, no password asked.
@@ -70,7 +76,7 @@ type AuthzEntry struct {
 }
 
 var (
-	securityKeys = []string{"users", "groups", "certificates", "locations", "guest", "login", "login_rate", "authorization"}
+	securityKeys = []string{"users", "users_file", "groups", "groups_file", "certificates", "certificates_file", "locations", "guest", "login", "login_tls", "login_rate", "authorization"}
 	locationKeys = []string{"cidr", "user"}
 	loginKeys    = []string{"module", "flag"}
 	rateKeys     = []string{"failures", "per"}
@@ -93,6 +99,7 @@ func (s *Security) Clone() *Security {
 	}
 	c.Locations = slices.Clone(s.Locations)
 	c.Login = slices.Clone(s.Login)
+	c.LoginTLS = slices.Clone(s.LoginTLS)
 	if s.LoginRate != nil {
 		r := *s.LoginRate
 		c.LoginRate = &r
@@ -123,7 +130,8 @@ func (s *Security) Config() *security.Config {
 	if s == nil {
 		return nil
 	}
-	c := &security.Config{Users: cloneMap(s.Users), Certificates: cloneMap(s.Certificates), Guest: s.Guest}
+	c := &security.Config{Users: cloneMap(s.Users), Certificates: cloneMap(s.Certificates), Guest: s.Guest,
+		UsersFile: s.UsersFile, GroupsFile: s.GroupsFile, CertificatesFile: s.CertificatesFile}
 	c.Groups = s.Clone().Groups
 	for _, l := range s.Locations {
 		c.Locations = append(c.Locations, security.LocationRule{CIDR: l.CIDR, User: l.User})
@@ -131,8 +139,11 @@ func (s *Security) Config() *security.Config {
 	for _, l := range s.Login {
 		c.Login = append(c.Login, security.ModuleConfig{Module: l.Module, Flag: l.Flag})
 	}
-	if len(s.Login) == 0 && len(s.Users) > 0 {
+	if len(s.Login) == 0 && (len(s.Users) > 0 || s.UsersFile != "") {
 		c.Login = []security.ModuleConfig{{Module: "users", Flag: security.Required}}
+	}
+	for _, l := range s.LoginTLS {
+		c.LoginTLS = append(c.LoginTLS, security.ModuleConfig{Module: l.Module, Flag: l.Flag})
 	}
 	if s.LoginRate != nil {
 		c.LoginRate = security.RateLimit{Failures: s.LoginRate.Failures, Per: s.LoginRate.Per}
@@ -177,12 +188,26 @@ func (p *parser) security(n *yaml.Node, at string) (*Security, bool) {
 		s.Certificates, _ = p.stringMap(v.val, at+"certificates", `user: subject DN, e.g. spoke: "CN=server-a,O=brokerlab"`)
 	}
 	for u, pw := range s.Users {
-		if security.IsBcrypt(pw) {
+		if security.IsHashed(pw) {
 			if err := security.CheckPassword(pw); err != nil {
-				p.errorAt(userPos[u], "%susers.%s: the password starts like a bcrypt hash ($2a$, $2b$, $2y$) but is not one; paste the whole hash from htpasswd -nbB or bcrypt", at, u)
+				p.errorAt(userPos[u], "%susers.%s: %v; paste the whole hash (htpasswd -nbB user pw for bcrypt)", at, u, err)
 			}
 		}
 	}
+	for _, k := range []struct {
+		key string
+		dst *string
+	}{{"users_file", &s.UsersFile}, {"groups_file", &s.GroupsFile}, {"certificates_file", &s.CertificatesFile}} {
+		if v, ok := f[k.key]; ok {
+			if path, ok := p.str(v.val, at+k.key); ok && path != "" {
+				if !filepath.IsAbs(path) && p.file != "" {
+					path = filepath.Join(filepath.Dir(p.file), path)
+				}
+				*k.dst = path
+			}
+		}
+	}
+	fromFiles := s.UsersFile != "" || s.GroupsFile != "" || s.CertificatesFile != ""
 	if v, ok := f["locations"]; ok {
 		s.Locations = p.locations(v.val, at+"locations")
 	}
@@ -203,19 +228,32 @@ func (p *parser) security(n *yaml.Node, at string) (*Security, bool) {
 		known[s.Guest] = true
 	}
 	if v, ok := f["groups"]; ok {
+		if fromFiles {
+			known = nil // members may be users of the files, read only when the broker starts
+		}
 		s.Groups = p.groups(v.val, at+"groups", known)
 	}
 	if v, ok := f["login"]; ok {
 		// A module needs its data given; given but malformed was reported already.
 		s.Login = p.loginStack(v.val, at+"login", func(key string) bool { _, ok := f[key]; return ok })
 	}
+	if v, ok := f["login_tls"]; ok {
+		s.LoginTLS = p.loginStack(v.val, at+"login_tls", func(key string) bool { _, ok := f[key]; return ok })
+		if len(s.LoginTLS) > 0 && len(s.Login) == 0 && len(s.Users) == 0 && s.UsersFile == "" {
+			p.errorf(v.key, "%slogin_tls needs a login stack for the plaintext listeners too, or they would let everyone in; add login: [...]", at)
+		}
+	}
 	if v, ok := f["login_rate"]; ok {
 		s.LoginRate = p.loginRate(v.val, at+"login_rate")
 	}
 	if v, ok := f["authorization"]; ok {
-		s.Authorization = p.authorization(v.val, at+"authorization", s.Groups)
+		groups := s.Groups
+		if s.GroupsFile != "" {
+			groups = nil // groups of the file are known only when the broker starts
+		}
+		s.Authorization = p.authorization(v.val, at+"authorization", groups)
 	}
-	if len(s.Login) == 0 && len(s.Users) == 0 && (len(s.Certificates) > 0 || len(s.Locations) > 0 || s.Guest != "") {
+	if len(s.Login) == 0 && len(s.Users) == 0 && s.UsersFile == "" && (len(s.Certificates) > 0 || s.CertificatesFile != "" || len(s.Locations) > 0 || s.Guest != "") {
 		p.errorf(d, "%sdeclares certificates, locations or a guest but no login stack; add login: [{module: certificate, flag: required}] or similar", at)
 	}
 	return s, len(p.errs) == before
@@ -261,7 +299,7 @@ func (p *parser) groups(n *yaml.Node, what string, known map[string]bool) map[st
 			continue
 		}
 		for i, m := range members {
-			if !known[m] {
+			if known != nil && !known[m] {
 				p.errorAt(pos[i], "%s.%s: %q is not a user of this node (users, certificates, locations or guest); known: %s", what, kv.key.Value, m, strings.Join(sortedKeys(known), ", "))
 			}
 		}
@@ -338,6 +376,7 @@ func (p *parser) loginStack(n *yaml.Node, what string, given func(key string) bo
 		return nil
 	}
 	needKey := map[string]string{"users": "users", "certificate": "certificates", "location": "locations", "guest": "guest"}
+	has := func(key string) bool { return given(key) || given(key+"_file") }
 	var out []LoginEntry
 	for i, item := range d.Content {
 		w := fmt.Sprintf("%s[%d]", what, i)
@@ -361,7 +400,7 @@ func (p *parser) loginStack(n *yaml.Node, what string, given func(key string) bo
 			p.errorf(m.val, "%s.module: unknown login module %q; known: %s", w, name, strings.Join(security.Modules(), ", "))
 			continue
 		}
-		if key, ok := needKey[name]; ok && !given(key) {
+		if key, ok := needKey[name]; ok && !has(key) {
 			p.errorf(m.val, "%s.module: the %s module needs security.%s, which this node does not declare", w, name, needKey[name])
 		}
 		e.Module = name
@@ -447,7 +486,7 @@ func (p *parser) authorization(n *yaml.Node, what string, groups map[string][]st
 				continue
 			}
 			for j, g := range gs {
-				if _, ok := groups[g]; !ok && g != "*" {
+				if _, ok := groups[g]; !ok && g != "*" && groups != nil {
 					var names []string
 					for k := range groups {
 						names = append(names, k)

@@ -90,7 +90,7 @@ func TestSecurityBlock(t *testing.T) {
 func TestSecurityErrors(t *testing.T) {
 	const head = "name: x\nnodes:\n  a:\n    listen: [\"stomp://127.0.0.1:0\"]\n    security:\n"
 	for _, tt := range []struct{ name, block, want string }{
-		{"unknown key", "      userz: {}\n", `6:7: unknown key "userz" in security of node "a"; allowed: users, groups`},
+		{"unknown key", "      userz: {}\n", `6:7: unknown key "userz" in security of node "a"; allowed: users, users_file, groups, groups_file, certificates, certificates_file, locations, guest, login, login_tls, login_rate, authorization`},
 		{"not a mapping", "      - users\n", `6:7: node "a": security must be a mapping`},
 		{"bad flag", "      users: {u: p}\n      login: [{module: users, flag: mandatory}]\n", `7:37: node "a": security.login[0].flag: "mandatory" is not a login flag; use required, requisite, sufficient or optional`},
 		{"unknown module", "      login: [{module: kerberos}]\n", `6:24: node "a": security.login[0].module: unknown login module "kerberos"; known: certificate, guest, location, users`},
@@ -102,9 +102,10 @@ func TestSecurityErrors(t *testing.T) {
 		{"unknown group", "      users: {u: p}\n      groups: {g: [u]}\n      authorization: [{queue: a, read: [gg]}]\n", `8:41: node "a": security.authorization[0].read: no group "gg" under security.groups (groups: g; "*" is everyone)`},
 		{"two targets", "      authorization: [{queue: a, topic: b}]\n", `6:23: node "a": security.authorization[0] needs exactly one of queue`},
 		{"prefixed pattern", "      authorization: [{queue: /queue/a}]\n", `6:23: node "a": security.authorization[0]: write the pattern without /queue/ or /topic/, e.g. queue: "a"`},
-		{"broken bcrypt", "      users: {u: \"$2a$10$short\"}\n", `6:18: node "a": security.users.u: the password starts like a bcrypt hash`},
+		{"broken bcrypt", "      users: {u: \"$2a$10$short\"}\n", `6:18: node "a": security.users.u: the password looks like a bcrypt hash ($2a$, $2b$, $2y$) but is not a valid one; paste the whole hash`},
 		{"rate", "      users: {u: p}\n      login_rate: {failures: 0}\n", `7:30: node "a": security.login_rate.failures must be ≥ 1, got 0`},
 		{"no stack", "      guest: g\n", `6:7: node "a": security.declares certificates, locations or a guest but no login stack`},
+		{"tls stack alone", "      certificates: {s: \"CN=s\"}\n      login_tls: [{module: certificate}]\n", `7:7: node "a": security.login_tls needs a login stack for the plaintext listeners too`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("x.yaml", []byte(head+tt.block))

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/brokerlab/brokerlab/broker/tlsconf"
 )
 
 // SSLContext is a node's `tls.format` and `tls.sslContext`: which form of
@@ -105,6 +107,17 @@ func (p *parser) connectorTLS(f map[string]field, what, where string) (map[strin
 	ok := true
 	for k, kv := range p.fields(d, "in tls "+where, connectorTLSKeys...) {
 		s, good := p.str(kv.val, what+".tls."+k)
+		switch {
+		case !good:
+		case k == "ssl" && s != "true" && s != "false":
+			p.errorf(kv.val, "%s.tls.ssl: %q is not true or false", what, s)
+			good = false
+		case k != "ssl" && k != "serverName":
+			if _, err := tlsconf.ParseKnobs(map[string]string{k: s}, true); err != nil {
+				p.errorf(kv.val, "%s.tls.%s: %s", what, k, strings.TrimPrefix(err.Error(), "tlsconf: "))
+				good = false
+			}
+		}
 		ok = ok && good
 		out[k] = s
 	}

@@ -43,6 +43,8 @@ nodes:
 		{"name: t\nnodes:\n  a: {tls: {identity: {self_signed: true}, sslContext: {keystore: x}}}\n", `unknown key "keystore" in tls.sslContext of node "a"; allowed: keyStore`},
 		{"name: t\nnodes:\n  a: {tls: {identity: {self_signed: true}, sslContext: [x]}}\n", `tls.sslContext must be a mapping`},
 		{"name: t\nnodes:\n  a: {listen: [\"stomp://127.0.0.1:0\"]}\n  b: {connect: [{to: a, tls: {verifyHostname: false}}]}\n", `unknown key "verifyHostname" in tls in connect[0] of node "b"`},
+		{"name: t\nnodes:\n  a: {listen: [\"stomp://127.0.0.1:0\"]}\n  b: {connect: [{to: a, tls: {enabledProtocols: TLSv1.1}}]}\n", `4:49: node "b": connect[0].tls.enabledProtocols: enabledProtocols="TLSv1.1": TLSv1.1 is disabled`},
+		{"name: t\nnodes:\n  a: {listen: [\"stomp://127.0.0.1:0\"]}\n  b: {connect: [{to: a, tls: {ssl: maybe}}]}\n", `connect[0].tls.ssl: "maybe" is not true or false`},
 	} {
 		_, err := Parse("t.yaml", []byte(tt.yaml))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -129,7 +129,9 @@ func ParseConnector(raw string) (Config, error) {
 	h.Write([]byte(raw))
 	c.JitterSeed = h.Sum64()
 	fail := func(format string, a ...any) (Config, error) {
-		return Config{}, fmt.Errorf("network: connector %q: %s", Redact(raw), fmt.Sprintf(format, a...))
+		// The detail may quote a part of the URI (a peer, an option), so
+		// it is redacted too.
+		return Config{}, fmt.Errorf("network: connector %q: %s", Redact(raw), Redact(fmt.Sprintf(format, a...)))
 	}
 	rest := raw
 	var list, query string

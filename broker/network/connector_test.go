@@ -139,3 +139,32 @@ func TestConnectorErrorsNeverShowThePassword(t *testing.T) {
 		t.Fatalf("%+v %v", c, err)
 	}
 }
+
+func TestParseConnectorNetworkAttributes(t *testing.T) {
+	c, err := ParseConnector("static://(ssl://h:1)?networkTTL=3&consumerTTL=2&conduitSubscriptions=false&decreaseNetworkConsumerPriority=true" +
+		"&suppressDuplicateQueueSubscriptions=true&excludedDestinations=/queue/a.>,topic://b.*&staticallyIncludedDestinations=queue://audit" +
+		"&dynamicallyIncludedDestinations=/topic/x&jitter=0.2&jitterSeed=9&probeInterval=250&stableAfter=2s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MessageTTL != 3 || c.ConsumerTTL != 2 || c.ConduitSubscriptions || !c.DecreaseNetworkConsumerPriority || !c.SuppressDuplicateQueueSubscriptions ||
+		strings.Join(c.ExcludedDestinations, " ") != "/queue/a.> /topic/b.*" || c.StaticallyIncludedDestinations[0] != "/queue/audit" ||
+		c.DynamicallyIncludedDestinations[0] != "/topic/x" || c.Jitter != 0.2 || c.JitterSeed != 9 || c.ProbeInterval != 250*time.Millisecond || c.StableAfter != 2*time.Second {
+		t.Fatalf("%+v", c)
+	}
+	d, _ := ParseConnector("static://(ssl://h:1)")
+	if !d.ConduitSubscriptions || d.ProbeInterval != DefaultProbeInterval || d.MessageTTL != 1 || d.ConsumerTTL != 1 {
+		t.Fatalf("defaults: %+v", d)
+	}
+	for raw, want := range map[string]string{
+		"static://(ssl://h:1)?jitter=1.5":                  "fraction",
+		"static://(ssl://h:1)?excludedDestinations=orders": "is not a destination",
+		"static://(ssl://h:1)?consumerTTL=0":               "at least 1",
+		"static://(ssl://h:1)?probeInterval=0":             "probeInterval must be positive",
+		"static://(ssl://h:1)?jitterSeed=-1":               "whole number",
+	} {
+		if _, err := ParseConnector(raw); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", raw, err, want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Op is what a principal wants to do with a destination.
@@ -64,7 +65,21 @@ type Matcher func(pattern, dest string) bool
 type AuthorizationMap struct {
 	entries []AuthzEntry
 	match   Matcher
+
+	// Decisions are remembered per (groups, op, destination): the map
+	// never changes, and a producer sends to the same few destinations.
+	mu    sync.RWMutex
+	cache map[decisionKey]bool
 }
+
+type decisionKey struct {
+	groups string
+	op     Op
+	dest   string
+}
+
+// maxDecisions bounds the cache; it starts afresh when full.
+const maxDecisions = 1 << 14
 
 // NewAuthorizationMap checks the entries and keeps a copy.
 func NewAuthorizationMap(entries []AuthzEntry, match Matcher) (*AuthorizationMap, error) {
@@ -118,7 +133,20 @@ func (m *AuthorizationMap) Check(p *Principal, op Op, dest string) error {
 	if p == nil {
 		p = &Principal{User: Anonymous}
 	}
-	if p.In(m.Groups(op, dest)) {
+	k := decisionKey{groups: strings.Join(p.Groups, "\x00"), op: op, dest: dest}
+	m.mu.RLock()
+	ok, known := m.cache[k]
+	m.mu.RUnlock()
+	if !known {
+		ok = p.In(m.Groups(op, dest))
+		m.mu.Lock()
+		if m.cache == nil || len(m.cache) >= maxDecisions {
+			m.cache = map[decisionKey]bool{}
+		}
+		m.cache[k] = ok
+		m.mu.Unlock()
+	}
+	if ok {
 		return nil
 	}
 	return &Denied{User: p.User, Op: op, Dest: dest}

@@ -1,6 +1,7 @@
 package security
 
 import (
+	"crypto/tls"
 	"errors"
 	"net/netip"
 	"strings"
@@ -207,5 +208,46 @@ func TestConfigClone(t *testing.T) {
 	d.Users["a"], d.Groups["g"][0], d.Certificates["a"], d.Locations[0].User, d.Login[0].Module, d.Authorization[0].Read[0] = "x", "x", "x", "x", "x", "x"
 	if c.Users["a"] != "b" || c.Groups["g"][0] != "a" || c.Certificates["a"] != "CN=a" || c.Locations[0].User != "l" || c.Login[0].Module != "users" || c.Authorization[0].Read[0] != "g" {
 		t.Fatalf("clone shares: %+v", c)
+	}
+}
+
+// Dual stacks: connections over TLS listeners log in by certificate,
+// plaintext ones by password.
+func TestLoginTLSStack(t *testing.T) {
+	cfg := &Config{
+		Users:        map[string]string{"bob": "pw"},
+		Certificates: map[string]string{"spoke": "CN=server-a"},
+		Login:        []ModuleConfig{{Module: "users", Flag: Required}},
+		LoginTLS:     []ModuleConfig{{Module: "certificate", Flag: Required}},
+	}
+	ch, err := New(cfg, testMatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsView := ConnView{TLS: &tls.ConnectionState{}, PeerDN: "CN=server-a", Login: "bob", Passcode: "pw"}
+	for _, tt := range []struct {
+		v    ConnView
+		user string
+		err  string
+	}{
+		{ConnView{Login: "bob", Passcode: "pw"}, "bob", ""},
+		{ConnView{PeerDN: "CN=server-a"}, "", "unknown login or wrong passcode (users, required)"},
+		{tlsView, "spoke", ""},
+		{ConnView{TLS: &tls.ConnectionState{}, Login: "bob", Passcode: "pw"}, "", "no client certificate was presented (certificate, required)"},
+	} {
+		c := &Conn{View: tt.v}
+		err := ch.AddConnection(c)
+		if tt.err != "" {
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("%+v: %v", tt.v, err)
+			}
+			continue
+		}
+		if err != nil || c.User() != tt.user {
+			t.Errorf("%+v: %v %s", tt.v, err, c.User())
+		}
+	}
+	if _, err := New(&Config{Certificates: cfg.Certificates, LoginTLS: cfg.LoginTLS}, testMatch); err == nil || !strings.Contains(err.Error(), "plaintext listeners would let everyone in") {
+		t.Fatalf("LoginTLS alone: %v", err)
 	}
 }

@@ -23,12 +23,22 @@ type Config struct {
 	// Certificates maps a user to the subject DN of its client certificate
 	// (ActiveMQ's users-dn.properties), e.g. "CN=server-a,O=brokerlab".
 	Certificates map[string]string
+	// UsersFile, GroupsFile and CertificatesFile add entries from ActiveMQ's
+	// users.properties (user=password), groups.properties
+	// (group=user1,user2) and users-dn files (user=DN), read when the chain
+	// is built (properties.go).
+	UsersFile, GroupsFile, CertificatesFile string
 	// Locations maps source addresses to users, first match wins.
 	Locations []LocationRule
 	// Guest is the user the guest module admits anyone as; "" disables it.
 	Guest string
 	// Login is the stack, in order. Empty: no authentication.
 	Login []ModuleConfig
+	// LoginTLS, when set, is the stack for connections that arrived over
+	// a TLS listener, Login then being the plaintext listeners' (ActiveMQ's
+	// JaasDualAuthenticationPlugin). It needs Login too, so that no
+	// listener is left without a stack.
+	LoginTLS []ModuleConfig
 	// LoginRate bounds failed logins per source address.
 	LoginRate RateLimit
 	// Authorization, when not nil, is the only access granted: a
@@ -64,7 +74,7 @@ var DefaultLoginRate = RateLimit{Failures: 10, Per: time.Minute}
 
 // Enabled reports whether the configuration asks for anything at all.
 func (c *Config) Enabled() bool {
-	return c != nil && (len(c.Login) > 0 || c.Authorization != nil || len(c.Plugins) > 0)
+	return c != nil && (len(c.Login) > 0 || len(c.LoginTLS) > 0 || c.Authorization != nil || len(c.Plugins) > 0)
 }
 
 // Clone returns a deep copy.
@@ -83,6 +93,7 @@ func (c *Config) Clone() *Config {
 	}
 	out.Locations = slices.Clone(c.Locations)
 	out.Login = slices.Clone(c.Login)
+	out.LoginTLS = slices.Clone(c.LoginTLS)
 	out.Plugins = slices.Clone(c.Plugins)
 	if c.Authorization != nil {
 		out.Authorization = make([]AuthzEntry, len(c.Authorization))
@@ -111,13 +122,18 @@ func (c *Config) Validate() error {
 	bad := func(field, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("security: %s: %s", field, fmt.Sprintf(format, a...)))
 	}
-	for i, m := range c.Login {
-		if _, ok := lookup(m.Module); !ok {
-			bad(fmt.Sprintf("Login[%d].Module", i), "unknown login module %q; registered: %s", m.Module, strings.Join(Modules(), ", "))
+	for field, stack := range map[string][]ModuleConfig{"Login": c.Login, "LoginTLS": c.LoginTLS} {
+		for i, m := range stack {
+			if _, ok := lookup(m.Module); !ok {
+				bad(fmt.Sprintf("%s[%d].Module", field, i), "unknown login module %q; registered: %s", m.Module, strings.Join(Modules(), ", "))
+			}
+			if _, err := ParseFlag(string(m.Flag)); err != nil {
+				bad(fmt.Sprintf("%s[%d].Flag", field, i), "%q is not required, requisite, sufficient or optional", m.Flag)
+			}
 		}
-		if _, err := ParseFlag(string(m.Flag)); err != nil {
-			bad(fmt.Sprintf("Login[%d].Flag", i), "%q is not required, requisite, sufficient or optional", m.Flag)
-		}
+	}
+	if len(c.LoginTLS) > 0 && len(c.Login) == 0 {
+		bad("Login", "empty while LoginTLS is set: plaintext listeners would let everyone in; give both stacks")
 	}
 	for i, r := range c.Locations {
 		if !r.CIDR.IsValid() {

@@ -108,6 +108,10 @@ func New(c *Config, match Matcher) (*Chain, error) {
 	if !c.Enabled() {
 		return nil, nil
 	}
+	c, err := c.loadFiles()
+	if err != nil {
+		return nil, err
+	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -117,7 +121,11 @@ func New(c *Config, match Matcher) (*Chain, error) {
 		if err != nil {
 			return nil, err
 		}
-		ps = append(ps, &Authentication{Stack: stack, limit: newLimiter(c.LoginRate, time.Now)})
+		tlsStack, err := buildStack(c, "LoginTLS", c.LoginTLS)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, &Authentication{Stack: stack, TLSStack: tlsStack, limit: newLimiter(c.LoginRate, time.Now)})
 	}
 	if c.Authorization != nil {
 		m, err := NewAuthorizationMap(c.Authorization, match)
@@ -235,9 +243,11 @@ func (ch *Chain) RemoveConnection(c *Conn) {
 
 // Authentication runs the login stack on every connection, bridges
 // included, after checking the source address's failed-login budget.
+// Connections over TLS listeners get TLSStack when it is set.
 type Authentication struct {
-	Stack Stack
-	limit *limiter
+	Stack    Stack
+	TLSStack Stack
+	limit    *limiter
 }
 
 func (*Authentication) Name() string { return "authentication" }
@@ -259,7 +269,11 @@ func (a *Authentication) AddConnection(c *Conn) error {
 			return &LoginError{RateLimited: true, Reason: fmt.Sprintf("too many failed logins from %s; try again in %v", addr, wait.Round(time.Second))}
 		}
 	}
-	res := a.Stack.Login(c.View)
+	stack := a.Stack
+	if c.View.TLS != nil && len(a.TLSStack) > 0 {
+		stack = a.TLSStack
+	}
+	res := stack.Login(c.View)
 	if res.Err != nil {
 		if a.limit != nil {
 			a.limit.fail(addr)

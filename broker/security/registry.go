@@ -46,16 +46,18 @@ func Modules() []string {
 }
 
 // BuildStack makes the login stack c.Login describes.
-func BuildStack(c *Config) (Stack, error) {
+func BuildStack(c *Config) (Stack, error) { return buildStack(c, "Login", c.Login) }
+
+func buildStack(c *Config, field string, mods []ModuleConfig) (Stack, error) {
 	var s Stack
-	for i, m := range c.Login {
+	for i, m := range mods {
 		f, ok := lookup(m.Module)
 		if !ok {
-			return nil, fmt.Errorf("security: Login[%d]: unknown login module %q; registered: %v", i, m.Module, Modules())
+			return nil, fmt.Errorf("security: %s[%d]: unknown login module %q; registered: %v", field, i, m.Module, Modules())
 		}
 		mod, err := f(c)
 		if err != nil {
-			return nil, fmt.Errorf("security: Login[%d] (%s): %w", i, m.Module, err)
+			return nil, fmt.Errorf("security: %s[%d] (%s): %w", field, i, m.Module, err)
 		}
 		s = append(s, StackEntry{Name: m.Module, Flag: m.Flag, Module: mod})
 	}

@@ -12,6 +12,15 @@
 //	                     error ─ Classify ─▶ Class ("unknown-authority", …)
 //	                           ─ PeerCertificates / Describe ─▶ what the peer showed
 //
+// Files may carry an SSLContext: ActiveMQ keystores in place of the PEM
+// files (LoadKeyStore), and the node's Policy (minimum RSA key size, clock
+// offset), which every config made here applies. Knobs (ParseKnobs) are a
+// listener's or connector's URI parameters: enabledProtocols,
+// enabledCipherSuites, verifyHostName. A Source holds material that
+// Reload reads again; its ServerConfig serves each handshake from the
+// current material (GetConfigForClient), so a rotated certificate reaches
+// new connections without a restart.
+//
 // Why one place: every listener and every connector must agree on the TLS
 // floor, on where trust comes from (the trust file and nothing else, never
 // the system roots), and on ServerName. Connectors dial a toxiproxy on

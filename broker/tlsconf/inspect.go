@@ -52,7 +52,7 @@ func InspectStore(path, password string) (*StoreContents, error) {
 			sc.Entries = []StoreEntry{{Kind: "certificate", Chain: []*x509.Certificate{c}}}
 			return sc, nil
 		}
-		return nil, loadErr(ClassBadKeystore, path, nil, "tlsconf: %s is neither a JKS or PKCS#12 store, nor PEM or DER certificates (%s)", path, unknownStore(data, "file"))
+		return nil, loadErr(ClassBadKeystore, path, nil, "%s is neither a JKS or PKCS#12 store, nor PEM or DER certificates (%s)", path, unknownStore(data, "file"))
 	}
 	if err != nil {
 		return nil, err
@@ -71,13 +71,13 @@ func (sc *StoreContents) jks(data []byte, password string) error {
 		case ks.IsPrivateKeyEntry(a):
 			chain, err := ks.GetPrivateKeyEntryCertificateChain(a)
 			if err != nil {
-				return loadErr(ClassBadKeystore, sc.Path, err, "tlsconf: %s: entry %q: %v", sc.Path, a, err)
+				return loadErr(ClassBadKeystore, sc.Path, err, "%s: entry %q: %v", sc.Path, a, err)
 			}
 			e := StoreEntry{Alias: a, Kind: "PrivateKeyEntry"}
 			for _, c := range chain {
 				cert, err := x509.ParseCertificate(c.Content)
 				if err != nil {
-					return loadErr(ClassBadKeystore, sc.Path, err, "tlsconf: %s: entry %q: certificate: %v", sc.Path, a, err)
+					return loadErr(ClassBadKeystore, sc.Path, err, "%s: entry %q: certificate: %v", sc.Path, a, err)
 				}
 				e.Chain = append(e.Chain, cert)
 			}
@@ -85,11 +85,11 @@ func (sc *StoreContents) jks(data []byte, password string) error {
 		case ks.IsTrustedCertificateEntry(a):
 			te, err := ks.GetTrustedCertificateEntry(a)
 			if err != nil {
-				return loadErr(ClassBadKeystore, sc.Path, err, "tlsconf: %s: entry %q: %v", sc.Path, a, err)
+				return loadErr(ClassBadKeystore, sc.Path, err, "%s: entry %q: %v", sc.Path, a, err)
 			}
 			cert, err := x509.ParseCertificate(te.Certificate.Content)
 			if err != nil {
-				return loadErr(ClassBadKeystore, sc.Path, err, "tlsconf: %s: entry %q: certificate: %v", sc.Path, a, err)
+				return loadErr(ClassBadKeystore, sc.Path, err, "%s: entry %q: certificate: %v", sc.Path, a, err)
 			}
 			sc.Entries = append(sc.Entries, StoreEntry{Alias: a, Kind: "trustedCertEntry", Created: te.CreationTime, Chain: []*x509.Certificate{cert}})
 		}
@@ -104,15 +104,15 @@ func (sc *StoreContents) pkcs12(data []byte, password string) error {
 		sc.Verified = true
 		sc.Entries = []StoreEntry{{Kind: "PrivateKeyEntry", Chain: append([]*x509.Certificate{leaf}, cas...)}}
 	case errors.Is(err, pkcs12.ErrIncorrectPassword):
-		return loadErr(ClassBadKeystorePassword, sc.Path, nil, "tlsconf: %s: wrong password (--password); a PKCS#12 store cannot be read without its password", sc.Path)
+		return loadErr(ClassBadKeystorePassword, sc.Path, nil, "%s: wrong password (--password); a PKCS#12 store cannot be read without its password", sc.Path)
 	default:
 		// No key: a truststore.
 		certs, terr := pkcs12.DecodeTrustStore(data, password)
 		if terr != nil {
 			if errors.Is(terr, pkcs12.ErrIncorrectPassword) {
-				return loadErr(ClassBadKeystorePassword, sc.Path, nil, "tlsconf: %s: wrong password (--password); a PKCS#12 store cannot be read without its password", sc.Path)
+				return loadErr(ClassBadKeystorePassword, sc.Path, nil, "%s: wrong password (--password); a PKCS#12 store cannot be read without its password", sc.Path)
 			}
-			return loadErr(ClassBadKeystore, sc.Path, terr, "tlsconf: %s: not a readable PKCS#12 store: %v (as a keystore: %v)", sc.Path, terr, err)
+			return loadErr(ClassBadKeystore, sc.Path, terr, "%s: not a readable PKCS#12 store: %v (as a keystore: %v)", sc.Path, terr, err)
 		}
 		sc.Verified = true
 		for _, c := range certs {
@@ -130,19 +130,39 @@ func (sc *StoreContents) pkcs12(data []byte, password string) error {
 // certificates, as keytool and brokerlab write keystores); a truststore's
 // entries are listed unnamed, by subject.
 func (sc *StoreContents) pkcs12Aliases(data []byte, password string) {
-	blocks, err := pkcs12.ToPEM(data, password) //nolint:staticcheck // the only API that returns friendlyName
+	//lint:ignore SA1019 ToPEM is the only go-pkcs12 API that returns friendlyName
+	blocks, err := pkcs12.ToPEM(data, password)
 	if err != nil {
 		return
 	}
-	byDER := map[string]string{}
+	// keytool names the key bag, and sometimes the certificate's too; the
+	// certificate of a key is tied to it by localKeyId.
+	byDER, keyNames, certKeyID := map[string]string{}, map[string]string{}, map[string]string{}
 	for _, b := range blocks {
-		if b.Type == "CERTIFICATE" && b.Headers["friendlyName"] != "" {
-			byDER[string(b.Bytes)] = b.Headers["friendlyName"]
+		name, id := b.Headers["friendlyName"], b.Headers["localKeyId"]
+		switch b.Type {
+		case "CERTIFICATE":
+			if name != "" {
+				byDER[string(b.Bytes)] = name
+			}
+			if id != "" {
+				certKeyID[string(b.Bytes)] = id
+			}
+		case "PRIVATE KEY":
+			if name != "" && id != "" {
+				keyNames[id] = name
+			}
 		}
 	}
 	for i, e := range sc.Entries {
-		if len(e.Chain) > 0 {
-			sc.Entries[i].Alias = byDER[string(e.Chain[0].Raw)]
+		if len(e.Chain) == 0 {
+			continue
+		}
+		leaf := string(e.Chain[0].Raw)
+		if a := byDER[leaf]; a != "" {
+			sc.Entries[i].Alias = a
+		} else if a := keyNames[certKeyID[leaf]]; a != "" {
+			sc.Entries[i].Alias = a
 		}
 	}
 }
@@ -158,7 +178,7 @@ func (sc *StoreContents) pem(data []byte) error {
 		case b.Type == pemCert:
 			c, err := x509.ParseCertificate(b.Bytes)
 			if err != nil {
-				return loadErr(ClassBadKeystore, sc.Path, err, "tlsconf: %s: a CERTIFICATE block does not parse: %v", sc.Path, err)
+				return loadErr(ClassBadKeystore, sc.Path, err, "%s: a CERTIFICATE block does not parse: %v", sc.Path, err)
 			}
 			chain = append(chain, c)
 		case strings.HasSuffix(b.Type, "PRIVATE KEY"):

@@ -121,6 +121,11 @@ var javaPhrases = []logPhrase{
 	// Symptoms without a cause.
 	{substr: "Remote host terminated the handshake", class: ClassConnectionReset, noise: true},
 	{substr: "Remote host closed connection during handshake", class: ClassConnectionReset, noise: true},
+	// SSLEngine's words for a peer that went away: ActiveMQ's connector
+	// logs the cause at INFO ("Error with pending remote brokerInfo … (PKIX
+	// …)") and only this at WARN.
+	{substr: "Connection or outbound has closed", class: ClassConnectionReset, noise: true},
+	{substr: "Connection or inbound has closed", class: ClassConnectionReset, noise: true},
 	{substr: "Broken pipe", class: ClassConnectionReset, noise: true},
 	{substr: "Connection reset", class: ClassConnectionReset, noise: true},
 }

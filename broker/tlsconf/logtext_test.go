@@ -59,6 +59,7 @@ var logTextCases = []struct {
 	// Noise: ActiveMQ logs these on the retries where the cause is lost.
 	{"WARN | Transport Connection to: tcp://127.0.0.1:61617 failed: java.net.SocketException: Broken pipe (Write failed)", ClassConnectionReset, false, true},
 	{"java.net.SocketException: Connection reset", ClassConnectionReset, false, true},
+	{"WARN  | Could not start network bridge between: vm://spoke and: ssl://127.0.0.1:45661 due to: Connection or outbound has closed | org.apache.activemq.network.DiscoveryNetworkConnector | main", ClassConnectionReset, false, true},
 	{"javax.net.ssl.SSLHandshakeException: Remote host terminated the handshake", ClassConnectionReset, false, true},
 	// brokerlab's own events, in each log format.
 	{"12:00:01.200 hub: tls handshake failed as server, peer server-b from 127.0.0.1:50000: unknown-authority: tls: failed to verify certificate", ClassUnknownAuthority, false, false},

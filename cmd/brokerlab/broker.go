@@ -21,7 +21,7 @@ const shutdownTimeout = 5 * time.Second
 
 var brokerDoc = &doc{
 	name:     "broker",
-	synopsis: "brokerlab broker --name NAME --listen URI... [--connect URI...] [--tls-cert F --tls-key F --tls-ca F] [--events]",
+	synopsis: "brokerlab broker --name NAME --listen URI... [--connect URI...] [--tls-cert F --tls-key F --tls-ca F | --keystore F --truststore F] [--events]",
 	about: `Runs one STOMP broker in the foreground until SIGINT or SIGTERM, then shuts
 it down gracefully (at most 5s) and exits.
 
@@ -33,6 +33,17 @@ Connector URIs open bridges to other brokers:
 with the options name, duplex, dynamicOnly, networkTTL, initialReconnectDelay
 (ms), maxReconnectDelay (ms), useExponentialBackOff, backOffMultiplier and
 maxReconnectAttempts. serverName is the name the peer's certificate must carry.
+
+TLS material comes from PEM files (--tls-cert, --tls-key, --tls-ca) or, as in
+ActiveMQ's <sslContext>, from a keystore and a truststore (--keystore,
+--truststore; JKS, PKCS#12 or PEM, told by content) whose passwords are read
+from $BROKERLAB_KEYSTORE_PASSWORD, $BROKERLAB_KEY_PASSWORD and
+$BROKERLAB_TRUSTSTORE_PASSWORD. A keystore that does not open stops the broker
+at start-up, naming the file and the setting. SIGHUP reloads the files
+without a restart: new connections use them, established ones keep theirs.
+Listener URIs also take enabledProtocols=TLSv1.2,TLSv1.3 and
+enabledCipherSuites=...; peer URIs in static:(...) take those and
+verifyHostName=false.
 
 Once every listener is bound, brokerlab prints exactly one line on stdout:
   {"event":"ready","node":"hub","listeners":[{"uri":"stomp://127.0.0.1:40001","addr":"127.0.0.1:40001"}],"admin":"127.0.0.1:40002"}
@@ -47,7 +58,12 @@ one short line each; --events adds every event as one JSON object per line.`,
 
   # a hub requiring mutual TLS, with PEM files (e.g. from brokerlab up)
   brokerlab broker --name hub --listen 'stomp+ssl://127.0.0.1:61617?needClientAuth=true' \
-    --tls-cert hub/cert.pem --tls-key hub/key.pem --tls-ca hub/trust.pem --events`,
+    --tls-cert hub/cert.pem --tls-key hub/key.pem --tls-ca hub/trust.pem --events
+
+  # the same hub from Java keystores, as ActiveMQ's sslContext has them
+  BROKERLAB_KEYSTORE_PASSWORD=changeit BROKERLAB_TRUSTSTORE_PASSWORD=changeit \
+    brokerlab broker --name hub --listen 'stomp+ssl://127.0.0.1:61617?needClientAuth=true' \
+    --keystore hub/keystore.jks --truststore hub/truststore.jks`,
 	exits: `  0  stopped by SIGINT/SIGTERM and shut down cleanly
   1  the broker could not start (e.g. port in use) or did not shut down in 5s
   2  bad flags or options (the message names the field)`,
@@ -61,6 +77,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	connect := &stringList{}
 	fs.Var(connect, "connect", "network connector `URI`, repeatable: static://(tcp://HOST:PORT)?duplex=true&...")
 	var files tlsconf.Files
+	stores := addStoreFlags(fs)
 	fs.StringVar(&files.CertFile, "tls-cert", "", "PEM certificate `FILE` (leaf first, chain may follow)")
 	fs.StringVar(&files.KeyFile, "tls-key", "", "PEM private key `FILE` (unencrypted PKCS#8, PKCS#1 or EC)")
 	fs.StringVar(&files.TrustFile, "tls-ca", "", "PEM `FILE` of the certificates this broker trusts (its truststore)")
@@ -78,6 +95,9 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, brokerDoc, "unexpected argument %q (listeners and connectors are flags: --listen, --connect)", pos[0])
 	}
 
+	if err := stores.apply(&files); err != nil {
+		return usageError(stderr, brokerDoc, "%v", err)
+	}
 	var sink events.Sink = &eventPrinter{w: stderr, jsonAll: *jsonEvents}
 	var logger *slog.Logger
 	switch *logFormat {
@@ -128,6 +148,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "brokerlab broker: %v\n", err)
 		return exitFail
 	}
+	defer reloadOnHangup(b, stderr)()
 	if err := printReady(stdout, b.Name(), b.Listeners(), b.AdminAddr()); err != nil {
 		fmt.Fprintf(stderr, "brokerlab broker: write ready line: %v\n", err)
 	}

@@ -190,8 +190,8 @@ yet valid), key, key usage, extended key usage and SHA-256 fingerprint.
 A JKS store can be listed without --password (unverified, as keytool -list
 does); PKCS#12 needs it. The password is never printed.
 
-Given a topology instead (a file, or a built-in name), prints who trusts
-whom as a table and checks every link: the dialling node must trust the
+Given a topology instead (a file, or a built-in name), prints a table of
+who trusts whom, and checks every link: the dialling node must trust the
 listening one, and a listener with needClientAuth the dialling node.`,
 	examples: `  brokerlab certs inspect certs/hub/truststore.jks --password changeit
   brokerlab certs inspect server.pem

@@ -134,7 +134,7 @@ func TestCertsGenOpenSSL(t *testing.T) {
 		t.Errorf("openssl verify: %s", v)
 	}
 	r := brokerlab(t, "certs", "inspect", filepath.Join(p12, "hub", "keystore.p12"), "--password", "changeit")
-	if r.code != exitOK || !strings.Contains(r.stdout, "PKCS12") || !strings.Contains(r.stdout, "issuer:   CN=root CA") {
+	if r.code != exitOK || !strings.Contains(r.stdout, "PKCS12") || !strings.Contains(r.stdout, "entry 1: hub, PrivateKeyEntry") || !strings.Contains(r.stdout, "issuer:   CN=root CA") {
 		t.Errorf("inspect p12: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
@@ -165,5 +165,28 @@ nodes:
 	r = brokerlab(t, "certs", "inspect", broken)
 	if r.code != exitFail || !strings.Contains(r.stdout, "server-b->hub") || !strings.Contains(r.stdout, "MISSING TRUST: hub requires client certificates and does not trust server-b") {
 		t.Errorf("broken topology: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestCertsSubcommandHelp(t *testing.T) {
+	for _, sub := range []struct {
+		name string
+		want []string
+	}{
+		{"gen", []string{"--out", "--format", "--store-password", "--key-password", "keystore.jks", "Examples:", "Exit codes:"}},
+		{"inspect", []string{"--password", "who trusts whom", "PrivateKeyEntry", "Examples:", "Exit codes:"}},
+	} {
+		r := brokerlab(t, "certs", sub.name, "--help")
+		if r.code != exitOK {
+			t.Errorf("certs %s --help: exit %d", sub.name, r.code)
+		}
+		for _, w := range sub.want {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("certs %s --help lacks %q:\n%s", sub.name, w, r.stdout)
+			}
+		}
+	}
+	if r := brokerlab(t, "certs", "frob"); r.code != exitUsage || !strings.Contains(r.stderr, `unknown subcommand "frob"`) {
+		t.Errorf("certs frob: exit %d %s", r.code, r.stderr)
 	}
 }

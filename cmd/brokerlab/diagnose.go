@@ -60,6 +60,7 @@ func cmdDiagnose(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.KeyStore, "keystore", "", "keystore `file` (JKS, PKCS#12 or PEM) holding the client's key, instead of --cert/--key")
 	fs.StringVar(&o.KeyStorePassword, "keystore-password", "", "the keystore's `password`")
 	fs.StringVar(&o.KeyPassword, "key-password", "", "the key entry's `password` (default: the keystore's)")
+	fs.StringVar(&o.CRLFile, "crl", "", "PEM or DER `file` of revocation lists to check the server's chain against (ActiveMQ's crlPath)")
 	fs.StringVar(&o.ServerName, "server-name", "", "the `name` to verify the server's certificate against, and to send as SNI\n(default: HOST); brokerlab connectors use the peer's node name")
 	versions := fs.String("tls-version", "1.2,1.3", "TLS `versions` to offer: 1.0, 1.1, 1.2, 1.3, or a list like 1.2,1.3 (also TLSv1.2)")
 	probe := fs.String("probe", "stomp", "after the handshake: `stomp` (send CONNECT, read the answer) or read (read only)")

@@ -31,6 +31,13 @@ type Nodes interface {
 	Stats(name string) (broker.Stats, bool)
 }
 
+// TLSReloader is a driver whose nodes can re-read their certificate files
+// without a restart (certificate rotation): new connections then use the
+// new files.
+type TLSReloader interface {
+	ReloadTLS(name string) error
+}
+
 // Options are what every driver is given. A driver that cannot honour one
 // (Tune, for a node in another process) says so in its own documentation.
 type Options struct {

@@ -1,9 +1,14 @@
 package driver
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/go-stomp/stomp/v3"
+
+	"github.com/brokerlab/brokerlab/broker/brokertest"
 	"github.com/brokerlab/brokerlab/broker/network"
 	"github.com/brokerlab/brokerlab/broker/tlsconf"
 	"github.com/brokerlab/brokerlab/topology"
@@ -50,5 +55,53 @@ nodes:
 	}
 	if r := network.Redact(a.Connect[0]); strings.Contains(r, "ss=w") {
 		t.Fatalf("redacted URI shows the password: %s", r)
+	}
+}
+
+// users_file and groups_file are read relative to the topology file when
+// the broker starts, in ActiveMQ's properties formats.
+func TestRenderSecurityFiles(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"t.yaml": `name: files
+nodes:
+  hub:
+    listen: ["stomp://127.0.0.1:0"]
+    security:
+      users_file: conf/users.properties
+      groups_file: conf/groups.properties
+      authorization: [{queue: ">", read: [admins], write: [admins], admin: [admins]}]
+`,
+		"conf/users.properties":  "# user=password\nadmin=admin-Pa55\n",
+		"conf/groups.properties": "admins=admin\n",
+	} {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spec, err := topology.Load(filepath.Join(dir, "t.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := Render(spec, "hub", Addresses{"hub": {"127.0.0.1:0"}}, tlsconf.Files{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "conf", "users.properties"); o.Security.UsersFile != want {
+		t.Fatalf("UsersFile %q, want %q", o.Security.UsersFile, want)
+	}
+	b := brokertest.NewBroker(t, o)
+	c, err := stomp.Dial("tcp", b.Addr(), stomp.ConnOpt.Login("admin", "admin-Pa55"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Send("/queue/a", "text/plain", nil, stomp.SendOpt.Receipt); err != nil {
+		t.Fatal(err)
+	}
+	c.Disconnect()
+	if _, err := stomp.Dial("tcp", b.Addr(), stomp.ConnOpt.Login("admin", "nope")); err == nil {
+		t.Fatal("a wrong password was let in")
 	}
 }

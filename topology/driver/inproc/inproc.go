@@ -173,3 +173,12 @@ func (n *Network) Shutdown(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// ReloadTLS re-reads a running node's certificate files (driver.TLSReloader).
+func (n *Network) ReloadTLS(name string) error {
+	b := n.Broker(name)
+	if b == nil {
+		return fmt.Errorf("inproc: %s is not running", name)
+	}
+	return b.ReloadTLS()
+}
