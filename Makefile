@@ -8,8 +8,10 @@ FUZZTIME ?= 60s
 
 all: build
 
+# Static (CGO_ENABLED=0): the container driver runs this very binary in
+# images FROM scratch, which have no loader or libc.
 build:
-	$(GO) build -o $(BIN) ./cmd/brokerlab
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/brokerlab
 
 # Run the built-in scenario catalogue in-process: a hub and two spokes over
 # mutual TLS, faults, certificate mistakes. Writes $(OUT)/junit.xml.

@@ -2,25 +2,27 @@ package scenarios
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/brokerlab/brokerlab/topology"
 	"github.com/brokerlab/brokerlab/topology/driver"
+	"github.com/brokerlab/brokerlab/topology/driver/container"
 	"github.com/brokerlab/brokerlab/topology/driver/inproc"
 	"github.com/brokerlab/brokerlab/topology/driver/process"
 )
 
-// Drivers a scenario's nodes can run on (Options.Driver). The container
-// and ActiveMQ drivers are not here: a scenario's faults sit on loopback
-// toxiproxy proxies that a container cannot dial, and an ActiveMQ topology
-// speaks OpenWire between nodes, which our fault layer does not carry.
+// Drivers a scenario's nodes can run on (Options.Driver). The ActiveMQ
+// driver is not here: its bridges speak OpenWire, which the fault layer
+// does not carry, and its nodes report through their logs only.
 const (
-	DriverInproc  = "inproc"
-	DriverProcess = "process"
+	DriverInproc    = "inproc"
+	DriverProcess   = "process"
+	DriverContainer = "container"
 )
 
 // DriverNames lists the accepted Options.Driver values.
-var DriverNames = []string{DriverInproc, DriverProcess}
+var DriverNames = []string{DriverInproc, DriverProcess, DriverContainer}
 
 // newNodes runs the scenario's nodes on the chosen driver; "" is inproc.
 func newNodes(env *Env, spec *topology.Spec, o Options) (driver.Nodes, error) {
@@ -31,6 +33,25 @@ func newNodes(env *Env, spec *topology.Spec, o Options) (driver.Nodes, error) {
 			DataDir: filepath.Join(env.Dir, "data")})
 	case DriverProcess:
 		return process.New(spec, process.Options{Options: common, Binary: o.Binary, Dir: filepath.Join(env.Dir, "nodes")})
+	case DriverContainer:
+		// Containers dial each other by node name on their own Docker
+		// network; the fault proxies listen on this machine's loopback,
+		// out of their reach, so a fault step would test nothing.
+		for _, s := range env.Scenario.Steps {
+			if f, ok := s.(*faultStep); ok {
+				return nil, fmt.Errorf("scenarios: driver container cannot run fault steps (%q at line %d): containers do not pass through the fault proxies; use inproc or process", f.Describe(), f.pos.Line)
+			}
+		}
+		common.Dial = nil
+		bin := o.Binary
+		if bin == "" {
+			exe, err := os.Executable()
+			if err != nil {
+				return nil, fmt.Errorf("scenarios: driver container: no Options.Binary and this executable cannot be found: %w", err)
+			}
+			bin = exe
+		}
+		return container.New(spec, container.Options{Options: common, Binary: bin})
 	default:
 		return nil, fmt.Errorf("scenarios: Options.Driver %q: use one of %v", o.Driver, DriverNames)
 	}

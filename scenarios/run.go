@@ -33,8 +33,10 @@ type Options struct {
 	OnStep func(reports.Step)
 	// Tune adjusts every node's broker options (in-process nodes only).
 	Tune func(*broker.Options)
-	// Driver runs the nodes: "inproc" (default) or "process" (one
-	// `brokerlab broker` child each, Binary, default this executable).
+	// Driver runs the nodes: "inproc" (default), "process" (one
+	// `brokerlab broker` child each) or "container" (one container each,
+	// no fault steps). Binary is the brokerlab they run (default this
+	// executable; static, CGO_ENABLED=0, for containers).
 	Driver string
 	Binary string
 }

@@ -72,7 +72,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.keep, "keep", false, "keep the artifacts of passed scenarios too")
 	fs.BoolVar(&f.verbose, "v", false, "print each step as it finishes")
 	fs.Var(&f.labels, "label", "run only scenarios with this `LABEL`; repeatable or comma-separated (any matches)")
-	fs.StringVar(&f.driver, "driver", scenarios.DriverInproc, "run the nodes as `KIND`: inproc (goroutines in this process) or process (one brokerlab broker child each, events read from its admin endpoint)")
+	fs.StringVar(&f.driver, "driver", scenarios.DriverInproc, "run the nodes as `KIND`: inproc (goroutines in this process), process (one brokerlab broker child each, events read from its admin endpoint) or container (one Docker container each, from an image FROM scratch of this binary, which must be static: CGO_ENABLED=0; scenarios with fault steps are refused)")
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "cancel a scenario that runs longer than `DURATION`")
 	pos, code, ok := parse(fs, runDoc, args, stdout, stderr)
 	if !ok {
@@ -81,6 +81,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if !slices.Contains(scenarios.DriverNames, f.driver) {
 		return usageError(stderr, runDoc, "--driver %q: use one of %s", f.driver, strings.Join(scenarios.DriverNames, ", "))
 	}
+	prepareDriver(f.driver)
 	if f.timeout <= 0 {
 		return usageError(stderr, runDoc, "--timeout must be positive, got %s", f.timeout)
 	}

@@ -144,36 +144,15 @@ func linkName(spec *topology.Spec, local, peer string) string {
 	return topology.Link{From: peer, To: local}.String()
 }
 
-// javaClasses maps what Java's TLS stack says to the classes Go's failures
-// get (tlsconf.Class), most specific first. "Broken pipe" and "Connection
-// reset" are what ActiveMQ often logs on retries where the real cause was
-// logged only once: they are classed as resets, not guessed.
-var javaClasses = []struct {
-	says  []string
-	class tlsconf.Class
-}{
-	{[]string{"CertificateExpiredException", "certificate expired", "NotAfter"}, tlsconf.ClassExpired},
-	{[]string{"CertificateNotYetValidException", "not yet valid", "NotBefore"}, tlsconf.ClassNotYetValid},
-	{[]string{"No subject alternative", "No name matching", "does not match", "hostname"}, tlsconf.ClassHostnameMismatch},
-	{[]string{"PKIX path building failed", "unable to find valid certification path", "unknown_ca", "Unknown CA"}, tlsconf.ClassUnknownAuthority},
-	{[]string{"Extended key usage", "KeyUsage does not allow"}, tlsconf.ClassBadKeyUsage},
-	{[]string{"Empty client certificate chain", "Empty server certificate chain", "certificate_required"}, tlsconf.ClassClientCertRequired},
-	{[]string{"certificate_unknown", "bad_certificate"}, tlsconf.ClassBadCertificate},
-	{[]string{"protocol_version", "No appropriate protocol"}, tlsconf.ClassProtocolVersion},
-	{[]string{"no cipher suites in common", "handshake_failure"}, tlsconf.ClassNoCommonCipher},
-	{[]string{"Unrecognized SSL message", "plaintext connection"}, tlsconf.ClassNotTLS},
-	{[]string{"Broken pipe", "Connection reset", "Remote host terminated the handshake", "outbound has closed", "inbound has closed"}, tlsconf.ClassConnectionReset},
-}
-
-// ClassifyJava classes a Java TLS error message; ClassNone when the text
-// is not about TLS at all, ClassOther when it is but says nothing known.
+// ClassifyJava classes a Java TLS error message with the one table of
+// Java's words (tlsconf.ClassifyLogText, shared with `brokerlab explain`);
+// ClassNone when the text is not about TLS at all, ClassOther when it is
+// but says nothing the table knows. "Broken pipe" and SSLEngine's
+// "Connection or outbound has closed" are connection-reset: ActiveMQ often
+// logs them on retries where the real cause was logged once.
 func ClassifyJava(s string) tlsconf.Class {
-	for _, c := range javaClasses {
-		for _, w := range c.says {
-			if strings.Contains(s, w) {
-				return c.class
-			}
-		}
+	if m, ok := tlsconf.ClassifyLogText(s); ok {
+		return m.Class
 	}
 	if strings.Contains(s, "SSL") || strings.Contains(s, "certificate") {
 		return tlsconf.ClassOther

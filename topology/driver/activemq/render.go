@@ -39,7 +39,7 @@ func ResolvePorts(spec *topology.Spec) (Ports, error) {
 	for _, n := range spec.Nodes {
 		ow.Nodes = append(ow.Nodes, &topology.Node{Name: n.Name, Listen: []string{"stomp://127.0.0.1:0"}})
 	}
-	for {
+	for range 16 {
 		addrs, err := driver.ResolvePorts(ow)
 		if err != nil {
 			return Ports{}, err
@@ -51,6 +51,7 @@ func ResolvePorts(spec *topology.Spec) (Ports, error) {
 			return p, nil
 		}
 	}
+	return Ports{}, fmt.Errorf("activemq: no set of free OpenWire ports apart from the STOMP ones in 16 tries")
 }
 
 func clash(a, b driver.Addresses) bool {

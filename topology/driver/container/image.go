@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/moby/moby/client"
 
@@ -82,13 +83,18 @@ func BuildImage(ctx context.Context, binary string, buildLog io.Writer) (string,
 
 // pruneOthers removes the images of earlier binaries, so that a machine
 // where brokerlab is rebuilt often does not collect one 20 MB image per
-// build. An image still used by a container stays (Docker refuses).
+// build. An image still used by a container stays (Docker refuses), and
+// so does one made in the last hour: another checkout's test run may have
+// just built it and not yet created its containers.
 func pruneOthers(ctx context.Context, cli *testcontainers.DockerClient, keep string) {
 	list, err := cli.ImageList(ctx, client.ImageListOptions{Filters: client.Filters{}.Add("reference", ImageRepo)})
 	if err != nil {
 		return
 	}
 	for _, img := range list.Items {
+		if time.Since(time.Unix(img.Created, 0)) < time.Hour {
+			continue
+		}
 		for _, tag := range img.RepoTags {
 			if tag != keep && strings.HasPrefix(tag, ImageRepo+":") {
 				cli.ImageRemove(ctx, tag, client.ImageRemoveOptions{PruneChildren: true})

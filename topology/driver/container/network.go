@@ -87,6 +87,11 @@ func New(spec *topology.Spec, o Options) (*Network, error) {
 	if o.Binary == "" && o.Image == "" {
 		return nil, errors.New("container: Options.Binary (a static brokerlab) or Options.Image is required")
 	}
+	if o.Image == "" {
+		if err := checkStatic(o.Binary); err != nil {
+			return nil, err
+		}
+	}
 	n := &Network{spec: spec, o: o, image: o.Image, args: map[string][]string{}, ports: map[string][]string{}, nodes: map[string]*node{}}
 	addrs := driver.Addresses{}
 	for _, nd := range spec.Nodes {
