@@ -66,7 +66,6 @@ one short line each; --events adds every event as one JSON object per line.`,
     brokerlab broker --name hub --listen 'stomp+ssl://127.0.0.1:61617?needClientAuth=true' \
     --keystore hub/keystore.jks --truststore hub/truststore.jks
 
-
   # a hub whose clients log in (security.yaml: users: {alice: "$2a$10$…"})
   brokerlab broker --name hub --listen stomp://127.0.0.1:61613 --security security.yaml`,
 	exits: `  0  stopped by SIGINT/SIGTERM and shut down cleanly
