@@ -150,8 +150,11 @@ func cmdCertsGen(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "  %-10s %s\n  %-10s %s; trusts %s\n", n.Name, strings.Join(files, " "), "", id, strings.Join(nf.TrustedNames, ", "))
 	}
-	if *format != "pem" {
-		fmt.Fprintf(stdout, "Check them: keytool -list -keystore %s -storepass <password>\n", filepath.Join(*out, spec.Nodes[0].Name, "keystore."+*format))
+	for _, n := range spec.Nodes {
+		if nf := m.Nodes[n.Name]; nf != nil && nf.Cert != nil && *format != "pem" {
+			fmt.Fprintf(stdout, "Check them: keytool -list -keystore %s -storepass <password>\n", filepath.Join(*out, n.Name, "keystore."+*format))
+			break
+		}
 	}
 	return exitOK
 }
