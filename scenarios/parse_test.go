@@ -32,7 +32,7 @@ expect:
 		`bad.yaml:9:37: dest must start with /queue/ or /topic/, got "orders"`,
 		`bad.yaml:9:52: produce: "count" must be a whole number, got "lots"`,
 		`bad.yaml:10:40: faults: unknown kind "earthquake"`,
-		`bad.yaml:11:5: unknown step "teleport"; known: await, consume, fault, kill, misroute, probe, produce, reply, request, rotate, sleep, squat, start, start-fails, stop`,
+		`bad.yaml:11:5: unknown step "teleport"; known: await, consume, durable, fault, kill, misroute, probe, produce, reply, request, rotate, sleep, squat, start, start-fails, stop`,
 		`bad.yaml:12:55: consume: "within" must be a duration such as 500ms or 5s, got "soon"`,
 		`bad.yaml:14:37: side must be client (the dialling node) or server, got "middle"`,
 		`bad.yaml:14:54: unknown failure class "sad"`,

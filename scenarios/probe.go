@@ -39,7 +39,7 @@ func (env *Env) connect(ctx context.Context, node string) (*probe, error) {
 
 // connectAs connects a probe with the credentials, source address and
 // client certificate in a (probe_auth.go).
-func (env *Env) connectAs(ctx context.Context, node string, a probeAuth) (*probe, error) {
+func (env *Env) connectAs(ctx context.Context, node string, a probeAuth, extra ...func(*stomp.Conn) error) (*probe, error) {
 	addrs := env.Nodes.Addrs(node)
 	if len(addrs) == 0 {
 		return nil, fmt.Errorf("node %s has no listener to connect a probe to", node)
@@ -72,10 +72,11 @@ func (env *Env) connectAs(ctx context.Context, node string, a probeAuth) (*probe
 		}
 		nc = tc
 	}
-	c, err := stomp.Connect(nc, stomp.ConnOpt.Host(node), stomp.ConnOpt.HeartBeat(0, 0), stomp.ConnOpt.Logger(probeLogger{env, node}), a.login(),
+	opts := append([]func(*stomp.Conn) error{stomp.ConnOpt.Host(node), stomp.ConnOpt.HeartBeat(0, 0), stomp.ConnOpt.Logger(probeLogger{env, node}), a.login(),
 		// go-stomp does not wake a Send waiting for its RECEIPT when the
 		// connection dies; bound the wait so a killed node fails the send.
-		stomp.ConnOpt.RcvReceiptTimeout(10*time.Second))
+		stomp.ConnOpt.RcvReceiptTimeout(10 * time.Second)}, extra...)
+	c, err := stomp.Connect(nc, opts...)
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("probe to %s: %w", node, err)
