@@ -13,10 +13,11 @@ import (
 
 // The same scenarios with every node a `brokerlab broker` child process:
 // verdicts must come from events read over the nodes' admin endpoints,
-// exactly as in-process. A delivery, a partition and two certificate
-// mistakes (one refused by the dialler, one by the hub checking a CRL).
+// exactly as in-process. A delivery, a partition, two certificate
+// mistakes (one refused by the dialler, one by the hub checking a CRL) and
+// a hub process SIGKILLed and started again, its spokes reconnecting.
 var _ = Describe("the catalogue on the process driver", Label("process"), func() {
-	for _, prefix := range []string{"01-", "03-", "04-", "18-"} {
+	for _, prefix := range []string{"01-", "03-", "04-", "18-", "50-"} {
 		var sc *scenarios.Scenario
 		for _, c := range catalog {
 			if strings.HasPrefix(baseName(c.File), prefix) {
