@@ -13,13 +13,17 @@ import (
 //go:embed catalog/*.yaml
 var catalogFS embed.FS
 
-// Catalog returns the built-in scenarios, in file name order. They are
-// embedded in the binary, so `brokerlab run` needs no files.
+// Catalog returns the built-in scenarios in the order of their numbers
+// (08 before 100, as a person reads them). They are embedded in the
+// binary, so `brokerlab run` needs no files.
 func Catalog() ([]*Scenario, error) {
 	entries, err := fs.ReadDir(catalogFS, "catalog")
 	if err != nil {
 		return nil, err
 	}
+	sort.SliceStable(entries, func(i, j int) bool {
+		return catalogNumber(entries[i].Name()) < catalogNumber(entries[j].Name())
+	})
 	var out []*Scenario
 	var errs []error
 	for _, e := range entries {
@@ -35,6 +39,18 @@ func Catalog() ([]*Scenario, error) {
 		out = append(out, sc)
 	}
 	return out, errors.Join(errs...)
+}
+
+// catalogNumber is the number a catalogue file's name starts with.
+func catalogNumber(name string) int {
+	n := 0
+	for _, c := range name {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
 }
 
 // LoadPaths reads scenario files and every *.yaml in directories, in name

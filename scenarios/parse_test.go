@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -108,5 +110,28 @@ steps:
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("missing error:\n  %s\ngot:\n%v", w, err)
 		}
+	}
+}
+
+// The catalogue runs in the order of its numbers: 08, 09, 10 … 99, 100.
+func TestCatalogInNumberOrder(t *testing.T) {
+	entries, err := fs.ReadDir(catalogFS, "catalog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cat) != len(entries) {
+		t.Fatalf("%d scenarios from %d files", len(cat), len(entries))
+	}
+	last := -1
+	for _, sc := range cat {
+		n := catalogNumber(filepath.Base(sc.File))
+		if n < last {
+			t.Fatalf("%s (number %d) comes after number %d", sc.File, n, last)
+		}
+		last = n
 	}
 }
