@@ -37,7 +37,7 @@ var _ = Describe("the catalogue on the process driver", Label("process"), func()
 
 	It("refuses an unknown driver, naming the field", func(ctx SpecContext) {
 		res := scenarios.Run(ctx, catalog[0], scenarios.Options{OutDir: GinkgoT().TempDir(), Driver: "vm"})
-		Expect(res.Failures).To(ContainElement(ContainSubstring(`Options.Driver "vm": use one of [inproc process container]`)))
+		Expect(res.Failures).To(ContainElement(ContainSubstring(`Options.Driver "vm": use one of [inproc process container activemq]`)))
 	})
 })
 

@@ -72,7 +72,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.keep, "keep", false, "keep the artifacts of passed scenarios too")
 	fs.BoolVar(&f.verbose, "v", false, "print each step as it finishes")
 	fs.Var(&f.labels, "label", "run only scenarios with this `LABEL`; repeatable or comma-separated (any matches)")
-	fs.StringVar(&f.driver, "driver", scenarios.DriverInproc, "run the nodes as `KIND`: inproc (goroutines in this process), process (one brokerlab broker child each, events read from its admin endpoint) or container (one Docker container each, from an image FROM scratch of this binary, which must be static: CGO_ENABLED=0; scenarios with fault steps are refused)")
+	fs.StringVar(&f.driver, "driver", scenarios.DriverInproc, "run the nodes as `KIND`: inproc (goroutines in this process), process (one brokerlab broker child each, events read from its admin endpoint) container (one Docker container each, from an image FROM scratch of this binary, which must be static: CGO_ENABLED=0) or activemq (one real ActiveMQ 5.17 JVM each, from /usr/share/activemq or ACTIVEMQ_HOME, events read from its log); container and activemq refuse scenarios with fault steps")
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "cancel a scenario that runs longer than `DURATION`")
 	pos, code, ok := parse(fs, runDoc, args, stdout, stderr)
 	if !ok {

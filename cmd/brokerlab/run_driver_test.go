@@ -33,7 +33,7 @@ func TestRunDriverProcess(t *testing.T) {
 
 func TestRunDriverUnknown(t *testing.T) {
 	r := brokerlab(t, "run", "--driver", "vm")
-	if r.code != exitUsage || !strings.Contains(r.stderr, `--driver "vm": use one of inproc, process, container`) {
+	if r.code != exitUsage || !strings.Contains(r.stderr, `--driver "vm": use one of inproc, process, container, activemq`) {
 		t.Fatalf("exit %d\nstderr:\n%s", r.code, r.stderr)
 	}
 }

@@ -23,7 +23,7 @@ const StartTimeout = 120 * time.Second
 
 // Instance is one running ActiveMQ JVM with its own base directory:
 //
-//	BASE/conf/activemq.xml, BASE/conf/log4j.properties
+//	BASE/conf/activemq.xml, BASE/conf/log4j.properties, BASE/conf/hosts
 //	BASE/data/activemq.log (the broker's log), BASE/console.log (stdout+stderr)
 type Instance struct {
 	Name, Base string
@@ -53,7 +53,7 @@ log4j.appender.logfile.layout.ConversionPattern=%d{ISO8601} | %-5p | %m | %c | %
 // installation at home, in the foreground (so its PID is the broker's),
 // then waits until its log says it started. On failure the log's end is
 // in the error.
-func StartInstance(home, base, name string, activemqXML []byte, heap string) (*Instance, error) {
+func StartInstance(home, base, name string, activemqXML, hosts []byte, heap string) (*Instance, error) {
 	if heap == "" {
 		heap = DefaultHeap
 	}
@@ -67,6 +67,9 @@ func StartInstance(home, base, name string, activemqXML []byte, heap string) (*I
 		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(conf, "log4j.properties"), []byte(log4jProperties), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(conf, "hosts"), hosts, 0o644); err != nil {
 		return nil, err
 	}
 	console, err := os.OpenFile(filepath.Join(base, "console.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -87,6 +90,7 @@ func StartInstance(home, base, name string, activemqXML []byte, heap string) (*I
 		"-Dactivemq.classpath=" + conf + ":" + filepath.Join(home, "lib") + "/",
 		"-Dactivemq.home=" + home, "-Dactivemq.base=" + base, "-Dactivemq.conf=" + conf, "-Dactivemq.data=" + data,
 		"-Djava.io.tmpdir=" + data,
+		"-Djdk.net.hosts.file=" + filepath.Join(conf, "hosts"),
 		"-Dlog4j.configuration=file:" + filepath.Join(conf, "log4j.properties"),
 		"-jar", filepath.Join(home, "bin", "activemq.jar"), "start", "xbean:file:" + filepath.Join(conf, "activemq.xml"),
 	}

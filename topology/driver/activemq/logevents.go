@@ -46,7 +46,7 @@ func FollowLog(ctx context.Context, path string, offset int64, lr *LogReader, si
 				partial += line
 				break
 			}
-			if e, ok := lr.Parse(partial + line); ok {
+			for _, e := range lr.Parse(partial + line) {
 				sink.Emit(e)
 			}
 			partial = ""
@@ -69,7 +69,11 @@ var (
 	// Could not accept connection from tcp://127.0.0.1:43210 : javax.net.ssl.SSLHandshakeException: …
 	acceptFailed = regexp.MustCompile(`Could not accept connection (?:from|during shutdown) (\S+?):? (.*)`)
 	// Could not start network bridge between: vm://server-a and: ssl://127.0.0.1:29505 due to: Connection refused
-	connectFailed = regexp.MustCompile(`Could not start network bridge between: vm://\S+ and: [a-z]+://(\S+) due to: (.*)`)
+	connectFailed = regexp.MustCompile(`Could not start network bridge between: vm://\S+ and: [a-z]+:/*(\S+) due to: (.*)`)
+	// Error with pending remote brokerInfo on: ssl:///127.0.0.1:24423 (PKIX path building failed: …)
+	// ActiveMQ logs a connector's real cause here, at INFO; the WARN line
+	// above often carries only the previous attempt's cause, or noise.
+	pendingFailed = regexp.MustCompile(`Error with pending remote brokerInfo on: [a-z]+:/*(\S+) \((.*)\)$`)
 )
 
 // LogReader turns the log lines of one node into events. It keeps the
@@ -85,11 +89,12 @@ type LogReader struct {
 	shutdownReason, shutdownRemote string
 }
 
-// Parse turns one log line into an event, when it says something the
+// Parse turns one log line into events, when it says something the
 // harness knows: a bridge established or stopped, a connection refused, a
-// bridge that could not start. The line's text is kept as Reason, for
-// classifying a failure in words.
-func (lr *LogReader) Parse(line string) (events.Event, bool) {
+// bridge that could not start (retrying, or failing with a TLS failure
+// when the cause is one a retry will not fix). The line's text is kept as
+// Reason, for classifying a failure in words.
+func (lr *LogReader) Parse(line string) []events.Event {
 	spec, node := lr.Spec, lr.Node
 	msg := line
 	if parts := strings.Split(line, " | "); len(parts) >= 3 {
@@ -104,11 +109,11 @@ func (lr *LogReader) Parse(line string) (events.Event, bool) {
 	case bridgeShutdown.MatchString(msg):
 		m := bridgeShutdown.FindStringSubmatch(msg)
 		lr.shutdownRemote, lr.shutdownReason = m[2], strings.TrimSpace(m[3])
-		return events.Event{}, false
+		return nil
 	case bridgeStopped.MatchString(msg):
 		m := bridgeStopped.FindStringSubmatch(msg)
 		if m[1] != node || m[2] == "Unknown" { // "Unknown": an attempt that never reached the peer
-			return events.Event{}, false
+			return nil
 		}
 		e.Kind, e.State, e.Link, e.Peer, e.Remote, e.Reason = events.BridgeState, events.StateDown, linkName(spec, node, m[2]), m[2], lr.shutdownRemote, lr.shutdownReason
 		lr.shutdownRemote, lr.shutdownReason = "", ""
@@ -116,19 +121,66 @@ func (lr *LogReader) Parse(line string) (events.Event, bool) {
 		m := acceptFailed.FindStringSubmatch(msg)
 		e.Kind, e.Side, e.Remote, e.Reason = events.TLSFailed, events.SideServer, m[1], m[2]
 		e.Class = string(ClassifyJava(m[2]))
-	case connectFailed.MatchString(msg):
+		// The remote is an ephemeral port; only a node with one link into
+		// it can say which link failed.
+		if in := inbound(spec, node); len(in) == 1 {
+			e.Link, e.Peer = in[0].String(), in[0].From
+		}
+	case connectFailed.MatchString(msg), pendingFailed.MatchString(msg):
 		m := connectFailed.FindStringSubmatch(msg)
+		if m == nil {
+			m = pendingFailed.FindStringSubmatch(msg)
+		}
 		e.Kind, e.State, e.Remote, e.Reason = events.BridgeState, events.StateRetrying, m[1], m[2]
-		if peer := lr.Peers[m[1]]; peer != "" {
+		if peer := lr.peer(m[1]); peer != "" {
 			e.Link, e.Peer = linkName(spec, node, peer), peer
 		}
-		if c := ClassifyJava(m[2]); c != tlsconf.ClassNone {
-			e.Kind, e.State, e.Side, e.Class = events.TLSFailed, "", events.SideClient, string(c)
+		m0, isTLS := tlsconf.ClassifyLogText(m[2])
+		if !isTLS {
+			if c := ClassifyJava(m[2]); c != tlsconf.ClassNone {
+				m0, isTLS = tlsconf.LogMatch{Class: c}, true
+			}
 		}
+		if !isTLS || m0.Noise {
+			return []events.Event{e}
+		}
+		// A TLS failure: the event the judge reads, and the bridge state
+		// our own broker reports for it.
+		f := e
+		f.Kind, f.State, f.Side, f.Class = events.TLSFailed, "", events.SideClient, string(m0.Class)
+		e.State = events.StateFailing
+		return []events.Event{f, e}
 	default:
-		return events.Event{}, false
+		return nil
 	}
-	return e, true
+	return []events.Event{e}
+}
+
+// peer names the node listening at addr ("hub:24423", "127.0.0.1:24423"),
+// by its port: every node's OpenWire port is its own.
+func (lr *LogReader) peer(addr string) string {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return ""
+	}
+	port := strings.TrimRight(addr[i+1:], ")/")
+	for a, name := range lr.Peers {
+		if j := strings.LastIndexByte(a, ':'); j >= 0 && a[j+1:] == port {
+			return name
+		}
+	}
+	return ""
+}
+
+// inbound lists the links into node.
+func inbound(spec *topology.Spec, node string) []topology.Link {
+	var in []topology.Link
+	for _, l := range spec.Links() {
+		if l.To == node {
+			in = append(in, l)
+		}
+	}
+	return in
 }
 
 // linkName names the link between local and peer as the topology does:

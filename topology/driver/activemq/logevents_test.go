@@ -18,6 +18,8 @@ var (
 	lineRefused   = `2026-11-23 00:26:46,290 | WARN  | Could not start network bridge between: vm://server-a and: ssl://127.0.0.1:29505 due to: Connection refused | org.apache.activemq.network.DiscoveryNetworkConnector | ActiveMQ Task-1`
 	lineEmpty     = `2026-11-23 00:24:55,106 | WARN  | Could not accept connection from tcp://127.0.0.1:56302: Empty client certificate chain (Empty client certificate chain) | org.apache.activemq.broker.TransportConnector | ActiveMQ BrokerService[hub] Task-1`
 	linePKIX      = `2026-11-23 00:30:00,000 | WARN  | Could not start network bridge between: vm://server-a and: ssl://127.0.0.1:29505 due to: PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target | org.apache.activemq.network.DiscoveryNetworkConnector | ActiveMQ Task-1`
+	linePending   = `2026-11-23 01:05:11,885 | INFO  | Error with pending remote brokerInfo on: ssl:///127.0.0.1:29505 (PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target) | org.apache.activemq.network.DemandForwardingBridgeSupport | ActiveMQ Transport: ssl:///127.0.0.1:29505`
+	lineNoise     = `2026-11-23 01:05:11,893 | WARN  | Could not start network bridge between: vm://server-a and: ssl://hub:29505 due to: Connection or outbound has closed | org.apache.activemq.network.DiscoveryNetworkConnector | main`
 	lineStarted   = `2026-11-23 00:24:51,721 | INFO  | Apache ActiveMQ 5.17.2 (hub, ID:vm-34113-1795393491480-0:1) started | org.apache.activemq.broker.BrokerService | main`
 	lineNotAccept = `2026-11-23 00:24:51,721 | WARN  | Could not accept connection from tcp://127.0.0.1:1: some unrelated problem | org.apache.activemq.broker.TransportConnector | x`
 )
@@ -42,7 +44,9 @@ func TestLogReader(t *testing.T) {
 		{"stopped after shutdown carries its reason", "server-a", []string{lineShutdown, lineStopped}, &events.Event{Kind: events.BridgeState, State: events.StateDown, Link: "server-a->hub", Peer: "hub", Remote: "ssl:///127.0.0.1:29505", Reason: "due to a remote error: java.io.EOFException"}},
 		{"stopped attempt to Unknown", "server-a", []string{lineUnknown}, nil},
 		{"connection refused is a retry", "server-a", []string{lineRefused}, &events.Event{Kind: events.BridgeState, State: events.StateRetrying, Link: "server-a->hub", Peer: "hub", Remote: "127.0.0.1:29505", Reason: "Connection refused"}},
-		{"empty client chain", "hub", []string{lineEmpty}, &events.Event{Kind: events.TLSFailed, Side: events.SideServer, Class: string(tlsconf.ClassClientCertRequired), Remote: "tcp://127.0.0.1:56302", Reason: "Empty client certificate chain (Empty client certificate chain)"}},
+		{"empty client chain, placed on the only link in", "hub", []string{lineEmpty}, &events.Event{Kind: events.TLSFailed, Side: events.SideServer, Link: "server-a->hub", Peer: "server-a", Class: string(tlsconf.ClassClientCertRequired), Remote: "tcp://127.0.0.1:56302", Reason: "Empty client certificate chain (Empty client certificate chain)"}},
+		{"the real cause, logged at INFO", "server-a", []string{linePending}, &events.Event{Kind: events.TLSFailed, Side: events.SideClient, Link: "server-a->hub", Peer: "hub", Remote: "127.0.0.1:29505", Class: string(tlsconf.ClassUnknownAuthority)}},
+		{"SSLEngine noise is a retry", "server-a", []string{lineNoise}, &events.Event{Kind: events.BridgeState, State: events.StateRetrying, Link: "server-a->hub", Peer: "hub", Remote: "hub:29505", Reason: "Connection or outbound has closed"}},
 		{"PKIX at the dialler", "server-a", []string{linePKIX}, &events.Event{Kind: events.TLSFailed, Side: events.SideClient, Link: "server-a->hub", Peer: "hub", Class: string(tlsconf.ClassUnknownAuthority)}},
 		{"started is not an event", "hub", []string{lineStarted}, nil},
 		{"an accept failure not about TLS", "hub", []string{lineNotAccept}, nil},
@@ -52,7 +56,11 @@ func TestLogReader(t *testing.T) {
 			var got events.Event
 			var ok bool
 			for _, l := range tc.lines {
-				got, ok = lr.Parse(l)
+				es := lr.Parse(l)
+				ok = len(es) > 0
+				if ok {
+					got = es[0]
+				}
 			}
 			if tc.want == nil {
 				if ok {
@@ -75,6 +83,17 @@ func TestLogReader(t *testing.T) {
 				t.Fatalf("got  %+v\nwant %+v", got, w)
 			}
 		})
+	}
+}
+
+// A TLS cause at the dialler is two events: the failure the judge reads,
+// and the bridge state our broker reports for it (failing: a retry will
+// not fix it by itself).
+func TestLogReaderTLSFailureMakesTheBridgeFailing(t *testing.T) {
+	lr := &LogReader{Spec: oneSpokeSpec(), Node: "server-a", Peers: map[string]string{"127.0.0.1:29505": "hub"}}
+	es := lr.Parse(linePKIX)
+	if len(es) != 2 || es[0].Kind != events.TLSFailed || es[1].Kind != events.BridgeState || es[1].State != events.StateFailing || es[1].Link != "server-a->hub" {
+		t.Fatalf("got %v", es)
 	}
 }
 
@@ -108,8 +127,10 @@ func FuzzLogReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line string) {
 		lr := &LogReader{Spec: spec, Node: "server-a"}
 		for range 2 {
-			if e, ok := lr.Parse(line); ok && (e.Kind == "" || e.Node != "server-a") {
-				t.Fatalf("event without kind or node: %+v", e)
+			for _, e := range lr.Parse(line) {
+				if e.Kind == "" || e.Node != "server-a" {
+					t.Fatalf("event without kind or node: %+v", e)
+				}
 			}
 		}
 	})

@@ -12,9 +12,9 @@
 //
 // Bridges between ActiveMQ nodes speak OpenWire, so an ActiveMQ topology
 // is all-ActiveMQ; probes reach the nodes over STOMP like any other. All
-// nodes listen on loopback, so a connector verifies the peer against its
-// 127.0.0.1 SAN (every pki node certificate carries one), not its node
-// name as the Go broker's connectors do.
+// nodes listen on loopback; connectors dial peers by node name, which each
+// JVM resolves to 127.0.0.1 through its own hosts file, so ActiveMQ's
+// hostname verification checks the node name, as our serverName does.
 package activemq
 
 import (
@@ -124,7 +124,7 @@ func (n *Network) Start(name string) error {
 		return fmt.Errorf("activemq: node %s is already running", name)
 	}
 	logOffset := fileSize(filepath.Join(n.base(name), "data", "activemq.log"))
-	in, err := StartInstance(n.o.Home, n.base(name), name, xml, n.o.Heap)
+	in, err := StartInstance(n.o.Home, n.base(name), name, xml, HostsFile(n.spec), n.o.Heap)
 	if err != nil {
 		return err
 	}

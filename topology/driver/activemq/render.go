@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"text/template"
@@ -151,9 +153,17 @@ func Render(spec *topology.Spec, name string, ports Ports, mat *pki.Material, da
 			}
 			scheme = "ssl"
 		}
+		_, port, err := net.SplitHostPort(ports.OpenWire[con.To])
+		if err != nil {
+			return Config{}, fmt.Errorf("activemq: node %s: OpenWire address of %s: %w", name, con.To, err)
+		}
 		c.Networks = append(c.Networks, NetworkConnector{
-			Name:        connectorName(topology.Link{From: name, To: con.To}, con),
-			URI:         "static:(" + scheme + "://" + ports.OpenWire[con.To] + ")" + backoffQuery(con),
+			Name: connectorName(topology.Link{From: name, To: con.To}, con),
+			// By the peer's node name, which the JVM resolves to loopback
+			// (HostsFile), so that ActiveMQ's hostname verification checks
+			// the name the peer's certificate must carry, as serverName
+			// does for our connectors.
+			URI:         "static:(" + scheme + "://" + net.JoinHostPort(con.To, port) + ")" + backoffQuery(con),
 			Duplex:      con.Duplex,
 			DynamicOnly: con.DynamicOnly,
 			NetworkTTL:  max(con.NetworkTTL, 1),
@@ -217,6 +227,20 @@ func backoffQuery(c *topology.Connector) string {
 		return ""
 	}
 	return "?" + q.Encode()
+}
+
+// HostsFile is the JVM's name table (-Djdk.net.hosts.file): every node
+// name, localhost and this machine's host name at 127.0.0.1. A name not in
+// it does not resolve, so a broker can only reach the lab's nodes.
+func HostsFile(spec *topology.Spec) []byte {
+	names := []string{"localhost"}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		names = append(names, h)
+	}
+	for _, n := range spec.Nodes {
+		names = append(names, n.Name)
+	}
+	return []byte("127.0.0.1 " + strings.Join(names, " ") + "\n")
 }
 
 // XML writes the configuration as activemq.xml.

@@ -97,7 +97,7 @@ func TestRenderTutorial(t *testing.T) {
 	if nc.Name != "server-a_to_hub" || nc.Duplex != "true" || nc.TTL != "2" || nc.DynamicOnly != "false" {
 		t.Errorf("server-a connector: %+v", nc)
 	}
-	if nc.URI != "static:(ssl://127.0.0.1:2001)?initialReconnectDelay=500&useExponentialBackOff=false" {
+	if nc.URI != "static:(ssl://hub:2001)?initialReconnectDelay=500&useExponentialBackOff=false" {
 		t.Errorf("server-a connector URI: %s", nc.URI)
 	}
 	for _, tc := range a.Broker.TC {

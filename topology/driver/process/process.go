@@ -182,7 +182,10 @@ func (n *Network) Start(name string) error {
 		for sc.Scan() {
 			var r readyLine
 			if json.Unmarshal(sc.Bytes(), &r) == nil && r.Event == "ready" {
-				ready <- r
+				select { // the first one counts; keep draining stdout either way
+				case ready <- r:
+				default:
+				}
 			}
 		}
 	}()
