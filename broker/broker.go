@@ -304,6 +304,27 @@ func (b *Broker) connClosed(c *conn) {
 	delete(b.bridges, c)
 	b.mu.Unlock()
 
+	b.release(c)
+	b.removeConnection(c)
+	if c.connected || wasBridge {
+		b.emit(events.Event{Kind: events.ConnClosed, Remote: c.remote, Local: c.local, Reason: errString(c.closeReason())})
+	}
+	if wasBridge {
+		b.advise(c.bridge, false)
+	}
+	if wasBridge && !c.bridge.dialer {
+		b.emit(events.Event{Kind: events.BridgeState, Link: c.bridge.link, State: events.StateDown, Peer: c.bridge.peer, Remote: c.remote, Reason: errString(c.closeReason())})
+	}
+}
+
+// release lets go of everything a connection holds: its subscriptions
+// (unacknowledged messages go back to their queues or durable
+// subscriptions), wildcard subscriptions, temporary destinations and open
+// transactions. It runs when the connection closes, and earlier on
+// DISCONNECT, before the RECEIPT: a client that has its receipt can
+// subscribe again at once under the same client-id and durable name. A
+// second call finds nothing left to release.
+func (b *Broker) release(c *conn) {
 	c.mu.Lock()
 	subs := c.subs
 	c.subs = map[string]*subscription{}
@@ -338,16 +359,6 @@ func (b *Broker) connClosed(c *conn) {
 	}
 	for _, s := range subs {
 		b.demandChanged(s.dest)
-	}
-	b.removeConnection(c)
-	if c.connected || wasBridge {
-		b.emit(events.Event{Kind: events.ConnClosed, Remote: c.remote, Local: c.local, Reason: errString(c.closeReason())})
-	}
-	if wasBridge {
-		b.advise(c.bridge, false)
-	}
-	if wasBridge && !c.bridge.dialer {
-		b.emit(events.Event{Kind: events.BridgeState, Link: c.bridge.link, State: events.StateDown, Peer: c.bridge.peer, Remote: c.remote, Reason: errString(c.closeReason())})
 	}
 }
 

@@ -73,6 +73,7 @@ func (c *conn) handle(f *stomp.Frame) error {
 	case stomp.BEGIN, stomp.COMMIT, stomp.ABORT:
 		err = c.onTransaction(f)
 	case stomp.DISCONNECT:
+		c.b.release(c)
 		c.receipt(f)
 		c.enqueue(outItem{closeAfter: true})
 		return errPeerClosed
