@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,9 +32,11 @@ var ErrBrokerClosed = errors.New("broker: closed")
 
 // Broker is one STOMP broker with its listeners and network connectors.
 type Broker struct {
-	cfg   *config
-	runID string
-	seq   atomic.Uint64
+	idPrefix string   // of message ids: "ID:<name>"
+	selfPath []string // the path of a message made here; shared, never written
+	cfg      *config
+	runID    string
+	seq      atomic.Uint64
 
 	mu        sync.Mutex
 	dests     map[string]*destination
@@ -79,6 +82,8 @@ func New(o Options) (*Broker, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Broker{
 		cfg:      cfg,
+		idPrefix: "ID:" + cfg.Name,
+		selfPath: []string{cfg.Name},
 		runID:    strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
 		dests:    map[string]*destination{},
 		conns:    map[*conn]struct{}{},
@@ -433,7 +438,16 @@ func (b *Broker) emit(e events.Event) {
 }
 
 func (b *Broker) nextID(prefix string) string {
-	return prefix + "-" + b.runID + "-" + strconv.FormatUint(b.seq.Add(1), 10)
+	// Built in one buffer: one allocation per message id, not three.
+	var sb strings.Builder
+	sb.Grow(len(prefix) + len(b.runID) + 22)
+	sb.WriteString(prefix)
+	sb.WriteByte('-')
+	sb.WriteString(b.runID)
+	sb.WriteByte('-')
+	var num [20]byte
+	sb.Write(strconv.AppendUint(num[:0], b.seq.Add(1), 10))
+	return sb.String()
 }
 
 // dest returns the destination, creating it on first use.

@@ -56,7 +56,8 @@ type conn struct {
 
 type outItem struct {
 	f          *stomp.Frame
-	written    func()                // after the frame reached the socket buffer (auto-ack credit)
+	credit     *subscription         // auto ack: its window gets the credit back once the frame is written
+	written    func()                // after the frame reached the socket buffer
 	lazy       func() []*stomp.Frame // frames made only when the writer gets here (a bridge's batched ACKs)
 	version    stomp.Version
 	closeAfter bool
@@ -170,6 +171,9 @@ func (c *conn) writeLoop() {
 						return
 					}
 				}
+			}
+			if it.credit != nil {
+				it.credit.dest.release(it.credit, 1)
 			}
 			if it.written != nil {
 				it.written()
@@ -327,7 +331,12 @@ func (c *conn) closeReason() error {
 // deliver turns a message into a MESSAGE frame for subscription s. Called
 // under s.dest.mu, so it only records and enqueues.
 func (c *conn) deliver(s *subscription, m *message, body []byte) {
-	f := stomp.New(stomp.MESSAGE, "destination", m.dest, "message-id", m.id, "subscription", s.id)
+	// One allocation for the frame and one for its headers, sized for
+	// everything added below.
+	f := &stomp.Frame{Command: stomp.MESSAGE, Headers: make([]stomp.Header, 3, 3+4+len(m.headers))}
+	f.Headers[0] = stomp.Header{Key: "destination", Value: m.dest}
+	f.Headers[1] = stomp.Header{Key: "message-id", Value: m.id}
+	f.Headers[2] = stomp.Header{Key: "subscription", Value: s.id}
 	if m.redelivered {
 		f.Add("redelivered", "true")
 	}
@@ -343,8 +352,7 @@ func (c *conn) deliver(s *subscription, m *message, body []byte) {
 	f.Headers = append(f.Headers, m.headers...)
 	f.Body = body
 	if s.ack == ackAuto {
-		d := s.dest
-		c.enqueue(outItem{f: f, written: func() { d.release(s, 1) }})
+		c.enqueue(outItem{f: f, credit: s})
 		return
 	}
 	c.mu.Lock()

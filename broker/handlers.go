@@ -225,12 +225,18 @@ var reservedHeaders = map[string]bool{
 
 func userHeaders(f *stomp.Frame) []stomp.Header {
 	hs := make([]stomp.Header, 0, len(f.Headers))
-	seen := map[string]bool{}
+next:
 	for _, h := range f.Headers {
-		if reservedHeaders[h.Key] || seen[h.Key] {
+		if reservedHeaders[h.Key] {
 			continue
 		}
-		seen[h.Key] = true // repeated headers: the first wins
+		// Repeated headers: the first wins. Frames carry a handful of
+		// headers (at most the codec's limit), so a scan beats a map.
+		for _, k := range hs {
+			if k.Key == h.Key {
+				continue next
+			}
+		}
 		hs = append(hs, h)
 	}
 	return hs
@@ -251,7 +257,7 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	if err := c.authorize(security.Write, dest); err != nil {
 		return c.fail(f, err.Error(), "")
 	}
-	m := &message{id: c.b.nextID("ID:" + c.b.cfg.Name), dest: dest, headers: userHeaders(f), body: f.Body, path: []string{c.b.cfg.Name},
+	m := &message{id: c.b.nextID(c.b.idPrefix), dest: dest, headers: userHeaders(f), body: f.Body, path: c.b.selfPath,
 		persistent: f.Get("persistent") == "true" && isQueue(dest) && !strings.HasPrefix(dest, remoteTempQueuePrefix)}
 	for i, h := range m.headers {
 		if h.Key == "reply-to" && isTemp(h.Value) {

@@ -14,10 +14,19 @@ import (
 // isPattern reports whether a destination contains a wildcard name.
 func isPattern(dest string) bool {
 	_, name := splitDest(dest)
-	for _, part := range strings.Split(name, ".") {
-		if part == "*" || part == ">" {
+	// A name part that is exactly * or >, found without splitting: this
+	// runs for every SEND.
+	for start := 0; start <= len(name); {
+		end := strings.IndexByte(name[start:], '.')
+		if end < 0 {
+			end = len(name)
+		} else {
+			end += start
+		}
+		if part := name[start:end]; part == "*" || part == ">" {
 			return true
 		}
+		start = end + 1
 	}
 	return false
 }

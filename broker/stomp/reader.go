@@ -105,6 +105,14 @@ func (r *Reader) ReadFrame() (*Frame, error) {
 
 // readFrame reports started once any byte of the frame proper (not of a
 // heart-beat) has been consumed, because from then on an error loses sync.
+// frameAndHeaders lets a frame with few headers come in one allocation.
+// The capacity of an inline Headers slice is its length, so appending to
+// it copies rather than writing past it.
+type frameAndHeaders struct {
+	Frame
+	inline [6]Header
+}
+
 func (r *Reader) readFrame() (f *Frame, started bool, err error) {
 	var line []byte
 	for {
@@ -152,12 +160,18 @@ func (r *Reader) readFrame() (f *Frame, started bool, err error) {
 		r.spans = append(r.spans, span{k: k, v: len(r.text)})
 	}
 
-	f = &Frame{Command: cmd}
+	// The frame and, for the usual handful, its headers in one allocation.
+	fh := &frameAndHeaders{Frame: Frame{Command: cmd}}
+	f = &fh.Frame
 	if len(r.spans) > 0 {
 		// One string for all headers instead of two per header: the
 		// headers of a frame live and die together anyway.
 		text := string(r.text)
-		f.Headers = make([]Header, len(r.spans))
+		if len(r.spans) <= len(fh.inline) {
+			f.Headers = fh.inline[:len(r.spans):len(r.spans)]
+		} else {
+			f.Headers = make([]Header, len(r.spans))
+		}
 		start := 0
 		for i, s := range r.spans {
 			f.Headers[i] = Header{Key: text[start:s.k], Value: text[s.k:s.v]}

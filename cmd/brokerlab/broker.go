@@ -90,6 +90,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	logFormat := fs.String("log", "human", "how events are logged on stderr: `human` (short lines for bridges and TLS failures), text or json (log/slog records, every event at info or warning level)")
 	dataDir := fs.String("data", "", "keep persistent messages in `DIR` (created if missing): a message sent with persistent:true to a queue is on disk before its RECEIPT, and a restart on the same DIR delivers it")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the broker to `FILE` until it stops (for go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write an allocation profile of the broker to `FILE` when it stops (go tool pprof -sample_index=alloc_objects)")
 	securityFile := fs.String("security", "", "logins and authorization from `FILE`: a topology node's security: block on its own (users, groups, certificates, locations, login, authorization), YAML or JSON")
 	adminAddr := fs.String("admin", "127.0.0.1:0", "serve /healthz, /stats, /metrics and /events on `ADDR` (in the ready line); \"\" turns it off")
 	pos, code, ok := parse(fs, brokerDoc, args, stdout, stderr)
@@ -163,6 +164,18 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 			return exitFail
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	if *memProfile != "" {
+		defer func() {
+			f, err := os.Create(*memProfile)
+			if err == nil {
+				err = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "brokerlab broker: --memprofile: %v\n", err)
+			}
+		}()
 	}
 	if err := b.Start(); err != nil {
 		fmt.Fprintf(stderr, "brokerlab broker: %v\n", err)
