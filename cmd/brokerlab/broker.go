@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -19,6 +20,12 @@ import (
 // shutdownTimeout bounds a graceful shutdown after SIGINT/SIGTERM; past it
 // the broker's connections are cut (broker.Shutdown kills on ctx expiry).
 const shutdownTimeout = 5 * time.Second
+
+// defaultBrokerGCPercent trades memory for CPU, as a JVM's heap size does
+// for ActiveMQ: measured with `brokerlab bench` (2×2, 1 KiB), GOGC 400
+// took 3.6–4.0 µs of broker CPU per message against 5.2–5.4 µs at Go's
+// default 100, for 38 MB of resident memory instead of 25 MB.
+const defaultBrokerGCPercent = 400
 
 var brokerDoc = &doc{
 	name:     "broker",
@@ -90,6 +97,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	logFormat := fs.String("log", "human", "how events are logged on stderr: `human` (short lines for bridges and TLS failures), text or json (log/slog records, every event at info or warning level)")
 	dataDir := fs.String("data", "", "keep persistent messages in `DIR` (created if missing): a message sent with persistent:true to a queue is on disk before its RECEIPT, and a restart on the same DIR delivers it")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the broker to `FILE` until it stops (for go tool pprof)")
+	gcPercent := fs.Int("gc-percent", defaultBrokerGCPercent, "Go's GOGC for the broker process: heap growth before a collection, in `PERCENT` (the GOGC environment variable wins; -1 turns collection off)")
 	memProfile := fs.String("memprofile", "", "write an allocation profile of the broker to `FILE` when it stops (go tool pprof -sample_index=alloc_objects)")
 	securityFile := fs.String("security", "", "logins and authorization from `FILE`: a topology node's security: block on its own (users, groups, certificates, locations, login, authorization), YAML or JSON")
 	adminAddr := fs.String("admin", "127.0.0.1:0", "serve /healthz, /stats, /metrics and /events on `ADDR` (in the ready line); \"\" turns it off")
@@ -154,6 +162,9 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	// ready line is never lost to the default handler.
 	ctx, stop := signalContext()
 	defer stop()
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(*gcPercent)
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err == nil {
