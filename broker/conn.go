@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -138,6 +139,10 @@ func (c *conn) enqueue(it outItem) {
 	}
 }
 
+// coalesceBelow is how full the write buffer may be before the writer
+// stops waiting for more frames and flushes: half of stomp's 64 KiB.
+const coalesceBelow = 32 << 10
+
 func (c *conn) queued() int {
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
@@ -182,6 +187,16 @@ func (c *conn) writeLoop() {
 				c.w.Flush()
 				c.close(nil)
 				return
+			}
+		}
+		if len(items) > 0 && c.w.Buffered() < coalesceBelow {
+			// Before paying for a system call, let the goroutines that
+			// feed this connection run once: under load they have more
+			// frames ready, and one write carries them all. When idle,
+			// nothing comes and the flush follows at once.
+			runtime.Gosched()
+			if c.queued() > 0 {
+				continue
 			}
 		}
 		if len(items) > 0 || c.w.Buffered() > 0 {
