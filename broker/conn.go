@@ -58,6 +58,7 @@ type conn struct {
 type outItem struct {
 	f          *stomp.Frame
 	credit     *subscription         // auto ack: its window gets the credit back once the frame is written
+	pooled     bool                  // f is a pooled MESSAGE frame: recycled once written
 	written    func()                // after the frame reached the socket buffer
 	lazy       func() []*stomp.Frame // frames made only when the writer gets here (a bridge's batched ACKs)
 	version    stomp.Version
@@ -167,6 +168,9 @@ func (c *conn) writeLoop() {
 				if err := c.w.WriteFrame(it.f); err != nil {
 					c.close(fmt.Errorf("write: %w", err))
 					return
+				}
+				if it.pooled {
+					recycle(it.f)
 				}
 			}
 			if it.lazy != nil {
@@ -346,12 +350,14 @@ func (c *conn) closeReason() error {
 // deliver turns a message into a MESSAGE frame for subscription s. Called
 // under s.dest.mu, so it only records and enqueues.
 func (c *conn) deliver(s *subscription, m *message, body []byte) {
-	// One allocation for the frame and one for its headers, sized for
-	// everything added below.
-	f := &stomp.Frame{Command: stomp.MESSAGE, Headers: make([]stomp.Header, 3, 3+4+len(m.headers))}
-	f.Headers[0] = stomp.Header{Key: "destination", Value: m.dest}
-	f.Headers[1] = stomp.Header{Key: "message-id", Value: m.id}
-	f.Headers[2] = stomp.Header{Key: "subscription", Value: s.id}
+	// MESSAGE frames are pooled: the writer puts each back once it is
+	// written (see outItem.pooled); nothing else keeps them.
+	f := messageFrames.Get().(*stomp.Frame)
+	f.Command = stomp.MESSAGE
+	f.Headers = append(f.Headers[:0],
+		stomp.Header{Key: "destination", Value: m.dest},
+		stomp.Header{Key: "message-id", Value: m.id},
+		stomp.Header{Key: "subscription", Value: s.id})
 	if m.redelivered {
 		f.Add("redelivered", "true")
 	}
@@ -367,7 +373,7 @@ func (c *conn) deliver(s *subscription, m *message, body []byte) {
 	f.Headers = append(f.Headers, m.headers...)
 	f.Body = body
 	if s.ack == ackAuto {
-		c.enqueue(outItem{f: f, credit: s})
+		c.enqueue(outItem{f: f, credit: s, pooled: true})
 		return
 	}
 	c.mu.Lock()
@@ -376,7 +382,21 @@ func (c *conn) deliver(s *subscription, m *message, body []byte) {
 	c.unacked[id] = &delivery{ackID: id, sub: s, msg: m, seq: c.ackSeq}
 	c.mu.Unlock()
 	f.Add("ack", id)
-	c.send(f)
+	c.enqueue(outItem{f: f, pooled: true})
+}
+
+// messageFrames holds MESSAGE frames for reuse, headers slice and all.
+var messageFrames = sync.Pool{New: func() any { return &stomp.Frame{Headers: make([]stomp.Header, 0, 16)} }}
+
+// recycle returns a written MESSAGE frame to the pool, dropping what it
+// pointed at so the pool keeps no message alive.
+func recycle(f *stomp.Frame) {
+	if cap(f.Headers) > 64 {
+		return // a message with very many headers: let this one go
+	}
+	clear(f.Headers[:cap(f.Headers)])
+	f.Headers, f.Body = f.Headers[:0], nil
+	messageFrames.Put(f)
 }
 
 // resolveTemp maps a client's /temp-queue/x or /temp-topic/x to this
