@@ -155,6 +155,7 @@ func (c *conn) queued() int {
 func (c *conn) writeLoop() {
 	var hb *time.Timer
 	var hbC <-chan time.Time
+	var credits []credit
 	for {
 		c.outMu.Lock()
 		items := c.out
@@ -182,17 +183,26 @@ func (c *conn) writeLoop() {
 				}
 			}
 			if it.credit != nil {
-				it.credit.dest.release(it.credit, 1)
+				// Credits are returned per run of frames for one
+				// subscription, once the batch is written: one lock of the
+				// destination instead of one per message.
+				if n := len(credits); n > 0 && credits[n-1].s == it.credit {
+					credits[n-1].n++
+				} else {
+					credits = append(credits, credit{it.credit, 1})
+				}
 			}
 			if it.written != nil {
 				it.written()
 			}
 			if it.closeAfter {
+				giveCredits(credits)
 				c.w.Flush()
 				c.close(nil)
 				return
 			}
 		}
+		credits = giveCredits(credits)
 		if len(items) > 0 && c.w.Buffered() < coalesceBelow {
 			// Before paying for a system call, let the goroutines that
 			// feed this connection run once: under load they have more
@@ -383,6 +393,23 @@ func (c *conn) deliver(s *subscription, m *message, body []byte) {
 	c.mu.Unlock()
 	f.Add("ack", id)
 	c.enqueue(outItem{f: f, pooled: true})
+}
+
+// credit is n auto-ack deliveries to s written, whose window room can be
+// given back.
+type credit struct {
+	s *subscription
+	n int
+}
+
+// giveCredits returns the written deliveries' room to their windows and
+// empties the list for reuse.
+func giveCredits(credits []credit) []credit {
+	for i, cr := range credits {
+		cr.s.dest.release(cr.s, cr.n)
+		credits[i] = credit{}
+	}
+	return credits[:0]
 }
 
 // messageFrames holds MESSAGE frames for reuse, headers slice and all.
