@@ -102,20 +102,30 @@ func (b *Broker) newConn(nc net.Conn, via string) *conn {
 // is declared dead only after it has been silent (no frame, no heart-beat)
 // for the whole limit, however long a single frame takes to arrive.
 type deadlineReader struct {
-	nc    net.Conn
-	limit time.Duration
+	nc       net.Conn
+	limit    time.Duration
+	deadline time.Time // the read deadline last set
 }
 
 func (d *deadlineReader) Read(p []byte) (int, error) {
 	if d.limit > 0 {
-		d.nc.SetReadDeadline(time.Now().Add(d.limit))
+		// Moving the deadline updates a runtime timer, which once per read
+		// is more than liveness needs: it moves once an eighth of the
+		// limit has passed, so a silent peer is cut after 7/8 to all of
+		// the limit.
+		if now := time.Now(); d.deadline.Sub(now) < d.limit-d.limit/8 {
+			d.deadline = now.Add(d.limit)
+			d.nc.SetReadDeadline(d.deadline)
+		}
 	}
 	return d.nc.Read(p)
 }
 
+// setReadLimit is called by the connection's reader (or before it runs).
 func (c *conn) setReadLimit(d time.Duration) {
 	c.readLimit = d
 	c.dr.limit = d
+	c.dr.deadline = time.Time{}
 	if d == 0 {
 		c.nc.SetReadDeadline(time.Time{})
 	}
