@@ -368,15 +368,8 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 		return nil
 	}
 	c.waitStored()
-	if err := b.persist(m); err != nil {
+	if err := b.persistForDurables(b.dest(dest), m); err != nil {
 		return c.fail(f, msgNotStored, err.Error())
-	}
-	if isTopic(dest) && f.Get("persistent") == "true" {
-		stored, err := b.persistForDurables(b.dest(dest), m)
-		if err != nil {
-			return c.fail(f, msgNotStored, err.Error())
-		}
-		m.persistent = stored
 	}
 	br.received.Add(1)
 	b.route(m)

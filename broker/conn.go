@@ -59,7 +59,6 @@ type outItem struct {
 	f          *stomp.Frame
 	credit     *subscription         // auto ack: its window gets the credit back once the frame is written
 	pooled     bool                  // f is a pooled MESSAGE frame: recycled once written
-	written    func()                // after the frame reached the socket buffer
 	lazy       func() []*stomp.Frame // frames made only when the writer gets here (a bridge's batched ACKs)
 	version    stomp.Version
 	closeAfter bool
@@ -201,9 +200,6 @@ func (c *conn) writeLoop() {
 				} else {
 					credits = append(credits, credit{it.credit, 1})
 				}
-			}
-			if it.written != nil {
-				it.written()
 			}
 			if it.closeAfter {
 				giveCredits(credits)

@@ -296,15 +296,10 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	if !c.flowControl(d) {
 		return c.fail(f, msgNoSpace, fmt.Sprintf("%s holds more than %d bytes waiting for consumers; the producer was refused (SendFailIfNoSpace)", dest, c.b.cfg.DestinationMemoryLimit))
 	}
-	if err := c.b.persist(m); err != nil {
+	// A persistent queue message was pipelined above; what is left to
+	// store is a topic message's copies for its durable subscribers.
+	if err := c.b.persistForDurables(d, m); err != nil {
 		return c.fail(f, msgNotStored, err.Error())
-	}
-	if isTopic(dest) && f.Get("persistent") == "true" {
-		stored, err := c.b.persistForDurables(d, m)
-		if err != nil {
-			return c.fail(f, msgNotStored, err.Error())
-		}
-		m.persistent = stored
 	}
 	d.publish(m)
 	return nil
@@ -451,7 +446,7 @@ func (c *conn) onAck(f *stomp.Frame) error {
 	if !ok {
 		return c.fail(f, "missing "+key+" header", "")
 	}
-	if err := c.authorizeAck(id); err != nil {
+	if err := c.authorizeAck(id, key == "message-id"); err != nil {
 		return c.fail(f, err.Error(), "")
 	}
 	if txName, ok := f.Lookup("transaction"); ok {
@@ -471,17 +466,25 @@ func (c *conn) onAck(f *stomp.Frame) error {
 // settle acknowledges (or with nack, returns to the queue) the delivery
 // named by id, and in client mode every earlier delivery of the same
 // subscription. It reports whether id was known.
-func (c *conn) settle(id string, byMessageID, nack bool) bool {
-	c.mu.Lock()
-	d := c.unacked[id]
-	if byMessageID {
-		d = nil
-		for _, x := range c.unacked {
-			if x.msg.id == id && (d == nil || x.seq < d.seq) {
-				d = x
-			}
+// delivery is the unacknowledged delivery an ACK or NACK names: by its ack
+// id (STOMP 1.2), or by message id, the oldest delivery of that message
+// (1.0 and 1.1). Called with c.mu held.
+func (c *conn) delivery(id string, byMessageID bool) *delivery {
+	if !byMessageID {
+		return c.unacked[id]
+	}
+	var d *delivery
+	for _, x := range c.unacked {
+		if x.msg.id == id && (d == nil || x.seq < d.seq) {
+			d = x
 		}
 	}
+	return d
+}
+
+func (c *conn) settle(id string, byMessageID, nack bool) bool {
+	c.mu.Lock()
+	d := c.delivery(id, byMessageID)
 	if d == nil {
 		c.mu.Unlock()
 		return false

@@ -217,13 +217,20 @@ func (b *Broker) forgetDurable(dur *durable, kept []*message) {
 	st.Append(recs...)
 }
 
-// persistForDurables stores one copy of a persistent topic message per
-// durable subscription of the topic, before the caller routes it. It
-// reports whether any copy was stored (the message is then persistent).
-func (b *Broker) persistForDurables(d *destination, m *message) (bool, error) {
+// persistForDurables stores, for a message sent to a topic with
+// persistent:true, one copy per durable subscription of the topic, before
+// the caller routes it; the message is then persistent. Any other message
+// passes untouched.
+func (b *Broker) persistForDurables(d *destination, m *message) error {
+	if !isTopic(m.dest) {
+		return nil
+	}
+	if v, _ := m.header("persistent"); v != "true" {
+		return nil
+	}
 	st := b.currentStore()
 	if st == nil {
-		return false, nil
+		return nil
 	}
 	d.mu.Lock()
 	keys := make([]string, 0, len(d.durables))
@@ -232,7 +239,7 @@ func (b *Broker) persistForDurables(d *destination, m *message) (bool, error) {
 	}
 	d.mu.Unlock()
 	if len(keys) == 0 {
-		return false, nil
+		return nil
 	}
 	recs := make([]store.Record, 0, len(keys))
 	for _, k := range keys {
@@ -241,7 +248,8 @@ func (b *Broker) persistForDurables(d *destination, m *message) (bool, error) {
 		r.Headers = append(r.Headers, store.Header{Key: hdrDurable, Value: k})
 		recs = append(recs, r)
 	}
-	return true, st.Append(recs...)
+	m.persistent = true
+	return st.Append(recs...)
 }
 
 // forgetFor records that sub's subscriber is done with m: the queue copy,

@@ -112,18 +112,16 @@ func (c *conn) authorize(op security.Op, dest string) error {
 	return err
 }
 
-// authorizeAck runs the chain's Ack hook.
-func (c *conn) authorizeAck(id string) error {
+// authorizeAck runs the chain's Ack hook for the delivery the ACK names
+// (the destination is "" when it names none; settle then refuses it).
+func (c *conn) authorizeAck(id string, byMessageID bool) error {
 	if c.b.cfg.sec == nil || c.sec == nil {
 		return nil
 	}
 	c.mu.Lock()
 	dest := ""
-	for _, d := range c.unacked {
-		if d.ackID == id || d.msg.id == id {
-			dest = d.sub.dest.name
-			break
-		}
+	if d := c.delivery(id, byMessageID); d != nil {
+		dest = d.sub.dest.name
 	}
 	c.mu.Unlock()
 	return c.b.cfg.sec.Ack(c.sec, dest, id)

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -42,55 +43,71 @@ func BenchmarkThroughput(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			srv := brokertest.NewBroker(b, broker.Options{Name: "bench", Listen: []string{tc.listen}, TLS: serverFiles})
-			consumer := benchDial(b, srv.Addr(), tc.tls)
-			producer := benchDial(b, srv.Addr(), tc.tls)
-			sub, err := consumer.Subscribe("/queue/throughput", stomp.AckAuto)
-			if err != nil {
-				b.Fatal(err)
-			}
-			// A receipt on the consumer's connection proves the broker has
-			// processed the SUBSCRIBE sent before it.
-			if err := consumer.Send("/topic/fence", "", nil, stomp.SendOpt.Receipt); err != nil {
-				b.Fatal(err)
-			}
-			body := make([]byte, size)
-			received := make(chan error, 1)
-			go func() {
-				for n := 0; n < b.N; n++ {
-					m, ok := <-sub.C
-					if !ok || m.Err != nil {
-						received <- errOf(m)
-						return
-					}
-				}
-				received <- nil
-			}()
-
-			b.SetBytes(size)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				var opts []func(*frame.Frame) error
-				if i == b.N-1 {
-					opts = append(opts, stomp.SendOpt.Receipt)
-				}
-				if err := producer.Send("/queue/throughput", "application/octet-stream", body, opts...); err != nil {
-					b.Fatalf("send %d: %v", i, err)
-				}
-			}
-			select {
-			case err := <-received:
-				if err != nil {
-					b.Fatalf("receive: %v", err)
-				}
-			case <-time.After(2 * time.Minute):
-				b.Fatal("the consumer did not receive every message within 2m")
-			}
+			rate := relay(b, srv.Addr(), srv.Addr(), tc.tls, b.N, size, false, func() {
+				b.SetBytes(size)
+				b.ReportAllocs()
+				b.ResetTimer()
+			})
 			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-			sub.Unsubscribe()
+			b.ReportMetric(rate, "msgs/s")
 		})
 	}
+}
+
+// relay sends n messages of size bytes on producerAddr and receives them
+// on consumerAddr, returning messages per second. ready runs once the
+// consumer is in place, just before the first send. Only the last send
+// (and, when persistent, one in 64) asks for a receipt, so the broker
+// holds the producer back through TCP, as in `brokerlab bench`.
+func relay(b *testing.B, producerAddr, consumerAddr string, cfg *tls.Config, n, size int, persistent bool, ready func()) float64 {
+	consumer := benchDial(b, consumerAddr, cfg)
+	producer := benchDial(b, producerAddr, cfg)
+	sub, err := consumer.Subscribe("/queue/throughput", stomp.AckAuto, stomp.SubscribeOpt.Header("activemq.prefetchSize", "1000"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	// A receipt on the consumer's connection proves the broker has
+	// processed the SUBSCRIBE sent before it.
+	if err := consumer.Send("/topic/fence", "", nil, stomp.SendOpt.Receipt); err != nil {
+		b.Fatal(err)
+	}
+	if ready != nil {
+		ready()
+	}
+	body := make([]byte, size)
+	received := make(chan error, 1)
+	go func() {
+		for range n {
+			m, ok := <-sub.C
+			if !ok || m.Err != nil {
+				received <- errOf(m)
+				return
+			}
+		}
+		received <- nil
+	}()
+	start := time.Now()
+	for i := range n {
+		opts := []func(*frame.Frame) error{stomp.SendOpt.Header("persistent", fmt.Sprint(persistent))}
+		if i == n-1 || (persistent && i%64 == 63) {
+			// Persistent: a receipt now and then, so the producer waits
+			// for the store as a JMS producer would in batches.
+			opts = append(opts, stomp.SendOpt.Receipt)
+		}
+		if err := producer.Send("/queue/throughput", "application/octet-stream", body, opts...); err != nil {
+			b.Fatalf("send %d: %v", i, err)
+		}
+	}
+	select {
+	case err := <-received:
+		if err != nil {
+			b.Fatalf("receive: %v", err)
+		}
+	case <-time.After(5 * time.Minute):
+		b.Fatal("the consumer did not receive every message within 5m")
+	}
+	return float64(n) / time.Since(start).Seconds()
 }
 
 func errOf(m *stomp.Message) error {
@@ -122,8 +139,10 @@ func benchDial(b *testing.B, addr string, cfg *tls.Config) *stomp.Conn {
 }
 
 // benchPKI writes a self-signed certificate for the broker ("bench") and
-// one for the client, each trusting the other, and returns the broker's
-// files and the client's configuration. It uses crypto/x509 directly, so
+// one for the client, and one truststore holding both, and returns the
+// broker's files and the client's configuration. Every broker made from
+// the files presents "bench" and trusts it, so brokers can also bridge to
+// each other over mutual TLS. It uses crypto/x509 directly, so
 // the broker's tests do not depend on the harness's pki package.
 func benchPKI(b testing.TB) (tlsconf.Files, *tls.Config) {
 	b.Helper()
@@ -166,15 +185,16 @@ func benchPKI(b testing.TB) (tlsconf.Files, *tls.Config) {
 	}
 	srvCert, srvKey := issue("bench", 1)
 	cliCert, cliKey := issue("client", 2)
+	trust := write("trust.pem", srvCert, cliCert)
 	server := tlsconf.Files{
 		CertFile:  write("bench.pem", srvCert),
 		KeyFile:   write("bench-key.pem", srvKey),
-		TrustFile: write("bench-trust.pem", cliCert),
+		TrustFile: trust,
 	}
 	m, err := tlsconf.Load(tlsconf.Files{
 		CertFile:  write("client.pem", cliCert),
 		KeyFile:   write("client-key.pem", cliKey),
-		TrustFile: write("client-trust.pem", srvCert),
+		TrustFile: trust,
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -56,12 +56,8 @@ func (c *conn) onTransaction(f *stomp.Frame) error {
 		return c.fail(f, msgNotStored, err.Error())
 	}
 	for _, m := range tx.sends {
-		if v, _ := m.header("persistent"); isTopic(m.dest) && v == "true" {
-			stored, err := c.b.persistForDurables(c.b.dest(m.dest), m)
-			if err != nil {
-				return c.fail(f, msgNotStored, err.Error())
-			}
-			m.persistent = stored
+		if err := c.b.persistForDurables(c.b.dest(m.dest), m); err != nil {
+			return c.fail(f, msgNotStored, err.Error())
 		}
 		c.b.route(m)
 	}

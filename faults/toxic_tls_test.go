@@ -158,6 +158,20 @@ func (l *tlsLab) mustWork(t *testing.T, what string) {
 	c.Close()
 }
 
+// openEchoed dials and makes one round trip, for the tests that act on a
+// connection already open.
+func (l *tlsLab) openEchoed(t *testing.T) *tls.Conn {
+	t.Helper()
+	c, err := l.dial(t, l.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := echo(c, "before", bound); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func wantClass(t *testing.T, who string, err error, want tlsconf.Class) {
 	t.Helper()
 	if got := tlsconf.Classify(err); got != want {
@@ -230,15 +244,9 @@ func TestTLSCorruptRecord(t *testing.T) {
 	for _, dir := range []string{"downstream", "upstream"} {
 		t.Run(dir, func(t *testing.T) {
 			l := newTLSLab(t, 0)
-			c, err := l.dial(t, l.client)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := echo(c, "before", bound); err != nil {
-				t.Fatal(err)
-			}
+			c := l.openEchoed(t)
 			undo := l.apply(t, "tls-corrupt-record", Params{"direction": dir})
-			_, err = echo(c, "during", bound)
+			_, err := echo(c, "during", bound)
 			wantClass(t, "client", err, tlsconf.ClassBadRecordMAC)
 			wantClass(t, "server", l.serverErr(t), tlsconf.ClassBadRecordMAC)
 			if _, remote, _ := tlsconf.Alert(err); remote != (dir == "upstream") {
@@ -252,13 +260,7 @@ func TestTLSCorruptRecord(t *testing.T) {
 
 func TestTLSDropRecord(t *testing.T) {
 	l := newTLSLab(t, 0)
-	c, err := l.dial(t, l.client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := echo(c, "before", bound); err != nil {
-		t.Fatal(err)
-	}
+	c := l.openEchoed(t)
 	l.apply(t, "tls-drop-record", Params{"direction": "upstream"})
 	// The first line's record vanishes; the second is decrypted with the
 	// first one's sequence number and fails.
@@ -269,15 +271,9 @@ func TestTLSDropRecord(t *testing.T) {
 
 func TestTLSTruncateRecord(t *testing.T) {
 	l := newTLSLab(t, 0)
-	c, err := l.dial(t, l.client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := echo(c, "before", bound); err != nil {
-		t.Fatal(err)
-	}
+	c := l.openEchoed(t)
 	undo := l.apply(t, "tls-truncate-record", nil)
-	_, err = echo(c, "cut", bound)
+	_, err := echo(c, "cut", bound)
 	wantClass(t, "client", err, tlsconf.ClassConnectionReset)
 	undo(context.Background())
 	l.mustWork(t, "after")
@@ -307,19 +303,13 @@ func TestTLSToxicParams(t *testing.T) {
 // connection.
 func TestTLSCorruptRecordSkip(t *testing.T) {
 	l := newTLSLab(t, 0)
-	c, err := l.dial(t, l.client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := echo(c, "before", bound); err != nil {
-		t.Fatal(err)
-	}
+	c := l.openEchoed(t)
 	l.apply(t, "tls-corrupt-record", Params{"skip": "2"})
 	for _, line := range []string{"one", "two"} {
 		if got, err := echo(c, line, bound); err != nil || got != line {
 			t.Fatalf("record %s, within skip: %q, %v", line, got, err)
 		}
 	}
-	_, err = echo(c, "three", bound)
+	_, err := echo(c, "three", bound)
 	wantClass(t, "client", err, tlsconf.ClassBadRecordMAC)
 }

@@ -3,7 +3,8 @@ package reports
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -146,13 +147,11 @@ func (c *Console) Summary(r *Report, artifacts map[string]string) {
 	}
 
 	if len(artifacts) > 0 {
-		labels := make([]string, 0, len(artifacts))
+		labels := slices.Sorted(maps.Keys(artifacts))
 		width := 0
-		for label := range artifacts {
-			labels = append(labels, label)
+		for _, label := range labels {
 			width = max(width, len(oneLine(label)))
 		}
-		sort.Strings(labels)
 		c.printf("Reports:\n")
 		for _, label := range labels {
 			c.printf("  %-*s  %s\n", width, oneLine(label), oneLine(artifacts[label]))

@@ -4,8 +4,9 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
 	"path"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -132,12 +133,7 @@ func junitFromReport(r *Report) junitSuites {
 // from it, then the environment in key order so the output is stable.
 func junitProperties(r *Report) []junitProperty {
 	props := []junitProperty{{Name: "seed", Value: strconv.FormatInt(r.Seed, 10)}}
-	keys := make([]string, 0, len(r.Environment))
-	for k := range r.Environment {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(r.Environment)) {
 		props = append(props, junitProperty{Name: sanitize(k), Value: sanitize(r.Environment[k])})
 	}
 	return props

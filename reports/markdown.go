@@ -3,7 +3,8 @@ package reports
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -166,13 +167,8 @@ func writeMarkdownEnvironment(b *strings.Builder, r *Report) {
 	if len(r.Environment) == 0 {
 		return
 	}
-	keys := make([]string, 0, len(r.Environment))
-	for k := range r.Environment {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	b.WriteString("<details><summary>Environment</summary>\n\n| Key | Value |\n|:--|:--|\n")
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(r.Environment)) {
 		fmt.Fprintf(b, "| %s | %s |\n", mdEscape(oneLine(k)), mdEscape(oneLine(r.Environment[k])))
 	}
 	b.WriteString("\n</details>\n")

@@ -24,8 +24,7 @@ func judge(env *Env, sc *Scenario, res *reports.Scenario) {
 	if de := sc.Expect.Delivery; de != nil {
 		judgeDelivery(de, h, res)
 	}
-	evs := awaitTLS(env, sc.Expect.TLS, tlsSettle)
-	failures := tlsFailures(env.Spec, evs)
+	evs, failures := awaitTLS(env, sc.Expect.TLS, tlsSettle)
 	for _, te := range sc.Expect.TLS {
 		if !matchTLS(te, failures) {
 			res.Failures = append(res.Failures, fmt.Sprintf("expected a TLS failure %s on the %s side of %s; saw %s", te.Failure, te.Side, te.Link, describeTLS(te.Link, failures)))
@@ -70,7 +69,9 @@ func judge(env *Env, sc *Scenario, res *reports.Scenario) {
 // have seen only one of them.
 const tlsSettle = 3 * time.Second
 
-func awaitTLS(env *Env, want []TLSExpect, within time.Duration) []events.Event {
+// awaitTLS waits, at most within, for the expected TLS failures, and
+// returns the events seen and the failures they make.
+func awaitTLS(env *Env, want []TLSExpect, within time.Duration) ([]events.Event, []faults.Failure) {
 	deadline := time.Now().Add(within)
 	for {
 		evs := env.Events.Events()
@@ -80,7 +81,7 @@ func awaitTLS(env *Env, want []TLSExpect, within time.Duration) []events.Event {
 			all = all && matchTLS(te, fs)
 		}
 		if all || time.Now().After(deadline) {
-			return evs
+			return evs, fs
 		}
 		env.Events.Wait(len(evs), deadline, func(e events.Event) bool { return e.Kind == events.TLSFailed }, nil)
 	}

@@ -5,9 +5,11 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/go-stomp/stomp/v3"
+	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/broker/tlsconf"
@@ -32,10 +34,6 @@ const (
 	hdrProducer = "brokerlab-producer"
 	hdrSeq      = "brokerlab-seq"
 )
-
-func (env *Env) connect(ctx context.Context, node string) (*probe, error) {
-	return env.connectAs(ctx, node, probeAuth{})
-}
 
 // connectAs connects a probe with the credentials, source address and
 // client certificate in a (probe_auth.go).
@@ -82,6 +80,19 @@ func (env *Env) connectAs(ctx context.Context, node string, a probeAuth, extra .
 		return nil, fmt.Errorf("probe to %s: %w", node, err)
 	}
 	return &probe{Conn: c, nc: nc}, nil
+}
+
+// subscribe subscribes with client-individual acks and at most
+// probePrefetch messages in flight; opts add headers before the prefetch.
+func (p *probe) subscribe(dest string, opts ...func(*frame.Frame) error) (*stomp.Subscription, error) {
+	return p.Subscribe(dest, stomp.AckClientIndividual, append(opts, stomp.SubscribeOpt.Header("activemq.prefetchSize", probePrefetch))...)
+}
+
+// received records a probe message m that consumer got from dest on node.
+func (env *Env) received(consumer, node, dest string, m *stomp.Message) {
+	seq, _ := strconv.Atoi(m.Header.Get(hdrSeq))
+	env.History.addDelivery(Delivery{Consumer: consumer, Producer: m.Header.Get(hdrProducer), Seq: seq, Node: node, Dest: dest,
+		At: time.Now(), Redelivered: m.Header.Get("redelivered") == "true"})
 }
 
 // probe is a go-stomp connection whose Disconnect cannot hang: go-stomp

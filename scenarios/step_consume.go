@@ -2,10 +2,8 @@ package scenarios
 
 import (
 	"fmt"
-	"strconv"
 	"time"
 
-	"github.com/go-stomp/stomp/v3"
 	"gopkg.in/yaml.v3"
 
 	"github.com/brokerlab/brokerlab/topology"
@@ -61,7 +59,7 @@ func (s *consumeStep) Run(env *Env) error {
 		return err
 	}
 	defer c.Disconnect()
-	sub, err := c.Subscribe(s.dest, stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.prefetchSize", probePrefetch))
+	sub, err := c.subscribe(s.dest)
 	if err != nil {
 		return fmt.Errorf("consumer %s: subscribe to %s on %s: %w", s.id, s.dest, s.node, err)
 	}
@@ -74,9 +72,7 @@ func (s *consumeStep) Run(env *Env) error {
 			if !ok || m.Err != nil {
 				return fmt.Errorf("consumer %s on %s: subscription ended after %d of %d: %v", s.id, s.node, got, s.count, m)
 			}
-			seq, _ := strconv.Atoi(m.Header.Get(hdrSeq))
-			env.History.addDelivery(Delivery{Consumer: s.id, Producer: m.Header.Get(hdrProducer), Seq: seq, Node: s.node, Dest: s.dest,
-				At: time.Now(), Redelivered: m.Header.Get("redelivered") == "true"})
+			env.received(s.id, s.node, s.dest, m)
 			if err := c.Ack(m); err != nil {
 				return fmt.Errorf("consumer %s: ack: %w", s.id, err)
 			}

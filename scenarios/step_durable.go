@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/go-stomp/stomp/v3"
@@ -21,7 +20,6 @@ import (
 // is published meanwhile; otherwise it receives count messages (what was
 // kept first) and acknowledges each.
 type durableStep struct {
-	id         string
 	node, dest string
 	name       string
 	leave      bool
@@ -38,7 +36,6 @@ func parseDurable(d *decoder, v *yaml.Node) Step {
 	f := d.fields(v, "durable", "node", "dest", "name", "leave", "count", "within", "async")
 	s := &durableStep{node: f.str("node", true), dest: f.str("dest", true), name: f.str("name", true), leave: f.boolean("leave", false),
 		count: f.integer("count", 1), within: f.duration("within", 10*time.Second), async: f.boolean("async", false), pos: v, d: d}
-	s.id = fmt.Sprintf("d%d.%s", v.Line, s.node)
 	if s.dest != "" && (len(s.dest) < 8 || s.dest[:7] != "/topic/") {
 		d.errorf(f.pos("dest"), "durable: dest must be a /topic/, got %q", s.dest)
 	}
@@ -66,8 +63,7 @@ func (s *durableStep) Run(env *Env) error {
 		return err
 	}
 	defer c.Disconnect()
-	sub, err := c.Subscribe(s.dest, stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.subscriptionName", s.name),
-		stomp.SubscribeOpt.Header("activemq.prefetchSize", probePrefetch))
+	sub, err := c.subscribe(s.dest, stomp.SubscribeOpt.Header("activemq.subscriptionName", s.name))
 	if err != nil {
 		return fmt.Errorf("durable subscriber %s: subscribe to %s on %s: %w", s.name, s.dest, s.node, err)
 	}
@@ -84,9 +80,7 @@ func (s *durableStep) Run(env *Env) error {
 			if !ok || m.Err != nil {
 				return fmt.Errorf("durable subscriber %s on %s: subscription ended after %d of %d: %v", s.name, s.node, got, s.count, m)
 			}
-			seq, _ := strconv.Atoi(m.Header.Get(hdrSeq))
-			env.History.addDelivery(Delivery{Consumer: s.name, Producer: m.Header.Get(hdrProducer), Seq: seq, Node: s.node, Dest: s.dest,
-				At: time.Now(), Redelivered: m.Header.Get("redelivered") == "true"})
+			env.received(s.name, s.node, s.dest, m)
 			if err := c.Ack(m); err != nil {
 				return fmt.Errorf("durable subscriber %s: ack: %w", s.name, err)
 			}

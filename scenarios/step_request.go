@@ -62,7 +62,7 @@ func (s *requestStep) Async() bool          { return s.async }
 func (s *requestStep) Bound() time.Duration { return s.within + 5*time.Second }
 
 func (s *requestStep) Run(env *Env) error {
-	c, err := env.connect(env.Ctx, s.node)
+	c, err := env.connectAs(env.Ctx, s.node, probeAuth{})
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (s *requestStep) Run(env *Env) error {
 		replyTo = "/temp-queue/" + s.id
 		listen = replyTo
 	}
-	sub, err := c.Subscribe(listen, stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.prefetchSize", probePrefetch))
+	sub, err := c.subscribe(listen)
 	if err != nil {
 		return fmt.Errorf("%s: subscribe to %s on %s: %w", s.id, listen, s.node, err)
 	}
@@ -104,9 +104,7 @@ func (s *requestStep) Run(env *Env) error {
 					return fmt.Errorf("replier %s: answer to %s: %w", s.id, to, err)
 				}
 			} else {
-				seq, _ := strconv.Atoi(m.Header.Get(hdrSeq))
-				env.History.addDelivery(Delivery{Consumer: s.id, Producer: m.Header.Get(hdrProducer), Seq: seq, Node: s.node, Dest: s.dest,
-					At: time.Now(), Redelivered: m.Header.Get("redelivered") == "true"})
+				env.received(s.id, s.node, s.dest, m)
 			}
 			if err := c.Ack(m); err != nil {
 				return fmt.Errorf("%s: ack: %w", s.id, err)

@@ -3,6 +3,7 @@ package topology
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/netip"
 	"path/filepath"
 	"slices"
@@ -237,12 +238,13 @@ func (p *parser) security(n *yaml.Node, at string) (*Security, bool) {
 		}
 		s.Groups = p.groups(v.val, at+"groups", known)
 	}
+	given := func(key string) bool { _, ok := f[key]; return ok }
 	if v, ok := f["login"]; ok {
 		// A module needs its data given; given but malformed was reported already.
-		s.Login = p.loginStack(v.val, at+"login", func(key string) bool { _, ok := f[key]; return ok })
+		s.Login = p.loginStack(v.val, at+"login", given)
 	}
 	if v, ok := f["login_tls"]; ok {
-		s.LoginTLS = p.loginStack(v.val, at+"login_tls", func(key string) bool { _, ok := f[key]; return ok })
+		s.LoginTLS = p.loginStack(v.val, at+"login_tls", given)
 		if len(s.LoginTLS) > 0 && len(s.Login) == 0 && len(s.Users) == 0 && s.UsersFile == "" {
 			p.errorf(v.key, "%slogin_tls needs a login stack for the plaintext listeners too, or they would let everyone in; add login: [...]", at)
 		}
@@ -312,39 +314,42 @@ func (p *parser) groups(n *yaml.Node, what string, known map[string]bool) map[st
 	return out
 }
 
-func sortedKeys(m map[string]bool) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
-func (p *parser) locations(n *yaml.Node, what string) []Location {
+// mappings calls each for every item of a list of mappings, with w the
+// item's name in messages and it the mapping itself. A value that is not a
+// list, and an item that is not a mapping, are reported with the shapes
+// expected: list (what the list holds) and example (one item).
+func (p *parser) mappings(n *yaml.Node, what, list, example string, each func(w string, item, it *yaml.Node)) {
 	d := deref(n)
 	if isNull(d) {
-		return nil
+		return
 	}
 	if d.Kind != yaml.SequenceNode {
-		p.errorf(n, "%s must be a list of {cidr: 127.0.0.1/32, user: local}, got %s", what, describe(n))
-		return nil
+		p.errorf(n, "%s must be a list of %s, got %s", what, list, describe(n))
+		return
 	}
-	var out []Location
 	for i, item := range d.Content {
 		w := fmt.Sprintf("%s[%d]", what, i)
 		it := deref(item)
 		if it == nil || it.Kind != yaml.MappingNode {
-			p.errorf(item, "%s must be a mapping such as {cidr: 127.0.0.1/32, user: local}, got %s", w, describe(item))
+			p.errorf(item, "%s must be a mapping such as %s, got %s", w, example, describe(item))
 			continue
 		}
+		each(w, item, it)
+	}
+}
+
+func (p *parser) locations(n *yaml.Node, what string) []Location {
+	var out []Location
+	p.mappings(n, what, "{cidr: 127.0.0.1/32, user: local}", "{cidr: 127.0.0.1/32, user: local}", func(w string, item, it *yaml.Node) {
 		f := p.fields(it, "in "+w, locationKeys...)
 		var l Location
 		c, hasC := f["cidr"]
 		u, hasU := f["user"]
 		if !hasC || !hasU {
 			p.errorf(item, "%s needs cidr and user, e.g. {cidr: 127.0.0.1/32, user: local}", w)
-			continue
+			return
 		}
 		if s, ok := p.str(c.val, w+".cidr"); ok {
 			pfx, err := netip.ParsePrefix(s)
@@ -354,55 +359,41 @@ func (p *parser) locations(n *yaml.Node, what string) []Location {
 				} else {
 					p.errorf(c.val, "%s.cidr %q is not a network such as 127.0.0.0/8 or ::1/128", w, s)
 				}
-				continue
+				return
 			}
 			l.CIDR = pfx.Masked()
 		} else {
-			continue
+			return
 		}
 		if s, ok := p.str(u.val, w+".user"); ok && s != "" {
 			l.User = s
 		} else {
-			continue
+			return
 		}
 		out = append(out, l)
-	}
+	})
 	return out
 }
 
 func (p *parser) loginStack(n *yaml.Node, what string, given func(key string) bool) []LoginEntry {
-	d := deref(n)
-	if isNull(d) {
-		return nil
-	}
-	if d.Kind != yaml.SequenceNode {
-		p.errorf(n, "%s must be a list of {module: users, flag: required}, got %s", what, describe(n))
-		return nil
-	}
 	needKey := map[string]string{"users": "users", "certificate": "certificates", "location": "locations", "guest": "guest"}
 	has := func(key string) bool { return given(key) || given(key+"_file") }
 	var out []LoginEntry
-	for i, item := range d.Content {
-		w := fmt.Sprintf("%s[%d]", what, i)
-		it := deref(item)
-		if it == nil || it.Kind != yaml.MappingNode {
-			p.errorf(item, "%s must be a mapping such as {module: users, flag: required}, got %s", w, describe(item))
-			continue
-		}
+	p.mappings(n, what, "{module: users, flag: required}", "{module: users, flag: required}", func(w string, item, it *yaml.Node) {
 		f := p.fields(it, "in "+w, loginKeys...)
 		e := LoginEntry{Pos: posOf(it), Flag: security.Required}
 		m, ok := f["module"]
 		if !ok {
 			p.errorf(item, "%s needs module: one of %s", w, strings.Join(security.Modules(), ", "))
-			continue
+			return
 		}
 		name, good := p.str(m.val, w+".module")
 		if !good {
-			continue
+			return
 		}
 		if !slices.Contains(security.Modules(), name) {
 			p.errorf(m.val, "%s.module: unknown login module %q; known: %s", w, name, strings.Join(security.Modules(), ", "))
-			continue
+			return
 		}
 		if key, ok := needKey[name]; ok && !has(key) {
 			p.errorf(m.val, "%s.module: the %s module needs security.%s, which this node does not declare", w, name, needKey[name])
@@ -413,13 +404,13 @@ func (p *parser) loginStack(n *yaml.Node, what string, given func(key string) bo
 				flag, err := security.ParseFlag(s)
 				if err != nil {
 					p.errorf(fl.val, "%s.flag: %q is not a login flag; use required, requisite, sufficient or optional", w, s)
-					continue
+					return
 				}
 				e.Flag = flag
 			}
 		}
 		out = append(out, e)
-	}
+	})
 	return out
 }
 
@@ -440,22 +431,8 @@ func (p *parser) loginRate(n *yaml.Node, what string) *LoginRate {
 }
 
 func (p *parser) authorization(n *yaml.Node, what string, groups map[string][]string) []AuthzEntry {
-	d := deref(n)
-	if isNull(d) {
-		return []AuthzEntry{}
-	}
-	if d.Kind != yaml.SequenceNode {
-		p.errorf(n, "%s must be a list of entries such as {queue: \"orders.>\", read: [readers], write: [writers], admin: [admins]}, got %s", what, describe(n))
-		return []AuthzEntry{}
-	}
 	out := []AuthzEntry{}
-	for i, item := range d.Content {
-		w := fmt.Sprintf("%s[%d]", what, i)
-		it := deref(item)
-		if it == nil || it.Kind != yaml.MappingNode {
-			p.errorf(item, "%s must be a mapping such as {queue: \"orders.>\", read: [readers]}, got %s", w, describe(item))
-			continue
-		}
+	p.mappings(n, what, `entries such as {queue: "orders.>", read: [readers], write: [writers], admin: [admins]}`, `{queue: "orders.>", read: [readers]}`, func(w string, item, it *yaml.Node) {
 		f := p.fields(it, "in "+w, authzKeys...)
 		e := AuthzEntry{Pos: posOf(it)}
 		optional(f, "queue", w, p.str, &e.Queue)
@@ -470,7 +447,7 @@ func (p *parser) authorization(n *yaml.Node, what string, groups map[string][]st
 		}
 		if n != 1 {
 			p.errorf(item, "%s needs exactly one of queue: <pattern>, topic: <pattern>, temp: true or advisory: true", w)
-			continue
+			return
 		}
 		for _, pat := range []string{e.Queue, e.Topic} {
 			if strings.HasPrefix(pat, "/") {
@@ -491,18 +468,13 @@ func (p *parser) authorization(n *yaml.Node, what string, groups map[string][]st
 			}
 			for j, g := range gs {
 				if _, ok := groups[g]; !ok && g != "*" && groups != nil {
-					var names []string
-					for k := range groups {
-						names = append(names, k)
-					}
-					slices.Sort(names)
-					p.errorAt(pos[j], "%s.%s: no group %q under security.groups (groups: %s; \"*\" is everyone)", w, op.key, g, strings.Join(names, ", "))
+					p.errorAt(pos[j], "%s.%s: no group %q under security.groups (groups: %s; \"*\" is everyone)", w, op.key, g, strings.Join(sortedKeys(groups), ", "))
 				}
 			}
 			*op.dst = gs
 		}
 		out = append(out, e)
-	}
+	})
 	return out
 }
 

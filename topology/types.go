@@ -112,6 +112,15 @@ func (s *Spec) Node(name string) *Node {
 	return nil
 }
 
+// NodeNames lists the nodes' names in file order.
+func (s *Spec) NodeNames() []string {
+	var names []string
+	for _, n := range s.Nodes {
+		names = append(names, n.Name)
+	}
+	return names
+}
+
 // Authority returns the authority with the given name, or nil.
 func (s *Spec) Authority(name string) *Authority {
 	for _, a := range s.Authorities {

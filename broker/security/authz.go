@@ -131,7 +131,7 @@ func (m *AuthorizationMap) Groups(op Op, dest string) []string {
 // Check returns nil when p may do op on dest, else a *Denied.
 func (m *AuthorizationMap) Check(p *Principal, op Op, dest string) error {
 	if p == nil {
-		p = &Principal{User: Anonymous}
+		p = anonymous
 	}
 	k := decisionKey{groups: strings.Join(p.Groups, "\x00"), op: op, dest: dest}
 	m.mu.RLock()
@@ -154,6 +154,10 @@ func (m *AuthorizationMap) Check(p *Principal, op Op, dest string) error {
 
 // Anonymous is the user of a connection no login module vouched for.
 const Anonymous = "anonymous"
+
+// anonymous is the principal Check uses for a connection without one; it
+// is only read.
+var anonymous = &Principal{User: Anonymous}
 
 // Denied is an authorization refusal. Its text is ActiveMQ's, so users of
 // either broker recognise it: "User bob is not authorized to write to:

@@ -87,12 +87,12 @@ func appendUnescaped(dst, src []byte, e escaping) ([]byte, error) {
 	}
 }
 
-// writeEscaped writes s to w with the escaping of e. It writes runs of plain
-// bytes with WriteString so that the common case, a header with nothing to
-// escape, costs one copy and no allocation.
 // special marks the bytes that 1.1 and 1.2 escape in header values.
 var special = [256]bool{'\\': true, '\n': true, ':': true, '\r': true}
 
+// writeEscaped writes s to w with the escaping of e. It writes runs of plain
+// bytes with WriteString so that the common case, a header with nothing to
+// escape, costs one copy and no allocation.
 func writeEscaped(w *bufio.Writer, s string, e escaping) {
 	if e == escNone {
 		w.WriteString(s)
@@ -116,8 +116,6 @@ func writeEscaped(w *bufio.Writer, s string, e escaping) {
 				continue
 			}
 			seq = `\r`
-		default:
-			continue
 		}
 		w.WriteString(s[start:i])
 		w.WriteString(seq)

@@ -38,27 +38,21 @@ func Info(c *x509.Certificate, now time.Time) CertInfo {
 	for i, b := range sum {
 		hex[i] = fmt.Sprintf("%02X", b)
 	}
-	ci := CertInfo{
-		Subject:    c.Subject.String(),
-		Issuer:     c.Issuer.String(),
-		SANs:       sans(c),
-		NotBefore:  c.NotBefore.UTC(),
-		NotAfter:   c.NotAfter.UTC(),
-		Validity:   Expiry(c, now),
-		KeyUsage:   keyUsages(c.KeyUsage),
-		Key:        keyDescription(c.PublicKey),
-		Signature:  c.SignatureAlgorithm.String(),
-		SHA256:     strings.Join(hex, ":"),
-		SelfSigned: selfSigned(c),
-		IsCA:       c.IsCA,
+	return CertInfo{
+		Subject:     c.Subject.String(),
+		Issuer:      c.Issuer.String(),
+		SANs:        sans(c),
+		NotBefore:   c.NotBefore.UTC(),
+		NotAfter:    c.NotAfter.UTC(),
+		Validity:    Expiry(c, now),
+		KeyUsage:    keyUsages(c.KeyUsage),
+		ExtKeyUsage: ekuNames(c),
+		Key:         keyDescription(c.PublicKey),
+		Signature:   c.SignatureAlgorithm.String(),
+		SHA256:      strings.Join(hex, ":"),
+		SelfSigned:  selfSigned(c),
+		IsCA:        c.IsCA,
 	}
-	for _, u := range c.ExtKeyUsage {
-		ci.ExtKeyUsage = append(ci.ExtKeyUsage, ekuName(u))
-	}
-	for _, oid := range c.UnknownExtKeyUsage {
-		ci.ExtKeyUsage = append(ci.ExtKeyUsage, oid.String())
-	}
-	return ci
 }
 
 // Lines renders ci for a terminal, one field a line, each prefixed by

@@ -62,10 +62,8 @@ func Classes() []Class {
 
 // ParseClass reads a class name as scenario files write it.
 func ParseClass(s string) (Class, error) {
-	for _, c := range Classes() {
-		if string(c) == s {
-			return c, nil
-		}
+	if c, ok := exactClass(s); ok {
+		return c, nil
 	}
 	names := make([]string, 0, len(Classes()))
 	for _, c := range Classes() {

@@ -182,12 +182,15 @@ func classifyRecordHeader(rh tls.RecordHeaderError) Class {
 	return ClassOther
 }
 
-// textClasses are matched, in order, where Go exposes no type, and for
-// errors that arrive as text (from a child process, or a log line).
-var textClasses = []struct {
+// textClass is one entry of textClasses: a phrase and the class it names.
+type textClass struct {
 	substr string
 	class  Class
-}{
+}
+
+// textClasses are matched, in order, where Go exposes no type, and for
+// errors that arrive as text (from a child process, or a log line).
+var textClasses = []textClass{
 	{"client didn't provide a certificate", ClassClientCertRequired},
 	{"does not look like a TLS handshake", ClassNotTLS},
 	{"server selected unsupported protocol version", ClassProtocolVersion},

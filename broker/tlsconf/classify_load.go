@@ -7,10 +7,7 @@ package tlsconf
 // of this package's own load-time and revocation errors, and with Java's
 // words for the same failures, as a Java broker logs them. In-process, the
 // Class field of a *LoadError says the same without any matching.
-var loadTextClasses = []struct {
-	substr string
-	class  Class
-}{
+var loadTextClasses = []textClass{
 	{"tlsconf: certificate revoked:", ClassRevoked},
 	{"Certificate has been revoked", ClassRevoked}, // Java's CertPathValidatorException
 	{"wrong password (keyStorePassword)", ClassBadKeystorePassword},

@@ -76,6 +76,12 @@ func restrictiveEKU(c *x509.Certificate) string {
 		slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageServerAuth) && slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageClientAuth) {
 		return ""
 	}
+	return strings.Join(ekuNames(c), " ")
+}
+
+// ekuNames names c's extended key usages, known ones first, then the
+// OIDs of unknown ones; nil when there are none.
+func ekuNames(c *x509.Certificate) []string {
 	var names []string
 	for _, u := range c.ExtKeyUsage {
 		names = append(names, ekuName(u))
@@ -83,10 +89,7 @@ func restrictiveEKU(c *x509.Certificate) string {
 	for _, oid := range c.UnknownExtKeyUsage {
 		names = append(names, oid.String())
 	}
-	if len(names) == 0 {
-		return ""
-	}
-	return strings.Join(names, " ")
+	return names
 }
 
 func ekuName(u x509.ExtKeyUsage) string {

@@ -94,9 +94,7 @@ func Load(f Files) (*Material, error) {
 			return nil, err
 		}
 		for _, c := range certs {
-			m.Trust.AddCert(c)
-			m.Trusted = append(m.Trusted, c)
-			m.TrustedSubjects = append(m.TrustedSubjects, c.Subject.String())
+			m.trust(c)
 		}
 	}
 	if f.CRLFile != "" {
@@ -107,6 +105,13 @@ func Load(f Files) (*Material, error) {
 		m.CRLs = crls
 	}
 	return m, nil
+}
+
+// trust adds c to the pool and to the lists that describe it.
+func (m *Material) trust(c *x509.Certificate) {
+	m.Trust.AddCert(c)
+	m.Trusted = append(m.Trusted, c)
+	m.TrustedSubjects = append(m.TrustedSubjects, c.Subject.String())
 }
 
 func loadKeyPair(certFile, keyFile string) (*tls.Certificate, error) {
@@ -121,11 +126,7 @@ func loadKeyPair(certFile, keyFile string) (*tls.Certificate, error) {
 	if err := keyMatches(chain[0], key); err != nil {
 		return nil, fmt.Errorf("tlsconf: %s does not match the certificate in %s (%v): use the key the certificate was issued for", keyFile, certFile, err)
 	}
-	cert := &tls.Certificate{PrivateKey: key, Leaf: chain[0]}
-	for _, c := range chain {
-		cert.Certificate = append(cert.Certificate, c.Raw)
-	}
-	return cert, nil
+	return tlsCertificate(key, chain), nil
 }
 
 // loadChain reads the leaf and its chain, skipping private-key blocks so a
@@ -268,7 +269,7 @@ func sniff(data []byte, blocks []*pem.Block) string {
 		return ""
 	case len(bytes.TrimSpace(data)) == 0:
 		return " (the file is empty)"
-	case bytes.HasPrefix(data, []byte{0xfe, 0xed, 0xfe, 0xed}):
+	case bytes.HasPrefix(data, jksMagic):
 		return " (it looks like a Java keystore: convert it with keytool -importkeystore -deststoretype PKCS12, then openssl pkcs12 -nodes)"
 	case data[0] == 0x30:
 		return " (it looks like binary DER or PKCS#12: convert it with openssl x509 -inform der, or openssl pkcs12 -nodes)"

@@ -146,9 +146,15 @@ func certificate(path, alias string, key crypto.Signer, chain []*x509.Certificat
 		return nil, loadErr(ClassKeyMismatch, path, nil,
 			"keystore %s: the private key%s does not match the certificate (%s, %v): import the certificate issued for this key (keytool -importcert -alias <alias>) or make the pair again", path, entry, chain[0].Subject, err)
 	}
+	return tlsCertificate(key, chain), nil
+}
+
+// tlsCertificate is the tls.Certificate that presents chain, leaf first,
+// signing with key.
+func tlsCertificate(key crypto.Signer, chain []*x509.Certificate) *tls.Certificate {
 	cert := &tls.Certificate{PrivateKey: key, Leaf: chain[0]}
 	for _, c := range chain {
 		cert.Certificate = append(cert.Certificate, c.Raw)
 	}
-	return cert, nil
+	return cert
 }

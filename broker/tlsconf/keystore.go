@@ -187,9 +187,7 @@ func LoadKeyStore(k KeyStore) (*Material, error) {
 		}
 		m.TrustStoreType = tr.typ
 		for i, c := range tr.certs {
-			m.Trust.AddCert(c)
-			m.Trusted = append(m.Trusted, c)
-			m.TrustedSubjects = append(m.TrustedSubjects, c.Subject.String())
+			m.trust(c)
 			m.TrustedAliases = append(m.TrustedAliases, tr.aliases[i])
 		}
 	}

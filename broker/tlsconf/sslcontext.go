@@ -138,10 +138,7 @@ func checkKeySizes(certs []*x509.Certificate, minRSA int) error {
 
 // policyTextClasses extend Classify's text table with the words of this
 // file's errors, for errors that crossed a process boundary as text.
-var policyTextClasses = []struct {
-	substr string
-	class  Class
-}{
+var policyTextClasses = []textClass{
 	{"tlsconf: weak key:", ClassWeakKey},
 	{"insecure algorithm SHA1", ClassBadSignatureAlgorithm},
 	{"insecure algorithm MD5", ClassBadSignatureAlgorithm},

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,14 +33,7 @@ const activemqSpokeXML = `<beans xmlns="http://www.springframework.org/schema/be
 // connector logs for each are classified by explain as the catalogue
 // classifies the same mistake.
 func TestExplainRealActiveMQConnector(t *testing.T) {
-	java := needTool(t, "java", "apt-get install openjdk-17-jre-headless")
-	if _, err := os.Stat(activemqJar); err != nil {
-		msg := "ACTIVEMQ NOT FOUND at " + activemqJar + ": explain is not checked on a real ActiveMQ connector's log; install it (apt-get install activemq)"
-		if os.Getenv("BROKERLAB_REQUIRE_ALL") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	java := needActiveMQ(t, "explain is not checked on a real ActiveMQ connector's log")
 	dir := t.TempDir()
 	now := time.Now()
 	spec := &topology.Spec{Name: "amq-spoke", Authorities: []*topology.Authority{{Name: "ca"}}, Nodes: []*topology.Node{
@@ -79,27 +71,7 @@ func TestExplainRealActiveMQConnector(t *testing.T) {
 		fmt.Fprintf(&connectors, "      <networkConnector name=\"spoke-%s\" uri=\"static:(ssl://%s)?initialReconnectDelay=500&amp;maxReconnectDelay=2000\"/>\n", h.name, b.Addr())
 	}
 	spoke := m.Nodes["spoke"]
-	os.MkdirAll(filepath.Join(dir, "conf"), 0o755)
-	os.MkdirAll(filepath.Join(dir, "data"), 0o755)
-	os.WriteFile(filepath.Join(dir, "conf", "activemq.xml"), fmt.Appendf(nil, activemqSpokeXML, dir, spoke.KeyStoreJKSFile, spoke.TrustStoreJKSFile, connectors.String()), 0o644)
-	os.WriteFile(filepath.Join(dir, "conf", "log4j.properties"), []byte(activemqLog4j), 0o644)
-	logFile := filepath.Join(dir, "data", "activemq.log")
-
-	args := append(append([]string{}, activemqJVM...),
-		"-Dactivemq.classpath="+dir+"/conf:/usr/share/activemq/lib/", "-Dactivemq.home=/usr/share/activemq",
-		"-Dactivemq.base="+dir, "-Dactivemq.conf="+dir+"/conf", "-Dactivemq.data="+dir+"/data",
-		"-jar", activemqJar, "start", "xbean:file:"+dir+"/conf/activemq.xml")
-	amq := exec.Command(java, args...)
-	console, _ := os.Create(filepath.Join(dir, "console.log"))
-	amq.Stdout, amq.Stderr = console, console
-	if err := amq.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		amq.Process.Kill() // by PID: the JVM this test started
-		amq.Wait()
-		console.Close()
-	})
+	logFile := startActiveMQ(t, java, dir, fmt.Appendf(nil, activemqSpokeXML, dir, spoke.KeyStoreJKSFile, spoke.TrustStoreJKSFile, connectors.String()))
 	for _, w := range []string{
 		"PKIX path building failed",
 		"No subject alternative names matching IP address 127.0.0.1 found",

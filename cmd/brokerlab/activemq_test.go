@@ -54,14 +54,7 @@ const activemqXML = `<beans xmlns="http://www.springframework.org/schema/beans" 
 // diagnose classifies each mistake from the client's side, and explain
 // reads the same handshakes out of ActiveMQ's own log.
 func TestDiagnoseAndExplainRealActiveMQ(t *testing.T) {
-	java := needTool(t, "java", "apt-get install openjdk-17-jre-headless")
-	if _, err := os.Stat(activemqJar); err != nil {
-		msg := "ACTIVEMQ NOT FOUND at " + activemqJar + ": diagnose and explain are not checked against a real ActiveMQ; install it (apt-get install activemq)"
-		if os.Getenv("BROKERLAB_REQUIRE_ALL") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	java := needActiveMQ(t, "diagnose and explain are not checked against a real ActiveMQ")
 	dir := t.TempDir()
 	topo := filepath.Join(dir, "topology.yaml")
 	os.WriteFile(topo, []byte(`name: amq
@@ -78,27 +71,7 @@ nodes:
 		t.Fatalf("certs gen: %s", r.stderr)
 	}
 	port := freeTCPPort(t)
-	os.MkdirAll(filepath.Join(dir, "conf"), 0o755)
-	os.MkdirAll(filepath.Join(dir, "data"), 0o755)
-	os.WriteFile(filepath.Join(dir, "conf", "activemq.xml"), fmt.Appendf(nil, activemqXML, dir, port), 0o644)
-	os.WriteFile(filepath.Join(dir, "conf", "log4j.properties"), []byte(activemqLog4j), 0o644)
-	logFile := filepath.Join(dir, "data", "activemq.log")
-
-	args := append(append([]string{}, activemqJVM...),
-		"-Dactivemq.classpath="+dir+"/conf:/usr/share/activemq/lib/", "-Dactivemq.home=/usr/share/activemq",
-		"-Dactivemq.base="+dir, "-Dactivemq.conf="+dir+"/conf", "-Dactivemq.data="+dir+"/data",
-		"-jar", activemqJar, "start", "xbean:file:"+dir+"/conf/activemq.xml")
-	amq := exec.Command(java, args...)
-	console, _ := os.Create(filepath.Join(dir, "console.log"))
-	amq.Stdout, amq.Stderr = console, console
-	if err := amq.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		amq.Process.Kill() // by PID: the JVM this test started
-		amq.Wait()
-		console.Close()
-	})
+	logFile := startActiveMQ(t, java, dir, fmt.Appendf(nil, activemqXML, dir, port))
 	waitForLog(t, logFile, " started |")
 
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
@@ -155,6 +128,49 @@ nodes:
 	if !strings.Contains(r.stdout, "bad-certificate, said by the peer: 1 time") && !strings.Contains(r.stdout, "connection-reset: 1 time") {
 		t.Errorf("explain on ActiveMQ's log has neither the refusal nor its noise:\n%s", r.stdout)
 	}
+}
+
+// needActiveMQ finds java and Debian's ActiveMQ; missing, the test is
+// skipped loudly (unchecked says what then goes unchecked), or fails
+// under BROKERLAB_REQUIRE_ALL=1.
+func needActiveMQ(t *testing.T, unchecked string) (java string) {
+	t.Helper()
+	java = needTool(t, "java", "apt-get install openjdk-17-jre-headless")
+	if _, err := os.Stat(activemqJar); err != nil {
+		msg := "ACTIVEMQ NOT FOUND at " + activemqJar + ": " + unchecked + "; install it (apt-get install activemq)"
+		if os.Getenv("BROKERLAB_REQUIRE_ALL") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return java
+}
+
+// startActiveMQ runs ActiveMQ with dir as its base, conf/activemq.xml
+// holding xml, until the test ends, and returns the path of its log.
+func startActiveMQ(t *testing.T, java, dir string, xml []byte) (logFile string) {
+	t.Helper()
+	os.MkdirAll(filepath.Join(dir, "conf"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "data"), 0o755)
+	os.WriteFile(filepath.Join(dir, "conf", "activemq.xml"), xml, 0o644)
+	os.WriteFile(filepath.Join(dir, "conf", "log4j.properties"), []byte(activemqLog4j), 0o644)
+
+	args := append(append([]string{}, activemqJVM...),
+		"-Dactivemq.classpath="+dir+"/conf:/usr/share/activemq/lib/", "-Dactivemq.home=/usr/share/activemq",
+		"-Dactivemq.base="+dir, "-Dactivemq.conf="+dir+"/conf", "-Dactivemq.data="+dir+"/data",
+		"-jar", activemqJar, "start", "xbean:file:"+dir+"/conf/activemq.xml")
+	amq := exec.Command(java, args...)
+	console, _ := os.Create(filepath.Join(dir, "console.log"))
+	amq.Stdout, amq.Stderr = console, console
+	if err := amq.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		amq.Process.Kill() // by PID: the JVM this test started
+		amq.Wait()
+		console.Close()
+	})
+	return filepath.Join(dir, "data", "activemq.log")
 }
 
 func freeTCPPort(t *testing.T) int {

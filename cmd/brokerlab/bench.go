@@ -233,7 +233,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	if bf.jsonOut != "" {
-		if err := writeBenchJSON(bf.jsonOut, results); err != nil {
+		if err := writeFile(bf.jsonOut, func(w io.Writer) error { return reports.WriteBenchJSON(w, results) }); err != nil {
 			fmt.Fprintf(stderr, "brokerlab bench: %v\n", err)
 			return exitFail
 		}
@@ -274,8 +274,4 @@ func (l *choiceList) Set(v string) error {
 		l.values = append(l.values, p)
 	}
 	return nil
-}
-
-func writeBenchJSON(path string, results []reports.BenchResult) error {
-	return writeFile(path, func(w io.Writer) error { return reports.WriteBenchJSON(w, results) })
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/brokerlab/brokerlab/broker"
 	"github.com/brokerlab/brokerlab/broker/events"
-	"github.com/brokerlab/brokerlab/broker/tlsconf"
 	"github.com/brokerlab/brokerlab/topology"
 )
 
@@ -87,12 +86,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	fs.Var(listen, "listen", "listener `URI`, repeatable: stomp://HOST:PORT or stomp+ssl://HOST:PORT?needClientAuth=true")
 	connect := &stringList{}
 	fs.Var(connect, "connect", "network connector `URI`, repeatable: static://(tcp://HOST:PORT)?duplex=true&...")
-	var files tlsconf.Files
-	stores := addStoreFlags(fs)
-	fs.StringVar(&files.CertFile, "tls-cert", "", "PEM certificate `FILE` (leaf first, chain may follow)")
-	fs.StringVar(&files.KeyFile, "tls-key", "", "PEM private key `FILE` (unencrypted PKCS#8, PKCS#1 or EC)")
-	fs.StringVar(&files.TrustFile, "tls-ca", "", "PEM `FILE` of the certificates this broker trusts (its truststore)")
-	fs.StringVar(&files.CRLFile, "tls-crl", "", "PEM `FILE` of certificate revocation lists; a peer whose certificate is listed is refused")
+	tlsF := addTLSFlags(fs)
 	jsonEvents := fs.Bool("events", false, "also print every event on stderr as one JSON object per line")
 	logFormat := fs.String("log", "human", "how events are logged on stderr: `human` (short lines for bridges and TLS failures), text or json (log/slog records, every event at info or warning level)")
 	dataDir := fs.String("data", "", "keep persistent messages in `DIR` (created if missing): a message sent with persistent:true to a queue is on disk before its RECEIPT, and a restart on the same DIR delivers it")
@@ -109,7 +103,8 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, brokerDoc, "unexpected argument %q (listeners and connectors are flags: --listen, --connect)", pos[0])
 	}
 
-	if err := stores.apply(&files); err != nil {
+	files, err := tlsF.tlsFiles()
+	if err != nil {
 		return usageError(stderr, brokerDoc, "%v", err)
 	}
 	var sink events.Sink = &eventPrinter{w: stderr, jsonAll: *jsonEvents}
@@ -132,11 +127,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 			sec, err = topology.ParseSecurity(*securityFile, data)
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "brokerlab broker: --security:\n")
-			for _, line := range strings.Split(err.Error(), "\n") {
-				fmt.Fprintf(stderr, "  %s\n", line)
-			}
-			return exitUsage
+			return problems(stderr, "--security", err)
 		}
 	}
 	b, err := broker.New(broker.Options{
@@ -152,11 +143,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	})
 	if err != nil {
 		// One problem per line, each naming its field (Name, Listen[0], TLS…).
-		fmt.Fprintf(stderr, "brokerlab broker: invalid options:\n")
-		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(stderr, "  %s\n", line)
-		}
-		return exitUsage
+		return problems(stderr, "invalid options", err)
 	}
 	// Listen for signals before Start, so a SIGTERM sent right after the
 	// ready line is never lost to the default handler.
@@ -206,4 +193,14 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// problems prints err under a heading, one indented line per line of it
+// (joined errors hold one problem a line), and returns exitUsage.
+func problems(stderr io.Writer, heading string, err error) int {
+	fmt.Fprintf(stderr, "brokerlab broker: %s:\n", heading)
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(stderr, "  %s\n", line)
+	}
+	return exitUsage
 }

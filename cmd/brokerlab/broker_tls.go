@@ -22,31 +22,39 @@ const (
 	envTrustStorePassword = "BROKERLAB_TRUSTSTORE_PASSWORD"
 )
 
-type storeFlags struct {
+// tlsFlags are every TLS flag of `brokerlab broker`: the PEM files
+// (--tls-cert, --tls-key, --tls-ca, --tls-crl) and the keystores.
+type tlsFlags struct {
+	files                tlsconf.Files
 	keyStore, trustStore string
 	minRSA               int
 }
 
-func addStoreFlags(fs *flag.FlagSet) *storeFlags {
-	s := &storeFlags{}
+func addTLSFlags(fs *flag.FlagSet) *tlsFlags {
+	s := &tlsFlags{}
+	fs.StringVar(&s.files.CertFile, "tls-cert", "", "PEM certificate `FILE` (leaf first, chain may follow)")
+	fs.StringVar(&s.files.KeyFile, "tls-key", "", "PEM private key `FILE` (unencrypted PKCS#8, PKCS#1 or EC)")
+	fs.StringVar(&s.files.TrustFile, "tls-ca", "", "PEM `FILE` of the certificates this broker trusts (its truststore)")
+	fs.StringVar(&s.files.CRLFile, "tls-crl", "", "PEM `FILE` of certificate revocation lists; a peer whose certificate is listed is refused")
 	fs.StringVar(&s.keyStore, "keystore", "", "keystore `FILE` (JKS, PKCS#12 or PEM, told by content), in place of --tls-cert/--tls-key; password in $"+envKeyStorePassword+", key password in $"+envKeyPassword+" (default: the store's)")
 	fs.StringVar(&s.trustStore, "truststore", "", "truststore `FILE` (JKS, PKCS#12 or PEM), in place of --tls-ca; password in $"+envTrustStorePassword)
 	fs.IntVar(&s.minRSA, "min-rsa-bits", 0, "refuse peer certificates with RSA keys shorter than `BITS` (0: 2048; -1: no minimum)")
 	return s
 }
 
-// apply puts the flags into files. Keystores replace the PEM flags;
-// giving both is an error. The revocation list (--tls-crl) applies to
-// either.
-func (s *storeFlags) apply(files *tlsconf.Files) error {
+// tlsFiles is the broker's TLS configuration from the flags. Keystores
+// replace the PEM flags; giving both is an error. The revocation list
+// (--tls-crl) applies to either.
+func (s *tlsFlags) tlsFiles() (tlsconf.Files, error) {
+	files := s.files
 	if s.keyStore == "" && s.trustStore == "" {
 		if s.minRSA != 0 {
 			files.SSLContext = &tlsconf.SSLContext{Policy: tlsconf.Policy{MinRSAKeyBits: s.minRSA}}
 		}
-		return nil
+		return files, nil
 	}
 	if files.CertFile != "" || files.KeyFile != "" || files.TrustFile != "" {
-		return errors.New("--keystore/--truststore and --tls-cert/--tls-key/--tls-ca both given: use the keystores or the PEM files")
+		return files, errors.New("--keystore/--truststore and --tls-cert/--tls-key/--tls-ca both given: use the keystores or the PEM files")
 	}
 	files.SSLContext = &tlsconf.SSLContext{
 		KeyStore: &tlsconf.KeyStore{
@@ -55,7 +63,7 @@ func (s *storeFlags) apply(files *tlsconf.Files) error {
 		},
 		Policy: tlsconf.Policy{MinRSAKeyBits: s.minRSA},
 	}
-	return nil
+	return files, nil
 }
 
 // reloadOnHangup makes SIGHUP reload the broker's certificate files, as

@@ -37,22 +37,16 @@ func printReady(w io.Writer, node string, ls []broker.Listener, adminAddr string
 
 // marshalLine is compact JSON with a newline, without HTML escaping: the
 // default would turn every "server-a->hub" into "server-a-\u003ehub".
-func marshalLine(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
+func marshalLine(v any) ([]byte, error) { return marshalJSON(v, "") }
 
 // marshalIndent is marshalLine for files people read.
-func marshalIndent(v any) ([]byte, error) {
+func marshalIndent(v any) ([]byte, error) { return marshalJSON(v, "  ") }
+
+func marshalJSON(v any, indent string) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
+	enc.SetIndent("", indent)
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}

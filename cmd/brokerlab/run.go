@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -106,11 +106,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signalContext()
 	defer stop()
-	noun := "scenarios"
-	if len(selected) == 1 {
-		noun = "scenario"
-	}
-	fmt.Fprintf(stdout, "brokerlab %s: running %d %s, seed %d (replay with --seed %d)\n\n", version, len(selected), noun, f.seed, f.seed)
+	fmt.Fprintf(stdout, "brokerlab %s: running %s, seed %d (replay with --seed %d)\n\n", version, plural(len(selected), "scenario"), f.seed, f.seed)
 	report, interrupted := runAll(ctx, selected, f, stdout)
 	return finish(report, interrupted, f, stdout, stderr)
 }
@@ -143,12 +139,7 @@ func labelsOf(all []*scenarios.Scenario) []string {
 			set[l] = true
 		}
 	}
-	labels := make([]string, 0, len(set))
-	for l := range set {
-		labels = append(labels, l)
-	}
-	sort.Strings(labels)
-	return labels
+	return slices.Sorted(maps.Keys(set))
 }
 
 // runAll runs the scenarios one after another, printing each as it ends.
@@ -230,7 +221,7 @@ func finish(report *reports.Report, interrupted bool, f *runFlags, stdout, stder
 		if path == "" {
 			return
 		}
-		if err := writeReport(path, report, render); err != nil {
+		if err := writeFile(path, func(w io.Writer) error { return render(w, report) }); err != nil {
 			fmt.Fprintf(stderr, "brokerlab run: %v\n", err)
 			failed = true
 			return
@@ -250,10 +241,6 @@ func finish(report *reports.Report, interrupted bool, f *runFlags, stdout, stder
 		return exitFail
 	}
 	return exitOK
-}
-
-func writeReport(path string, r *reports.Report, render func(io.Writer, *reports.Report) error) error {
-	return writeFile(path, func(w io.Writer) error { return render(w, r) })
 }
 
 // useColor: colours only for a person at a terminal. NO_COLOR follows

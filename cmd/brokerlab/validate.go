@@ -84,11 +84,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, err)
 			n += countErrors(err)
 		}
-		noun := "errors"
-		if n == 1 {
-			noun = "error"
-		}
-		fmt.Fprintf(stderr, "%d %s\n", n, noun)
+		fmt.Fprintln(stderr, plural(n, "error"))
 		return exitFail
 	}
 	fmt.Fprintf(stdout, "ok: %d scenarios, %d topologies\n", len(scs), topologies)

@@ -1,6 +1,7 @@
-// Package drivertest holds what the node drivers' tests share: building
-// the brokerlab binary, waiting for a bridge in an event stream, and
-// delivering messages with an independent STOMP client (go-stomp).
+// Package drivertest holds what the node drivers' tests share: the
+// tutorial network with its PKI, building the brokerlab binary, waiting
+// for a bridge in an event stream, and delivering messages with an
+// independent STOMP client (go-stomp).
 package drivertest
 
 import (
@@ -19,7 +20,36 @@ import (
 	"github.com/go-stomp/stomp/v3"
 
 	"github.com/brokerlab/brokerlab/broker/events"
+	"github.com/brokerlab/brokerlab/broker/tlsconf"
+	"github.com/brokerlab/brokerlab/topology"
+	"github.com/brokerlab/brokerlab/topology/pki"
 )
+
+// Tutorial is the hub-and-spokes example with its PKI generated in a test
+// directory, and each node's PEM files.
+func Tutorial(t testing.TB) (*topology.Spec, map[string]tlsconf.Files) {
+	t.Helper()
+	spec, err := topology.Example("hub-and-spokes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec, PEMFiles(t, spec)
+}
+
+// PEMFiles generates a spec's PKI in a test directory and returns each
+// node's PEM identity and truststore.
+func PEMFiles(t testing.TB, spec *topology.Spec) map[string]tlsconf.Files {
+	t.Helper()
+	mat, err := pki.Generate(spec, t.TempDir(), pki.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]tlsconf.Files{}
+	for name, nf := range mat.Nodes {
+		files[name] = tlsconf.Files{CertFile: nf.CertFile, KeyFile: nf.KeyFile, TrustFile: nf.TrustFile}
+	}
+	return files
+}
 
 // Fataler is the part of testing.TB (and of Ginkgo's GinkgoT) that
 // Brokerlab needs.

@@ -188,7 +188,6 @@ type rawFrame struct {
 	message  string // ERROR's message header
 	body     []byte
 	bodyBuf  []byte
-	hasTS    bool
 	tsString string // bench-ts as sent, for an error message
 }
 
@@ -205,11 +204,11 @@ func (f *rawFrame) expect(command string) error {
 // Frame limits of the generator's parser: a broker that sends more is
 // broken, and the run says so rather than growing without bound.
 const (
-	rawMaxLine    = 64 << 10
 	rawMaxHeaders = 1000
 	rawMaxBody    = 64 << 20
 )
 
+// errRawLine: a line must fit the read buffer (clientBuffer).
 var errRawLine = errors.New("a header line longer than 64 KiB")
 
 // read reads the next frame into f, skipping heart-beat EOLs. Only the
@@ -227,7 +226,7 @@ func (c *rawConn) read(f *rawFrame) error {
 		}
 	}
 	f.command = commandName(line)
-	f.ts, f.hasTS, f.tsString, f.receipt, f.message = -1, false, "", "", ""
+	f.ts, f.tsString, f.receipt, f.message = -1, "", "", ""
 	length := -1
 	seen := 0 // bit set of the headers already taken
 	for n := 0; ; n++ {
@@ -254,7 +253,6 @@ func (c *rawConn) read(f *rawFrame) error {
 			length = v
 		case seen&2 == 0 && string(name) == TimestampHeader:
 			seen |= 2
-			f.hasTS = true
 			f.tsString = string(value)
 			if v, err := strconv.ParseInt(string(value), 10, 64); err == nil {
 				f.ts = v

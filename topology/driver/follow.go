@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/brokerlab/brokerlab/broker"
 	"github.com/brokerlab/brokerlab/broker/events"
 )
 
@@ -80,8 +81,24 @@ func followOnce(ctx context.Context, adminAddr string, since int, sink events.Si
 	return since, sc.Err()
 }
 
-// FetchStats reads a node's /stats into v.
-func FetchStats(ctx context.Context, adminAddr string, v any) error {
+// AdminStats reads a node's /stats from its admin endpoint, waiting at
+// most 3 s; false when adminAddr is "" (the node is not running) or the
+// node cannot say.
+func AdminStats(adminAddr string) (broker.Stats, bool) {
+	if adminAddr == "" {
+		return broker.Stats{}, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	var st broker.Stats
+	if err := fetchStats(ctx, adminAddr, &st); err != nil {
+		return broker.Stats{}, false
+	}
+	return st, true
+}
+
+// fetchStats reads a node's /stats into v.
+func fetchStats(ctx context.Context, adminAddr string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+adminAddr+"/stats", nil)
 	if err != nil {
 		return err

@@ -98,13 +98,7 @@ func (n *Network) base(name string) string { return filepath.Join(n.o.Dir, name)
 func (n *Network) XML(name string) []byte { return n.xml[name] }
 
 // Names lists the nodes in file order.
-func (n *Network) Names() []string {
-	var names []string
-	for _, nd := range n.spec.Nodes {
-		names = append(names, nd.Name)
-	}
-	return names
-}
+func (n *Network) Names() []string { return n.spec.NodeNames() }
 
 // Addrs returns a node's STOMP listener addresses.
 func (n *Network) Addrs(name string) []string { return n.ports.STOMP[name] }
@@ -207,27 +201,7 @@ func (n *Network) Kill(name string) error {
 
 // Shutdown stops every running node, all at once.
 func (n *Network) Shutdown(ctx context.Context) error {
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	for _, name := range n.Names() {
-		if n.Instance(name) == nil {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := n.Stop(ctx, name); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return driver.StopAll(ctx, n.Names(), func(name string) bool { return n.Instance(name) != nil }, n.Stop)
 }
 
 // peers maps OpenWire addresses to node names.

@@ -8,30 +8,10 @@ import (
 	"time"
 
 	"github.com/brokerlab/brokerlab/broker/events"
-	"github.com/brokerlab/brokerlab/broker/tlsconf"
 	"github.com/brokerlab/brokerlab/internal/drivertest"
 	"github.com/brokerlab/brokerlab/internal/needs"
-	"github.com/brokerlab/brokerlab/topology"
 	"github.com/brokerlab/brokerlab/topology/driver"
-	"github.com/brokerlab/brokerlab/topology/pki"
 )
-
-func tutorial(t *testing.T) (*topology.Spec, map[string]tlsconf.Files) {
-	t.Helper()
-	spec, err := topology.Example("hub-and-spokes")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mat, err := pki.Generate(spec, t.TempDir(), pki.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]tlsconf.Files{}
-	for name, nf := range mat.Nodes {
-		files[name] = tlsconf.Files{CertFile: nf.CertFile, KeyFile: nf.KeyFile, TrustFile: nf.TrustFile}
-	}
-	return spec, files
-}
 
 // The tutorial network in three containers on a Docker network of its
 // own: spokes dial the hub by its node name over mutual TLS (the name in
@@ -40,7 +20,7 @@ func tutorial(t *testing.T) (*topology.Spec, map[string]tlsconf.Files) {
 // started again, gets its bridges back by itself.
 func TestHubAndSpokesInContainers(t *testing.T) {
 	needs.Docker(t)
-	spec, files := tutorial(t)
+	spec, files := drivertest.Tutorial(t)
 	rec := events.NewRecorder(nil)
 	n, err := New(spec, Options{Options: driver.Options{Files: files, Events: rec}, Binary: drivertest.Brokerlab(t, true), BuildLog: testWriter{t}})
 	if err != nil {
@@ -125,7 +105,7 @@ func TestDynamicBinaryRefused(t *testing.T) {
 }
 
 func TestDialMustBeNil(t *testing.T) {
-	spec, files := tutorial(t)
+	spec, files := drivertest.Tutorial(t)
 	_, err := New(spec, Options{Options: driver.Options{Files: files, Dial: driver.DirectDial}, Image: "x"})
 	if err == nil || !strings.Contains(err.Error(), "Options.Dial") {
 		t.Fatalf("got %v", err)

@@ -74,8 +74,7 @@ type node struct {
 	addrs   []string // host addresses of the listeners, while running
 	admin   string
 	gone    chan struct{}
-	cancel  context.CancelFunc
-	follow  sync.WaitGroup
+	follow  *driver.Follower
 }
 
 // New renders every node into its container command line; nothing runs
@@ -128,13 +127,7 @@ func New(spec *topology.Spec, o Options) (*Network, error) {
 const AdminPortNumber = "8080"
 
 // Names lists the nodes in file order.
-func (n *Network) Names() []string {
-	var names []string
-	for _, nd := range n.spec.Nodes {
-		names = append(names, nd.Name)
-	}
-	return names
-}
+func (n *Network) Names() []string { return n.spec.NodeNames() }
 
 // Args returns the broker command line of a node (after "broker").
 func (n *Network) Args(name string) []string { return n.args[name] }
@@ -245,13 +238,7 @@ func (n *Network) attach(ctx context.Context, name string, nd *node) error {
 	}
 	nd.admin, nd.running, nd.gone = admin, true, make(chan struct{})
 	if n.o.Events != nil {
-		fctx, cancel := context.WithCancel(context.Background())
-		nd.cancel = cancel
-		nd.follow.Add(1)
-		go func(gone chan struct{}) {
-			defer nd.follow.Done()
-			driver.FollowEvents(fctx, admin, gone, n.o.Events)
-		}(nd.gone)
+		nd.follow = driver.Follow(admin, nd.gone, n.o.Events)
 	}
 	return nil
 }
@@ -339,14 +326,8 @@ func (n *Network) take(name string) (*node, error) {
 // reads what was sent, then returns; past a bound it is cut.
 func (nd *node) detach() {
 	close(nd.gone)
-	if nd.cancel == nil {
-		return
-	}
-	t := time.AfterFunc(2*time.Second, nd.cancel)
-	nd.follow.Wait()
-	t.Stop()
-	nd.cancel()
-	nd.cancel = nil
+	nd.follow.Stop()
+	nd.follow = nil
 }
 
 // Shutdown stops every running node, then removes the containers and the
@@ -388,14 +369,5 @@ func (n *Network) Stats(name string) (broker.Stats, bool) {
 		admin = nd.admin
 	}
 	n.mu.Unlock()
-	if admin == "" {
-		return broker.Stats{}, false
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	var st broker.Stats
-	if err := driver.FetchStats(ctx, admin, &st); err != nil {
-		return broker.Stats{}, false
-	}
-	return st, true
+	return driver.AdminStats(admin)
 }

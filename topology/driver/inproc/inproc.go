@@ -54,7 +54,7 @@ func New(spec *topology.Spec, o Options) (*Network, error) {
 	}
 	dial := o.Dial
 	if dial == nil {
-		dial = func(_ topology.Link, upstream string) (string, error) { return upstream, nil }
+		dial = driver.DirectDial
 	}
 	n := &Network{spec: spec, addrs: addrs, opts: map[string]broker.Options{}, running: map[string]*broker.Broker{}}
 	for _, node := range spec.Nodes {
@@ -75,13 +75,7 @@ func New(spec *topology.Spec, o Options) (*Network, error) {
 }
 
 // Names lists the nodes in file order.
-func (n *Network) Names() []string {
-	var names []string
-	for _, node := range n.spec.Nodes {
-		names = append(names, node.Name)
-	}
-	return names
-}
+func (n *Network) Names() []string { return n.spec.NodeNames() }
 
 // Addrs returns a node's listener addresses, whether or not it runs.
 func (n *Network) Addrs(name string) []string { return n.addrs[name] }

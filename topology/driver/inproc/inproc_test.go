@@ -7,27 +7,9 @@ import (
 	"time"
 
 	"github.com/brokerlab/brokerlab/broker/events"
-	"github.com/brokerlab/brokerlab/broker/tlsconf"
+	"github.com/brokerlab/brokerlab/internal/drivertest"
 	"github.com/brokerlab/brokerlab/topology"
-	"github.com/brokerlab/brokerlab/topology/pki"
 )
-
-func tutorial(t *testing.T) (*topology.Spec, map[string]tlsconf.Files) {
-	t.Helper()
-	spec, err := topology.Example("hub-and-spokes")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mat, err := pki.Generate(spec, t.TempDir(), pki.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]tlsconf.Files{}
-	for name, nf := range mat.Nodes {
-		files[name] = tlsconf.Files{CertFile: nf.CertFile, KeyFile: nf.KeyFile, TrustFile: nf.TrustFile}
-	}
-	return spec, files
-}
 
 func awaitUp(t *testing.T, rec *events.Recorder, from int, link string) {
 	t.Helper()
@@ -42,7 +24,7 @@ func awaitUp(t *testing.T, rec *events.Recorder, from int, link string) {
 // A killed node comes back on the same ports, and the spokes' bridges
 // return to it by themselves.
 func TestKillAndRestartKeepsPorts(t *testing.T) {
-	spec, files := tutorial(t)
+	spec, files := drivertest.Tutorial(t)
 	rec := events.NewRecorder(nil)
 	n, err := New(spec, Options{Files: files, Events: rec})
 	if err != nil {
@@ -75,7 +57,7 @@ func TestKillAndRestartKeepsPorts(t *testing.T) {
 }
 
 func TestRenderedConnectorsVerifyByNodeName(t *testing.T) {
-	spec, files := tutorial(t)
+	spec, files := drivertest.Tutorial(t)
 	var dialled []string
 	n, err := New(spec, Options{Files: files, Dial: func(l topology.Link, upstream string) (string, error) {
 		dialled = append(dialled, l.String()+"="+upstream)

@@ -9,9 +9,8 @@ import (
 	"time"
 
 	"github.com/brokerlab/brokerlab/broker/events"
-	"github.com/brokerlab/brokerlab/broker/tlsconf"
+	"github.com/brokerlab/brokerlab/internal/drivertest"
 	"github.com/brokerlab/brokerlab/topology"
-	"github.com/brokerlab/brokerlab/topology/pki"
 )
 
 // TestScaleHubAnd100Spokes runs 1 hub and 100 spokes over mutual TLS (one
@@ -28,14 +27,7 @@ func TestScaleHubAnd100Spokes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mat, err := pki.Generate(spec, t.TempDir(), pki.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]tlsconf.Files{}
-	for name, nf := range mat.Nodes {
-		files[name] = tlsconf.Files{CertFile: nf.CertFile, KeyFile: nf.KeyFile, TrustFile: nf.TrustFile}
-	}
+	files := drivertest.PEMFiles(t, spec)
 	var mu sync.Mutex
 	up := map[string]time.Time{}
 	allUp := make(chan struct{})

@@ -61,8 +61,7 @@ type node struct {
 	admin  string
 	done   chan struct{} // closed when the process has exited
 	err    error         // its exit status, once done
-	cancel context.CancelFunc
-	follow sync.WaitGroup
+	follow *driver.Follower
 }
 
 // New renders every node into its command line; nothing runs until Start.
@@ -129,13 +128,7 @@ func Args(o broker.Options) []string {
 }
 
 // Names lists the nodes in file order.
-func (n *Network) Names() []string {
-	var names []string
-	for _, nd := range n.spec.Nodes {
-		names = append(names, nd.Name)
-	}
-	return names
-}
+func (n *Network) Names() []string { return n.spec.NodeNames() }
 
 // Addrs returns a node's listener addresses, whether or not it runs.
 func (n *Network) Addrs(name string) []string { return n.addrs[name] }
@@ -204,13 +197,7 @@ func (n *Network) Start(name string) error {
 		return fmt.Errorf("process: node %s printed no ready line within %v; its stderr: %s", name, ReadyTimeout, tail(logPath))
 	}
 	if n.o.Events != nil && nd.admin != "" {
-		ctx, cancel := context.WithCancel(context.Background())
-		nd.cancel = cancel
-		nd.follow.Add(1)
-		go func() {
-			defer nd.follow.Done()
-			driver.FollowEvents(ctx, nd.admin, nd.done, n.o.Events)
-		}()
+		nd.follow = driver.Follow(nd.admin, nd.done, n.o.Events)
 	}
 	n.running[name] = nd
 	return nil
@@ -286,10 +273,10 @@ func (n *Network) Stop(ctx context.Context, name string) error {
 	case <-ctx.Done():
 		nd.cmd.Process.Kill()
 		<-nd.done
-		nd.stopFollowing()
+		nd.follow.Stop()
 		return fmt.Errorf("process: node %s did not stop in time and was killed: %w", name, ctx.Err())
 	}
-	nd.stopFollowing()
+	nd.follow.Stop()
 	if nd.err != nil {
 		return fmt.Errorf("process: node %s: %w", name, nd.err)
 	}
@@ -304,21 +291,8 @@ func (n *Network) Kill(name string) error {
 	}
 	nd.cmd.Process.Kill()
 	<-nd.done
-	nd.stopFollowing()
+	nd.follow.Stop()
 	return nil
-}
-
-// stopFollowing ends the event stream once the process is gone. The
-// follower first reads what the node sent before it died (it returns on
-// its own at the end of that stream); past a bound it is cut.
-func (nd *node) stopFollowing() {
-	if nd.cancel == nil {
-		return
-	}
-	t := time.AfterFunc(2*time.Second, nd.cancel)
-	nd.follow.Wait()
-	t.Stop()
-	nd.cancel()
 }
 
 func (n *Network) take(name string) *node {
@@ -331,40 +305,10 @@ func (n *Network) take(name string) *node {
 
 // Shutdown stops every running node, all at once.
 func (n *Network) Shutdown(ctx context.Context) error {
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	for _, name := range n.Names() {
-		if !n.Running(name) {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := n.Stop(ctx, name); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return driver.StopAll(ctx, n.Names(), n.Running, n.Stop)
 }
 
 // Stats reads a running node's /stats.
 func (n *Network) Stats(name string) (broker.Stats, bool) {
-	addr := n.AdminAddr(name)
-	if addr == "" {
-		return broker.Stats{}, false
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	var st broker.Stats
-	if err := driver.FetchStats(ctx, addr, &st); err != nil {
-		return broker.Stats{}, false
-	}
-	return st, true
+	return driver.AdminStats(n.AdminAddr(name))
 }

@@ -9,36 +9,16 @@ import (
 	"time"
 
 	"github.com/brokerlab/brokerlab/broker/events"
-	"github.com/brokerlab/brokerlab/broker/tlsconf"
 	"github.com/brokerlab/brokerlab/internal/drivertest"
-	"github.com/brokerlab/brokerlab/topology"
 	"github.com/brokerlab/brokerlab/topology/driver"
-	"github.com/brokerlab/brokerlab/topology/pki"
 )
-
-func tutorial(t *testing.T) (*topology.Spec, map[string]tlsconf.Files) {
-	t.Helper()
-	spec, err := topology.Example("hub-and-spokes")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mat, err := pki.Generate(spec, t.TempDir(), pki.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]tlsconf.Files{}
-	for name, nf := range mat.Nodes {
-		files[name] = tlsconf.Files{CertFile: nf.CertFile, KeyFile: nf.KeyFile, TrustFile: nf.TrustFile}
-	}
-	return spec, files
-}
 
 // Three brokerlab processes, mutual TLS between spokes and hub: bridges
 // come up (seen through the admin event streams), a message crosses
 // spoke -> hub -> spoke, and a SIGKILLed hub comes back on its ports with
 // the spokes' bridges returning by themselves.
 func TestHubAndSpokesAsProcesses(t *testing.T) {
-	spec, files := tutorial(t)
+	spec, files := drivertest.Tutorial(t)
 	rec := events.NewRecorder(nil)
 	dir := t.TempDir()
 	n, err := New(spec, Options{Options: driver.Options{Files: files, Events: rec}, Binary: drivertest.Brokerlab(t, false), Dir: dir})
@@ -98,7 +78,7 @@ func TestHubAndSpokesAsProcesses(t *testing.T) {
 
 // A node that cannot start says why, with its stderr.
 func TestStartFailureCarriesStderr(t *testing.T) {
-	spec, files := tutorial(t)
+	spec, files := drivertest.Tutorial(t)
 	f := files["hub"]
 	f.TrustFile = filepath.Join(t.TempDir(), "missing-trust.pem")
 	files["hub"] = f
@@ -117,7 +97,7 @@ func TestStartFailureCarriesStderr(t *testing.T) {
 }
 
 func TestArgsCarryEveryRenderedField(t *testing.T) {
-	spec, files := tutorial(t)
+	spec, files := drivertest.Tutorial(t)
 	n, err := New(spec, Options{Options: driver.Options{Files: files}, Binary: "/bin/true", Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
