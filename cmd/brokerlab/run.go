@@ -156,7 +156,7 @@ func runAll(ctx context.Context, list []*scenarios.Scenario, f *runFlags, stdout
 			"go":        runtime.Version(),
 			"os":        runtime.GOOS + "/" + runtime.GOARCH,
 			"brokerlab": version,
-			"driver":    "inproc",
+			"driver":    f.driver,
 		},
 	}
 	// Async steps finish on their own goroutines; the console must hear

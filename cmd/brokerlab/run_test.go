@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/xml"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -123,5 +125,15 @@ func TestRunLabelMatchingNothingFails(t *testing.T) {
 	r := brokerlab(t, "run", "--out", filepath.Join(dir, "out"), "--label", "no-such-label", file)
 	if r.code != exitFail || !strings.Contains(r.stderr, "labels in use: duplex, network, tls") {
 		t.Errorf("exit %d, stderr:\n%s\nwant 1 and the labels in use", r.code, r.stderr)
+	}
+}
+
+// The report names the driver the nodes ran on, not always inproc.
+func TestRunReportNamesItsDriver(t *testing.T) {
+	for _, driver := range []string{"inproc", "process"} {
+		report, _ := runAll(context.Background(), nil, &runFlags{driver: driver}, io.Discard)
+		if got := report.Environment["driver"]; got != driver {
+			t.Errorf("--driver %s: the report says driver %q", driver, got)
+		}
 	}
 }
