@@ -39,6 +39,7 @@ type conn struct {
 
 	outMu  sync.Mutex
 	out    []outItem
+	spare  []outItem // the writer's last batch, emptied: out's next backing array
 	wake   chan struct{}
 	closed chan struct{}
 	once   sync.Once
@@ -168,7 +169,9 @@ func (c *conn) writeLoop() {
 	for {
 		c.outMu.Lock()
 		items := c.out
-		c.out = nil
+		// Two backing arrays take turns, so a busy connection does not
+		// regrow its queue from nothing after every batch.
+		c.out, c.spare = c.spare[:0], nil
 		c.outMu.Unlock()
 		for _, it := range items {
 			if it.version != "" {
@@ -209,6 +212,12 @@ func (c *conn) writeLoop() {
 			}
 		}
 		credits = giveCredits(credits)
+		if cap(items) <= 2*maxQueued {
+			clear(items) // the pool's frames and the credited subscriptions must not stay reachable from here
+			c.outMu.Lock()
+			c.spare = items[:0]
+			c.outMu.Unlock()
+		}
 		if len(items) > 0 && c.w.Buffered() < coalesceBelow {
 			// Before paying for a system call, let the goroutines that
 			// feed this connection run once: under load they have more
@@ -281,6 +290,7 @@ func (c *conn) setHeartbeat(send, recv time.Duration) {
 // readLoop reads and handles frames until the connection ends.
 func (c *conn) readLoop() {
 	defer c.stopStored()
+	defer c.r.Release() // a busy read buffer goes back to the pool
 	for {
 		for c.queued() > maxQueued {
 			select {

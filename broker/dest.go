@@ -36,7 +36,19 @@ type message struct {
 	spooled bool
 }
 
-func (m *message) expired(now int64) bool { return m.expires > 0 && now >= m.expires }
+// expiryClock reads the time only when a message has an expiry to test
+// against it: most carry none, and dispatch runs for every message.
+type expiryClock struct{ now int64 }
+
+func (c *expiryClock) expired(m *message) bool {
+	if m.expires <= 0 {
+		return false
+	}
+	if c.now == 0 {
+		c.now = time.Now().UnixMilli()
+	}
+	return c.now >= m.expires
+}
 
 // size is what a waiting message costs the destination's memory limit.
 // A message's headers and body never change once made, so its size is
@@ -376,14 +388,14 @@ func (d *destination) release(s *subscription, n int) {
 }
 
 func (d *destination) dispatchLocked() {
-	now := time.Now().UnixMilli()
+	var clock expiryClock
 	if d.topic {
 		for _, s := range d.subs {
 			for len(s.pending) > 0 && s.hasRoom() {
 				m := s.pending[0]
 				s.pending = s.pending[1:]
 				d.freed(m)
-				if m.expired(now) {
+				if clock.expired(m) {
 					d.expired++
 					d.b.forgetFor(s, m)
 					continue
@@ -398,7 +410,7 @@ func (d *destination) dispatchLocked() {
 			return
 		}
 		m := d.pending[i]
-		if m.expired(now) {
+		if clock.expired(m) {
 			d.pending = append(d.pending[:i], d.pending[i+1:]...)
 			d.freed(m)
 			d.b.forget(m)

@@ -38,6 +38,10 @@ func FuzzReadFrame(f *testing.F) {
 			if !reflect.DeepEqual(small, chunked) || !sameErr(err, cerr) {
 				t.Fatalf("%s: chunking changed the outcome:\n whole   %v, %v\n chunked %v, %v", v, small, err, chunked, cerr)
 			}
+			resized, rerr := fuzzRead(newResizingReader(bytes.NewReader(data), fuzzLimits), v)
+			if !reflect.DeepEqual(small, resized) || !sameErr(err, rerr) {
+				t.Fatalf("%s: resizing the buffer changed the outcome:\n whole   %v, %v\n resized %v, %v", v, small, err, resized, rerr)
+			}
 			for _, fr := range small {
 				checkRoundTrip(t, v, fr)
 			}

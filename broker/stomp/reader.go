@@ -21,10 +21,6 @@ type Limits struct {
 var DefaultLimits = Limits{MaxHeaderLine: 16 << 10, MaxHeaders: 256, MaxBody: 16 << 20}
 
 const (
-	// readBufSize is large enough that a typical 1 KiB message frame is
-	// parsed straight out of the buffer without copying lines.
-	readBufSize = 8 << 10
-
 	// bodyChunk is the most the Reader allocates on the strength of a
 	// declared content-length alone; larger bodies grow as bytes actually
 	// arrive, so a peer that lies about the length costs us little.
@@ -37,7 +33,7 @@ const (
 
 // Reader reads frames from a byte stream. It is not safe for concurrent use.
 type Reader struct {
-	br  *bufio.Reader
+	br  *inbuf
 	lim Limits
 	esc escaping
 
@@ -58,13 +54,17 @@ type span struct{ k, v int }
 // NewReader returns a Reader that buffers r and enforces lim. It starts at
 // STOMP 1.0 (no header escaping) until SetVersion is called.
 func NewReader(r io.Reader, lim Limits) *Reader {
-	return newReaderSize(r, lim, readBufSize)
+	return &Reader{br: newInbuf(r, readBufSize, busyBufSize), lim: lim}
 }
+
+// Release gives a busy read buffer back to its pool; call it once the
+// stream is done with.
+func (r *Reader) Release() { r.br.release() }
 
 // newReaderSize exists so tests can force tiny buffers and thus exercise the
 // paths for lines and bodies that do not fit.
 func newReaderSize(r io.Reader, lim Limits, size int) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, size), lim: lim}
+	return &Reader{br: newInbuf(r, size, 0), lim: lim}
 }
 
 // SetVersion selects the header un-escaping of frames read from now on.
@@ -84,6 +84,7 @@ func (r *Reader) ReadFrame() (*Frame, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
+	r.br.resize()
 	f, started, err := r.readFrame()
 	if cap(r.line) > bodyChunk {
 		r.line = nil // don't keep one huge line's buffer for the life of the connection

@@ -44,6 +44,27 @@ var sources = []struct {
 	{"tinyBufferOneByte", func(d string, lim Limits) *Reader {
 		return newReaderSize(iotest.OneByteReader(strings.NewReader(d)), lim, 16)
 	}},
+	{"tinyResizing", func(d string, lim Limits) *Reader { return newResizingReader(strings.NewReader(d), lim) }},
+}
+
+// newResizingReader has a 16-byte buffer that grows to 64 bytes and back
+// as its source alternates between full reads and one-byte reads, so the
+// buffer changes size in the middle of frames.
+func newResizingReader(r io.Reader, lim Limits) *Reader {
+	return &Reader{br: newInbuf(&burstyReader{r: r}, 16, 64), lim: lim}
+}
+
+type burstyReader struct {
+	r io.Reader
+	n int
+}
+
+func (b *burstyReader) Read(p []byte) (int, error) {
+	b.n++
+	if b.n%7 >= 4 && len(p) > 1 {
+		p = p[:1]
+	}
+	return b.r.Read(p)
 }
 
 func hdr(kv ...string) []Header { return New("", kv...).Headers }
