@@ -1,9 +1,6 @@
 package stomp
 
-import (
-	"bufio"
-	"bytes"
-)
+import "bytes"
 
 // escaping is the header escaping scheme in force for one frame.
 type escaping uint8
@@ -87,39 +84,58 @@ func appendUnescaped(dst, src []byte, e escaping) ([]byte, error) {
 	}
 }
 
-// special marks the bytes that 1.1 and 1.2 escape in header values.
-var special = [256]bool{'\\': true, '\n': true, ':': true, '\r': true}
-
-// writeEscaped writes s to w with the escaping of e. It writes runs of plain
-// bytes with WriteString so that the common case, a header with nothing to
-// escape, costs one copy and no allocation.
-func writeEscaped(w *bufio.Writer, s string, e escaping) {
-	if e == escNone {
-		w.WriteString(s)
-		return
+// appendEscaped appends s to dst with the escaping of e. Header values
+// almost never hold a byte to escape, so a word-at-a-time scan decides
+// first and the common case is one copy.
+func appendEscaped(dst []byte, s string, e escaping) []byte {
+	if e == escNone || !needsEscape(s) {
+		return append(dst, s...)
 	}
-	start := 0
 	for i := 0; i < len(s); i++ {
-		if !special[s[i]] {
-			continue // nearly every byte: one table load instead of four compares
-		}
-		var seq string
-		switch s[i] {
+		switch c := s[i]; c {
 		case '\\':
-			seq = `\\`
+			dst = append(dst, '\\', '\\')
 		case '\n':
-			seq = `\n`
+			dst = append(dst, '\\', 'n')
 		case ':':
-			seq = `\c`
+			dst = append(dst, '\\', 'c')
 		case '\r':
-			if e != esc12 {
-				continue
+			if e == esc12 {
+				dst = append(dst, '\\', 'r')
+			} else {
+				dst = append(dst, c)
 			}
-			seq = `\r`
+		default:
+			dst = append(dst, c)
 		}
-		w.WriteString(s[start:i])
-		w.WriteString(seq)
-		start = i + 1
 	}
-	w.WriteString(s[start:])
+	return dst
 }
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// needsEscape reports whether s holds a byte that 1.1 or 1.2 escapes
+// (\\, LF, ':', CR), eight bytes at a time: a word has a byte equal to c
+// exactly when x^c·ones has a zero byte.
+func needsEscape(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if hasZeroByte(x^('\\'*ones)) || hasZeroByte(x^('\n'*ones)) || hasZeroByte(x^(':'*ones)) || hasZeroByte(x^('\r'*ones)) {
+			return true
+		}
+	}
+	for ; i < len(s); i++ {
+		switch s[i] {
+		case '\\', '\n', ':', '\r':
+			return true
+		}
+	}
+	return false
+}
+
+func hasZeroByte(x uint64) bool { return (x-ones)&^x&highs != 0 }

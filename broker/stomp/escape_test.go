@@ -1,7 +1,6 @@
 package stomp
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"testing"
@@ -81,16 +80,34 @@ func TestEscape(t *testing.T) {
 		{esc12, "", ""},
 	}
 	for _, tt := range tests {
-		var buf bytes.Buffer
-		w := bufio.NewWriter(&buf)
-		writeEscaped(w, tt.in, tt.esc)
-		w.Flush()
-		if buf.String() != tt.want {
-			t.Errorf("escape(%v, %q) = %q, want %q", tt.esc, tt.in, buf.String(), tt.want)
+		got := appendEscaped([]byte("prefix"), tt.in, tt.esc)
+		if string(got) != "prefix"+tt.want {
+			t.Errorf("escape(%v, %q) = %q, want %q", tt.esc, tt.in, got, "prefix"+tt.want)
 		}
-		back, err := appendUnescaped(nil, buf.Bytes(), tt.esc)
+		back, err := appendUnescaped(nil, got[len("prefix"):], tt.esc)
 		if err != nil || string(back) != tt.in {
 			t.Errorf("unescape(escape(%v, %q)) = %q, %v", tt.esc, tt.in, back, err)
 		}
+	}
+}
+
+// TestNeedsEscape checks the word-at-a-time scan against the byte-wise
+// definition: every special byte at every offset of strings of every
+// length up to three words, among neighbours one bit away from it.
+func TestNeedsEscape(t *testing.T) {
+	for n := 0; n <= 24; n++ {
+		for at := 0; at < n; at++ {
+			for _, c := range []byte{'\\', '\n', ':', '\r', '\\' ^ 1, '\n' ^ 1, ':' ^ 1, '\r' ^ 1, 0, 0x80, 0xff, 'a'} {
+				b := bytes.Repeat([]byte{'a'}, n)
+				b[at] = c
+				want := c == '\\' || c == '\n' || c == ':' || c == '\r'
+				if got := needsEscape(string(b)); got != want {
+					t.Fatalf("needsEscape(%q) = %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+	if needsEscape("") {
+		t.Fatal(`needsEscape("") = true`)
 	}
 }

@@ -1,9 +1,9 @@
 package stomp
 
 import (
-	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"sync"
 )
@@ -20,14 +20,14 @@ const writeBufSize = 64 << 10
 // Output is buffered: WriteFrame and WriteHeartbeat never flush, so that the
 // broker can write a batch of frames and pay for one system call. Frames
 // that fit in the buffer reach the underlying writer only on Flush; a frame
-// larger than the free space spills to it as the buffer fills, so callers
-// must not assume the peer has seen nothing before Flush, only that it has
-// seen everything after it.
+// whose body does not fit goes out at once, with everything buffered before
+// it, so callers must not assume the peer has seen nothing before Flush,
+// only that it has seen everything after it. Errors are sticky.
 type Writer struct {
 	dst io.Writer
-	bw  *bufio.Writer // borrowed from writerPool while frames wait; nil when idle
+	buf *[]byte // borrowed from writeBufs while frames wait; nil when idle
+	err error   // sticky: the first failed write to dst
 	esc escaping
-	num [20]byte // formats content-length without allocating
 }
 
 // NewWriter returns a Writer buffering w. It starts at STOMP 1.0 (no header
@@ -73,78 +73,106 @@ func (w *Writer) WriteFrame(f *Frame) error {
 		}
 	}
 
-	bw := w.buf()
+	if w.err != nil {
+		return w.err
+	}
+	b := w.borrow()
 	esc := frameEscaping(w.esc, f.Command)
-	bw.WriteString(f.Command)
-	bw.WriteByte('\n')
+	b = append(b, f.Command...)
+	b = append(b, '\n')
 	wroteLength := false
 	for _, h := range f.Headers {
 		if h.Key == "content-length" {
 			if !wroteLength && len(f.Body) > 0 {
-				w.writeLength(len(f.Body))
+				b = appendLength(b, len(f.Body))
 				wroteLength = true
 			}
 			continue
 		}
-		writeEscaped(bw, h.Key, esc)
-		bw.WriteByte(':')
-		writeEscaped(bw, h.Value, esc)
+		b = appendEscaped(b, h.Key, esc)
+		b = append(b, ':')
+		b = appendEscaped(b, h.Value, esc)
 		if esc != esc12 && len(h.Value) > 0 && h.Value[len(h.Value)-1] == '\r' {
-			bw.WriteByte('\r')
+			b = append(b, '\r')
 		}
-		bw.WriteByte('\n')
+		b = append(b, '\n')
 	}
 	if !wroteLength && len(f.Body) > 0 {
-		w.writeLength(len(f.Body))
+		b = appendLength(b, len(f.Body))
 	}
-	bw.WriteByte('\n')
-	bw.Write(f.Body)
-	// bufio.Writer errors are sticky, so the last write reports any
-	// failure of the ones before it.
-	return bw.WriteByte(0)
+	b = append(b, '\n')
+	if len(b)+len(f.Body)+1 <= writeBufSize {
+		b = append(b, f.Body...)
+		*w.buf = append(b, 0)
+		return nil
+	}
+	// A body that does not fit goes out now, behind what is buffered, in
+	// one gathered write (writev on TCP) rather than through the buffer;
+	// its NUL waits in the buffer for the next write.
+	bufs := net.Buffers{b, f.Body}
+	if _, err := bufs.WriteTo(w.dst); err != nil {
+		w.err = err
+		return err
+	}
+	*w.buf = append(b[:0], 0)
+	return nil
 }
 
-func (w *Writer) writeLength(n int) {
-	w.bw.WriteString("content-length:")
-	w.bw.Write(strconv.AppendInt(w.num[:0], int64(n), 10))
-	w.bw.WriteByte('\n')
+func appendLength(b []byte, n int) []byte {
+	b = append(b, "content-length:"...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, '\n')
 }
 
 // WriteHeartbeat buffers a heart-beat, a single LF. It does not flush.
-func (w *Writer) WriteHeartbeat() error { return w.buf().WriteByte('\n') }
+func (w *Writer) WriteHeartbeat() error {
+	if w.err != nil {
+		return w.err
+	}
+	*w.buf = append(w.borrow(), '\n')
+	return nil
+}
 
 // Flush writes everything buffered to the underlying writer.
 // An emptied buffer goes back to the pool: a broker with thousands of
 // idle connections then holds no write buffer for them.
 func (w *Writer) Flush() error {
-	if w.bw == nil {
+	if w.err != nil {
+		return w.err
+	}
+	if w.buf == nil {
 		return nil
 	}
-	if err := w.bw.Flush(); err != nil {
-		return err
+	if b := *w.buf; len(b) > 0 {
+		if _, err := w.dst.Write(b); err != nil {
+			w.err = err
+			return err
+		}
 	}
-	w.bw.Reset(nil)
-	writerPool.Put(w.bw)
-	w.bw = nil
+	if cap(*w.buf) <= writeBufSize {
+		*w.buf = (*w.buf)[:0]
+		writeBufs.Put(w.buf) // one grown by huge headers is let go
+	}
+	w.buf = nil
 	return nil
 }
 
-var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBufSize) }}
+var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, writeBufSize); return &b }}
 
-// buf returns the writer's buffer, borrowing one if it has none.
-func (w *Writer) buf() *bufio.Writer {
-	if w.bw == nil {
-		w.bw = writerPool.Get().(*bufio.Writer)
-		w.bw.Reset(w.dst)
+// borrow returns the buffer to append to, borrowing one if the writer has
+// none.
+func (w *Writer) borrow() []byte {
+	if w.buf == nil {
+		w.buf = writeBufs.Get().(*[]byte)
 	}
-	return w.bw
+	return *w.buf
 }
 
 // Buffered reports how many bytes are waiting for Flush, so that the broker
 // can flush early when a batch grows large.
 func (w *Writer) Buffered() int {
-	if w.bw == nil {
+	if w.buf == nil {
 		return 0
 	}
-	return w.bw.Buffered()
+	return len(*w.buf)
 }

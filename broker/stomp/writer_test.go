@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
 	"reflect"
 	"strconv"
 	"strings"
@@ -247,4 +248,60 @@ func withoutLength(hs []Header) []Header {
 		}
 	}
 	return out
+}
+
+// TestWriterSpillsLargeBody: a body larger than the buffer goes out at
+// once behind the frames buffered before it, over a real TCP connection
+// (where it is one gathered write), and the stream reads back in order.
+func TestWriterSpillsLargeBody(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan []*Frame, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer c.Close()
+		frames, _ := readAll(NewReader(c, DefaultLimits))
+		got <- frames
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewWriter(c)
+	w.SetVersion(V12)
+	big := bytes.Repeat([]byte("0123456789abcdef"), 10000) // 160 KB, well over the buffer
+	want := []*Frame{
+		New(MESSAGE, "destination", "/queue/a", "n", "1"),
+		New(MESSAGE, "destination", "/queue/a", "n", "2"),
+		New(MESSAGE, "destination", "/queue/a", "n", "3"),
+	}
+	want[0].Body, want[1].Body, want[2].Body = []byte("small"), big, []byte("after")
+	for _, f := range want {
+		if err := w.WriteFrame(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w.Buffered() > writeBufSize/2 {
+		t.Fatalf("%d bytes still buffered: the large body went through the buffer", w.Buffered())
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	frames := <-got
+	if len(frames) != 3 {
+		t.Fatalf("read %d frames, want 3", len(frames))
+	}
+	for i, f := range frames {
+		if f.Get("n") != want[i].Get("n") || !bytes.Equal(f.Body, want[i].Body) {
+			t.Fatalf("frame %d: n=%s, %d body bytes; want n=%s, %d", i, f.Get("n"), len(f.Body), want[i].Get("n"), len(want[i].Body))
+		}
+	}
 }
