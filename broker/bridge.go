@@ -333,8 +333,9 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 	if p := f.Get(hdrPath); p != "" {
 		path = strings.Split(p, pathSep)
 	}
-	m := &message{id: id, dest: dest, headers: userHeaders(f), body: f.Body, path: append(path, b.cfg.Name),
-		persistent: f.Get("persistent") == "true" && isQueue(dest)}
+	m := newMessage(f)
+	m.id, m.dest, m.path = id, dest, append(path, b.cfg.Name)
+	m.persistent = f.Get("persistent") == "true" && isQueue(dest)
 	if err := c.authorize(security.Write, dest); err != nil {
 		// Refused here, where the peer's principal is known; ACKed so the
 		// sender does not offer it again, and reported as dropped.

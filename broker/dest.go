@@ -102,6 +102,21 @@ func enqueue(list []*message, m *message) []*message {
 	return slices.Insert(list, i, m)
 }
 
+// popFront drops a list's first message. Re-slicing past it would give up
+// a slot of capacity each time, so a queue that consumers keep nearly empty
+// would allocate a new array for every message; short lists shift instead,
+// long ones (where shifting costs more than an occasional regrowth) are
+// re-sliced.
+func popFront(list []*message) []*message {
+	if n := len(list); n <= 32 {
+		copy(list, list[1:])
+		list[n-1] = nil
+		return list[:n-1]
+	}
+	list[0] = nil
+	return list[1:]
+}
+
 // requeueAhead puts messages coming back (redelivered) ahead of the waiting
 // messages of their own priority, keeping dispatch order by priority.
 func requeueAhead(back, list []*message) []*message {
@@ -393,7 +408,7 @@ func (d *destination) dispatchLocked() {
 		for _, s := range d.subs {
 			for len(s.pending) > 0 && s.hasRoom() {
 				m := s.pending[0]
-				s.pending = s.pending[1:]
+				s.pending = popFront(s.pending)
 				d.freed(m)
 				if clock.expired(m) {
 					d.expired++
@@ -424,8 +439,7 @@ func (d *destination) dispatchLocked() {
 			continue
 		}
 		if i == 0 {
-			d.pending[0] = nil
-			d.pending = d.pending[1:]
+			d.pending = popFront(d.pending)
 		} else {
 			d.pending = append(d.pending[:i], d.pending[i+1:]...)
 		}
