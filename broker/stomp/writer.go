@@ -77,6 +77,7 @@ func (w *Writer) WriteFrame(f *Frame) error {
 		return w.err
 	}
 	b := w.borrow()
+	start := len(b)
 	esc := frameEscaping(w.esc, f.Command)
 	b = append(b, f.Command...)
 	b = append(b, '\n')
@@ -106,9 +107,21 @@ func (w *Writer) WriteFrame(f *Frame) error {
 		*w.buf = append(b, 0)
 		return nil
 	}
-	// A body that does not fit goes out now, behind what is buffered, in
-	// one gathered write (writev on TCP) rather than through the buffer;
-	// its NUL waits in the buffer for the next write.
+	if len(b)-start+len(f.Body)+1 <= writeBufSize {
+		// The buffer is full: what came before this frame goes out now, in
+		// one write (on TLS, full-size records), and the frame starts the
+		// next buffer.
+		if err := w.write(b[:start]); err != nil {
+			return err
+		}
+		b = b[:copy(b, b[start:])]
+		b = append(b, f.Body...)
+		*w.buf = append(b, 0)
+		return nil
+	}
+	// A body larger than the buffer goes out now, behind what is
+	// buffered, in one gathered write (writev on TCP) rather than through
+	// the buffer; its NUL waits in the buffer for the next write.
 	bufs := net.Buffers{b, f.Body}
 	if _, err := bufs.WriteTo(w.dst); err != nil {
 		w.err = err
@@ -143,17 +156,25 @@ func (w *Writer) Flush() error {
 	if w.buf == nil {
 		return nil
 	}
-	if b := *w.buf; len(b) > 0 {
-		if _, err := w.dst.Write(b); err != nil {
-			w.err = err
-			return err
-		}
+	if err := w.write(*w.buf); err != nil {
+		return err
 	}
 	if cap(*w.buf) <= writeBufSize {
 		*w.buf = (*w.buf)[:0]
 		writeBufs.Put(w.buf) // one grown by huge headers is let go
 	}
 	w.buf = nil
+	return nil
+}
+
+func (w *Writer) write(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if _, err := w.dst.Write(b); err != nil {
+		w.err = err
+		return err
+	}
 	return nil
 }
 

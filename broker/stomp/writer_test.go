@@ -305,3 +305,49 @@ func TestWriterSpillsLargeBody(t *testing.T) {
 		}
 	}
 }
+
+// recordingWriter keeps what is written and the size of each write.
+type recordingWriter struct {
+	bytes.Buffer
+	sizes []int
+}
+
+func (r *recordingWriter) Write(p []byte) (int, error) {
+	r.sizes = append(r.sizes, len(p))
+	return r.Buffer.Write(p)
+}
+
+// TestWriterFullBufferStartsNext: frames that overflow the buffer send
+// what came before them in one buffer-sized write and start the next
+// buffer, so a TLS connection writes full records, and nothing is lost or
+// reordered.
+func TestWriterFullBufferStartsNext(t *testing.T) {
+	rw := &recordingWriter{}
+	w := NewWriter(rw)
+	w.SetVersion(V12)
+	const n = 300
+	for i := range n {
+		f := New(MESSAGE, "destination", "/queue/a", "n", strconv.Itoa(i))
+		f.Body = bytes.Repeat([]byte{byte('a' + i%26)}, 1000)
+		if err := w.WriteFrame(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i, size := range rw.sizes {
+		if size > writeBufSize || (i < len(rw.sizes)-1 && size < writeBufSize-1100) {
+			t.Fatalf("write %d of %d is %d bytes: want each but the last within a frame of %d", i, len(rw.sizes), size, writeBufSize)
+		}
+	}
+	frames, err := readAll(NewReader(&rw.Buffer, DefaultLimits))
+	if err != nil || len(frames) != n {
+		t.Fatalf("read back %d frames, %v; want %d", len(frames), err, n)
+	}
+	for i, f := range frames {
+		if f.Get("n") != strconv.Itoa(i) || len(f.Body) != 1000 || f.Body[0] != byte('a'+i%26) {
+			t.Fatalf("frame %d: n=%s body %d bytes", i, f.Get("n"), len(f.Body))
+		}
+	}
+}
