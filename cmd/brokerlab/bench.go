@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -17,8 +18,9 @@ import (
 var benchDoc = &doc{
 	name: "bench",
 	synopsis: "brokerlab bench [--size N[,N...]] [--shape closed,rate] [--producers N --consumers N --inflight N]\n" +
-		"                       [--duration D | --count N] [--rate N --rate-duration D] [--json FILE]\n" +
-		"                       [--target HOST:PORT [--tls --tls-ca F [--tls-cert F --tls-key F] [--server-name N]] [--broker-pid PID]]",
+		"                       [--duration D | --count N] [--rate N --rate-duration D] [--json FILE] [--bridge]\n" +
+		"                       [--target HOST:PORT [--tls --tls-ca F [--tls-cert F --tls-key F] [--server-name N]] [--broker-pid PID]\n" +
+		"                        [--consume-at HOST:PORT [--consume-pid PID] [--consume-server-name N]]]",
 	about: `Measures a STOMP broker: throughput, latency percentiles, and the broker's
 CPU time per message. The clients are brokerlab's own lean STOMP 1.2
 client (not go-stomp, which the scenario probes use: at ~6 µs per message it
@@ -33,6 +35,24 @@ requires a client certificate (mutual TLS; certificates generated into a
 temporary directory), measures both, and stops it. With --target it drives
 any STOMP endpoint instead, a real ActiveMQ for one, over plaintext or, with
 --tls, over TLS; --broker-pid names that broker's process for the CPU figure.
+
+Across a bridge, producers send to one broker (a spoke) and consumers receive
+from another (the hub), to which the spoke forwards over a network bridge.
+--bridge adds this to our own brokers' runs: two more child brokers, a hub
+with a mutual-TLS listener and a spoke whose duplex bridge dials it over
+mutual TLS (static://(ssl://HUB?serverName=hub)?name=spoke->hub&duplex=true),
+each with its own certificate and data directory. Their row is
+"tls-bridge"; its broker CPU is the spoke's and the hub's together, and the
+table ends with the bridge against one broker over TLS
+("tls-bridge/tls: 0.83× msgs/s", and the same ratio of broker CPU per
+message). With --target, --consume-at HOST:PORT points the consumers at the
+far broker of your own bridge (an ActiveMQ hub, say), with the same TLS,
+login and --server-name flags (--consume-server-name when its certificate
+carries another name); --consume-pid adds its process's CPU to
+--broker-pid's. That row is "<transport> via bridge". Either way each run
+first sends one message and waits until a consumer has it, so the window
+opens only once the spoke has learned of the hub's consumers; that message
+is not measured.
 
 Two loads, one after the other, each on a fresh queue:
   closed   --producers producers and --consumers consumers on one queue,
@@ -73,6 +93,15 @@ on the same one.`,
   brokerlab bench --target 127.0.0.1:61614 --tls --tls-ca ca.pem \
     --tls-cert client.pem --tls-key client-key.pem --server-name amq1
 
+  # across a TLS bridge between two of our brokers, beside one broker (about 9s)
+  brokerlab bench --bridge --shape closed --duration 3s
+
+  # across your own ActiveMQ bridge: produce on the spoke, consume on the hub
+  brokerlab bench --target 127.0.0.1:61614 --consume-at 127.0.0.1:61624 --tls --tls-ca ca.pem \
+    --tls-cert client.pem --tls-key client-key.pem \
+    --server-name amq-spoke --consume-server-name amq-hub \
+    --broker-pid "$SPOKE_PID" --consume-pid "$HUB_PID"
+
   # a quick check that everything works
   brokerlab bench --count 500 --warmup 0 --rate-duration 200ms`,
 	exits: `  0  measured; the table was printed
@@ -85,6 +114,7 @@ type benchFlags struct {
 	opts     bench.Options
 	jsonOut  string
 	baseline string // the ratio's baseline transport, "" for none
+	bridge   bool   // compare the tls-bridge row with the tls one
 }
 
 func parseBenchFlags(args []string, stdout, stderr io.Writer) (*benchFlags, int, bool) {
@@ -116,6 +146,10 @@ func parseBenchFlags(args []string, stdout, stderr io.Writer) (*benchFlags, int,
 	brokerPID := fs.Int("broker-pid", 0, "with --target: the broker's process `PID`, whose CPU time gives µs/msg")
 	login := fs.String("login", "", "with --target: CONNECT login `USER`")
 	passcode := fs.String("passcode", "", "with --target: CONNECT `PASSCODE`")
+	bridge := fs.Bool("bridge", false, "also measure across a mutual-TLS bridge between two more of our brokers (producers → spoke → hub → consumers)")
+	consumeAt := fs.String("consume-at", "", "with --target: consumers dial `HOST:PORT`, the far end of a bridge from --target")
+	consumePID := fs.Int("consume-pid", 0, "with --consume-at: that broker's process `PID`, whose CPU time is added to --broker-pid's")
+	consumeServerName := fs.String("consume-server-name", "", "with --consume-at --tls: the `NAME` its certificate must carry (default: --server-name, else its host)")
 	pos, code, ok := parse(fs, benchDoc, args, stdout, stderr)
 	if !ok {
 		return nil, code, false
@@ -148,13 +182,23 @@ func parseBenchFlags(args []string, stdout, stderr io.Writer) (*benchFlags, int,
 		}
 	})
 	if *target == "" {
-		for _, name := range []string{"tls", "broker-pid", "login", "passcode"} {
+		for _, name := range []string{"tls", "broker-pid", "login", "passcode", "consume-at"} {
 			if wasSet(fs, name) {
-				return bad("--%s applies to --target; without it brokerlab measures its own broker over both transports", name)
+				return bad("--%s applies to --target; without it brokerlab measures its own broker over both transports (add --bridge for a bridge of its own)", name)
 			}
 		}
 		if tlsFlag != "" {
 			return bad("%s applies to --target --tls", tlsFlag)
+		}
+	}
+	if *bridge && *target != "" {
+		return bad("--bridge starts brokers of our own and --target measures yours: to measure across your bridge, give --consume-at with --target instead")
+	}
+	if *consumeAt == "" {
+		for _, name := range []string{"consume-pid", "consume-server-name"} {
+			if wasSet(fs, name) {
+				return bad("--%s applies to --consume-at, the consumers' broker across a bridge", name)
+			}
 		}
 	}
 
@@ -179,6 +223,7 @@ func parseBenchFlags(args []string, stdout, stderr io.Writer) (*benchFlags, int,
 			return nil, exitFail, false
 		}
 		o.BrokerCommand = []string{exe, "broker"}
+		o.Bridge, bf.bridge = *bridge, *bridge
 		bf.baseline = bench.Plaintext
 		return bf, exitOK, true
 	}
@@ -190,6 +235,23 @@ func parseBenchFlags(args []string, stdout, stderr io.Writer) (*benchFlags, int,
 		return bad("--broker-pid must be a process id, got %d", *brokerPID)
 	}
 	t := bench.Target{Transport: bench.Plaintext, Addr: *target, PID: *brokerPID, Login: *login, Passcode: *passcode}
+	consumeHost := ""
+	if *consumeAt != "" {
+		if consumeHost, port, err = net.SplitHostPort(*consumeAt); err != nil || consumeHost == "" || port == "" {
+			return bad("--consume-at %q: want HOST:PORT, the broker the consumers dial", *consumeAt)
+		}
+		switch {
+		case *consumePID < 0:
+			return bad("--consume-pid must be a process id, got %d", *consumePID)
+		case *consumePID > 0 && *brokerPID == 0:
+			return bad("--consume-pid needs --broker-pid too: the CPU per message across a bridge is both brokers'")
+		case *consumePID > 0 && *consumePID == *brokerPID:
+			return bad("--consume-pid is --broker-pid: that process's CPU would count twice; leave --consume-pid out when one process runs both brokers")
+		case !*useTLS && wasSet(fs, "consume-server-name"):
+			return bad("--consume-server-name needs --tls")
+		}
+		t.ConsumeAddr, t.ConsumePID = *consumeAt, *consumePID
+	}
 	if !*useTLS && tlsFlag != "" {
 		return bad("%s needs --tls", tlsFlag)
 	}
@@ -200,15 +262,24 @@ func parseBenchFlags(args []string, stdout, stderr io.Writer) (*benchFlags, int,
 		if (tf.Cert == "") != (tf.Key == "") {
 			return bad("--tls-cert and --tls-key go together")
 		}
-		if tf.ServerName == "" {
-			tf.ServerName = host
-		}
+		consumeTF := tf
+		consumeTF.ServerName = cmp.Or(*consumeServerName, tf.ServerName, consumeHost)
+		tf.ServerName = cmp.Or(tf.ServerName, host)
 		cfg, err := bench.ClientTLS(tf)
 		if err != nil {
 			fmt.Fprintf(stderr, "brokerlab bench: %v\n", err)
 			return nil, exitUsage, false
 		}
 		t.Transport, t.TLS = bench.TLS, cfg
+		if t.ConsumeAddr != "" {
+			if t.ConsumeTLS, err = bench.ClientTLS(consumeTF); err != nil {
+				fmt.Fprintf(stderr, "brokerlab bench: --consume-at: %v\n", err)
+				return nil, exitUsage, false
+			}
+		}
+	}
+	if t.ConsumeAddr != "" {
+		t.Transport = bench.ViaBridge(t.Transport)
 	}
 	o.Targets = []bench.Target{t}
 	return bf, exitOK, true
@@ -231,6 +302,14 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	if err := reports.WriteBenchTable(stdout, results, bf.baseline); err != nil {
 		fmt.Fprintf(stderr, "brokerlab bench: %v\n", err)
 		return exitFail
+	}
+	if bf.bridge {
+		// The table compares everything with plaintext; a bridge is judged
+		// against one broker over the same transport.
+		if err := bench.WriteBridgeVerdicts(stdout, results, bench.BridgeTLS, bench.TLS); err != nil {
+			fmt.Fprintf(stderr, "brokerlab bench: %v\n", err)
+			return exitFail
+		}
 	}
 	if bf.jsonOut != "" {
 		if err := writeFile(bf.jsonOut, func(w io.Writer) error { return reports.WriteBenchJSON(w, results) }); err != nil {

@@ -3,6 +3,7 @@ package bench
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"math"
@@ -20,11 +21,18 @@ import (
 )
 
 // Transport names, as reports.WriteBenchTable pairs them; Plaintext is the
-// baseline of the ratio.
+// baseline of the ratio. BridgeTLS is the path across a mutual-TLS bridge
+// between two of our brokers (Options.Bridge), which BridgeVerdicts
+// compares with TLS.
 const (
 	Plaintext = "plaintext"
 	TLS       = "tls"
+	BridgeTLS = "tls-bridge"
 )
+
+// ViaBridge labels a target whose consumers dial another broker than its
+// producers (Target.ConsumeAddr): "tls via bridge".
+func ViaBridge(transport string) string { return transport + " via bridge" }
 
 // Shape names for Options.Shapes.
 const (
@@ -82,6 +90,10 @@ type Options struct {
 	// BrokerCommand runs `brokerlab broker` (e.g. [os.Executable(),
 	// "broker"]); Run adds the name, listener and TLS flags.
 	BrokerCommand []string
+	// Bridge, without Targets, also starts a hub and a spoke bridged to it
+	// over mutual TLS, and measures a third way in, BridgeTLS: producers
+	// on the spoke, consumers on the hub.
+	Bridge bool
 	// Progress gets one line per run, and the child broker's address; nil
 	// for none.
 	Progress io.Writer
@@ -154,10 +166,19 @@ func (o *Options) defaults() error {
 		return fmt.Errorf("bench: RunTimeout: %s is negative", o.RunTimeout)
 	case len(o.Targets) == 0 && len(o.BrokerCommand) == 0:
 		return fmt.Errorf("bench: no Targets, and no BrokerCommand to start our broker with")
+	case len(o.Targets) > 0 && o.Bridge:
+		return fmt.Errorf("bench: Bridge starts brokers of our own and Targets are someone else's: give Targets a ConsumeAddr to measure across their bridge instead")
 	}
 	for i, t := range o.Targets {
-		if t.Addr == "" || t.Transport == "" {
+		switch {
+		case t.Addr == "" || t.Transport == "":
 			return fmt.Errorf("bench: Targets[%d]: want an address and a transport name", i)
+		case t.ConsumePID > 0 && t.PID <= 0:
+			return fmt.Errorf("bench: Targets[%d]: ConsumePID without PID would count one broker of the two; give both, or neither", i)
+		case t.ConsumePID > 0 && t.ConsumeAddr == "":
+			return fmt.Errorf("bench: Targets[%d]: ConsumePID without ConsumeAddr: the consumers' broker is the producers' (PID)", i)
+		case t.ConsumePID > 0 && t.ConsumePID == t.PID:
+			return fmt.Errorf("bench: Targets[%d]: ConsumePID is PID: one process's CPU would count twice; leave ConsumePID out when one process runs both brokers", i)
 		}
 	}
 	return nil
@@ -192,21 +213,19 @@ func Run(ctx context.Context, o Options) ([]reports.BenchResult, error) {
 		return nil, err
 	}
 	targets := o.Targets
-	var child *Child
+	var l *lab
 	if len(targets) == 0 {
-		l, err := newLab(ctx, o.BrokerCommand)
-		if err != nil {
+		var err error
+		if l, err = newLab(ctx, o.BrokerCommand, o.Bridge); err != nil {
 			return nil, err
 		}
 		defer l.close()
-		child, targets = l.child, l.targets
-		fmt.Fprintf(o.Progress, "broker: pid %d, %s\n", child.PID, l.describe())
+		targets = l.targets
+		fmt.Fprintln(o.Progress, strings.Join(l.lines, "\n"))
 	}
 	for _, t := range targets {
-		if t.PID > 0 {
-			if _, err := ProcCPU(t.PID); err != nil {
-				return nil, fmt.Errorf("%w (is --broker-pid the broker's process?)", err)
-			}
+		if err := checkPIDs(t); err != nil {
+			return nil, err
 		}
 	}
 
@@ -226,8 +245,8 @@ func Run(ctx context.Context, o Options) ([]reports.BenchResult, error) {
 					dest := fmt.Sprintf("/queue/brokerlab.bench.%s.%d", runID, seq)
 					m, err := t.run(ctx, sh, size, dest, o.RunTimeout)
 					if err != nil {
-						if child != nil {
-							if gone, why := child.Exited(); gone {
+						if l != nil {
+							if why := l.exited(); why != "" {
 								err = fmt.Errorf("%w; %s", err, why)
 							}
 						}
@@ -241,7 +260,7 @@ func Run(ctx context.Context, o Options) ([]reports.BenchResult, error) {
 						// Not one clock tick in a second of traffic: the
 						// PID is some other process (a wrapper script, a
 						// shell), and every CPU figure would be missing.
-						fmt.Fprintf(o.Progress, "warning: process %d used no CPU time while %d messages went through: is it the broker's process (the JVM itself, not a script that started it)?\n", t.PID, m.messages)
+						fmt.Fprintf(o.Progress, "warning: process %v used no CPU time while %d messages went through: is it the broker's process (the JVM itself, not a script that started it)?\n", t.pids(), m.messages)
 					}
 				}
 			}
@@ -258,6 +277,23 @@ func Run(ctx context.Context, o Options) ([]reports.BenchResult, error) {
 	return out, nil
 }
 
+// checkPIDs fails early, naming the flag, when a target's broker process
+// cannot be read.
+func checkPIDs(t Target) error {
+	for _, p := range []struct {
+		pid  int
+		flag string
+	}{{t.PID, "--broker-pid"}, {t.ConsumePID, "--consume-pid"}} {
+		if p.pid <= 0 {
+			continue
+		}
+		if _, err := ProcCPU(p.pid); err != nil {
+			return fmt.Errorf("%w (is %s the broker's process?)", err, p.flag)
+		}
+	}
+	return nil
+}
+
 func result(sh Shape, transport string, size int, m measurement) reports.BenchResult {
 	r := reports.BenchResult{Name: sh.Name(), Transport: transport, MessageSize: size,
 		Messages: m.messages, Bytes: int64(size) * int64(m.messages), Duration: m.window,
@@ -272,7 +308,7 @@ func result(sh Shape, transport string, size int, m measurement) reports.BenchRe
 
 func progressLine(r reports.BenchResult, m measurement) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-16s %-9s %6d B  %6d msgs in %5.2fs  %7.0f msgs/s  %7.2f MB/s",
+	fmt.Fprintf(&b, "%-16s %-10s %6d B  %6d msgs in %5.2fs  %7.0f msgs/s  %7.2f MB/s",
 		r.Name, r.Transport, r.MessageSize, r.Messages, r.Duration.Seconds(), r.MsgsPerSec(), r.MBPerSec())
 	if r.Latency.Count > 0 {
 		fmt.Fprintf(&b, "  p50 %s p99 %s max %s", reports.FormatLatency(r.Latency.P50),
@@ -305,18 +341,20 @@ func medianRound(rs []reports.BenchResult) reports.BenchResult {
 }
 
 // lab is our broker under test, as a child process, its certificates and
-// the two ways in.
+// the two ways in; with a bridge, two more brokers and a third way in.
 type lab struct {
-	dir     string
-	child   *Child
-	targets []Target
+	dir      string
+	children []*Child
+	targets  []Target
+	lines    []string // what was started, for the progress output
 }
 
 // newLab makes a throwaway PKI (the broker and one client, each trusting
 // the other's self-signed certificate) and starts the broker with
 // brokerCmd, with a plaintext and a mutual-TLS listener on loopback and a
-// data directory for persistent messages.
-func newLab(ctx context.Context, brokerCmd []string) (_ *lab, err error) {
+// data directory for persistent messages. With bridge it also starts a hub
+// and a spoke bridged to it (addBridge).
+func newLab(ctx context.Context, brokerCmd []string, bridge bool) (_ *lab, err error) {
 	dir, err := os.MkdirTemp("", "brokerlab-bench-")
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
@@ -327,65 +365,108 @@ func newLab(ctx context.Context, brokerCmd []string) (_ *lab, err error) {
 			l.close()
 		}
 	}()
-	spec := &topology.Spec{Name: "bench", Nodes: []*topology.Node{
-		{Name: "broker", TLS: &topology.NodeTLS{Identity: topology.Identity{SelfSigned: true}, Trust: []string{"broker", "client"}}},
-		{Name: "client", TLS: &topology.NodeTLS{Identity: topology.Identity{SelfSigned: true}, Trust: []string{"broker"}}},
-	}}
-	mat, err := pki.Generate(spec, dir, pki.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
-	}
-	bf, cf := mat.Nodes["broker"], mat.Nodes["client"]
-	argv := append(slices.Clone(brokerCmd),
-		"--name", "broker",
-		"--listen", "stomp://127.0.0.1:0",
-		"--listen", "stomp+ssl://127.0.0.1:0?needClientAuth=true",
-		"--tls-cert", bf.CertFile, "--tls-key", bf.KeyFile, "--tls-ca", bf.TrustFile,
-		"--data", filepath.Join(dir, "data"))
-	if l.child, err = StartChild(ctx, argv); err != nil {
+	if err := l.addBroker(ctx, brokerCmd); err != nil {
 		return nil, err
 	}
-	m, err := tlsconf.Load(tlsconf.Files{CertFile: cf.CertFile, KeyFile: cf.KeyFile, TrustFile: cf.TrustFile})
-	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
-	}
-	// The broker's certificate names it "broker"; verify that, not the
-	// loopback address.
-	cfg, err := tlsconf.ClientConfig(m, "broker")
-	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
-	}
-	var plain, secure string
-	for _, ls := range l.child.Listeners {
-		switch {
-		case strings.HasPrefix(ls.URI, "stomp://"):
-			plain = ls.Addr
-		case strings.HasPrefix(ls.URI, "stomp+ssl://"):
-			secure = ls.Addr
+	if bridge {
+		if err := l.addBridge(ctx, brokerCmd); err != nil {
+			return nil, err
 		}
-	}
-	if plain == "" || secure == "" {
-		return nil, fmt.Errorf("bench: the broker's ready line lists %+v: want a stomp:// and a stomp+ssl:// listener", l.child.Listeners)
-	}
-	pid := l.child.PID
-	l.targets = []Target{
-		{Transport: Plaintext, Addr: plain, Host: "broker", PID: pid},
-		{Transport: TLS, Addr: secure, TLS: cfg, Host: "broker", PID: pid},
 	}
 	return l, nil
 }
 
-func (l *lab) describe() string {
-	var parts []string
-	for _, t := range l.targets {
-		parts = append(parts, t.Transport+" "+t.Addr)
+// addBroker starts the single broker, reached over plaintext and mutual
+// TLS.
+func (l *lab) addBroker(ctx context.Context, brokerCmd []string) error {
+	spec := &topology.Spec{Name: "bench", Nodes: []*topology.Node{
+		{Name: "broker", TLS: &topology.NodeTLS{Identity: topology.Identity{SelfSigned: true}, Trust: []string{"broker", "client"}}},
+		{Name: "client", TLS: &topology.NodeTLS{Identity: topology.Identity{SelfSigned: true}, Trust: []string{"broker"}}},
+	}}
+	mat, err := pki.Generate(spec, l.dir, pki.Options{})
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
 	}
-	return strings.Join(parts, ", ")
+	bf, cf := mat.Nodes["broker"], mat.Nodes["client"]
+	child, err := l.start(ctx, brokerCmd,
+		"--name", "broker",
+		"--listen", "stomp://127.0.0.1:0",
+		"--listen", "stomp+ssl://127.0.0.1:0?needClientAuth=true",
+		"--tls-cert", bf.CertFile, "--tls-key", bf.KeyFile, "--tls-ca", bf.TrustFile,
+		"--data", filepath.Join(l.dir, "data"))
+	if err != nil {
+		return err
+	}
+	// The broker's certificate names it "broker"; verify that, not the
+	// loopback address.
+	cfg, err := clientConfig(cf, "broker")
+	if err != nil {
+		return err
+	}
+	plain, err := listenerAddr(child, "stomp://")
+	if err != nil {
+		return err
+	}
+	secure, err := listenerAddr(child, "stomp+ssl://")
+	if err != nil {
+		return err
+	}
+	pid := child.PID
+	l.targets = append(l.targets,
+		Target{Transport: Plaintext, Addr: plain, Host: "broker", PID: pid},
+		Target{Transport: TLS, Addr: secure, TLS: cfg, Host: "broker", PID: pid})
+	l.lines = append(l.lines, fmt.Sprintf("broker: pid %d, %s %s, %s %s", pid, Plaintext, plain, TLS, secure))
+	return nil
+}
+
+// start runs brokerCmd with args as one of the lab's children.
+func (l *lab) start(ctx context.Context, brokerCmd []string, args ...string) (*Child, error) {
+	child, err := StartChild(ctx, append(slices.Clone(brokerCmd), args...))
+	if err != nil {
+		return nil, err
+	}
+	l.children = append(l.children, child)
+	return child, nil
+}
+
+// exited explains a failed run by a child that has died, or is "".
+func (l *lab) exited() string {
+	for _, c := range l.children {
+		if gone, why := c.Exited(); gone {
+			return why
+		}
+	}
+	return ""
 }
 
 func (l *lab) close() {
-	if l.child != nil {
-		l.child.Stop()
+	for _, c := range l.children {
+		c.Stop()
 	}
 	os.RemoveAll(l.dir)
+}
+
+// clientConfig is the load generator's side of mutual TLS with files f,
+// verifying that the broker's certificate names serverName.
+func clientConfig(f *pki.NodeFiles, serverName string) (*tls.Config, error) {
+	m, err := tlsconf.Load(tlsconf.Files{CertFile: f.CertFile, KeyFile: f.KeyFile, TrustFile: f.TrustFile})
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	cfg, err := tlsconf.ClientConfig(m, serverName)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	return cfg, nil
+}
+
+// listenerAddr is the address of c's listener whose URI starts with
+// scheme, from its ready line.
+func listenerAddr(c *Child, scheme string) (string, error) {
+	for _, ls := range c.Listeners {
+		if strings.HasPrefix(ls.URI, scheme) {
+			return ls.Addr, nil
+		}
+	}
+	return "", fmt.Errorf("bench: broker %s's ready line lists %+v: want a %s listener", c.Node, c.Listeners, scheme)
 }

@@ -42,10 +42,13 @@ func childBroker(args []string) int {
 	fs.StringVar(&files.KeyFile, "tls-key", "", "")
 	fs.StringVar(&files.TrustFile, "tls-ca", "", "")
 	data := fs.String("data", "", "")
+	var connect listFlag
+	fs.Var(&connect, "connect", "")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	b, err := broker.New(broker.Options{Name: *name, Listen: listen, TLS: files, DataDir: *data})
+	b, err := broker.New(broker.Options{Name: *name, Listen: listen, Connect: connect, TLS: files, DataDir: *data,
+		AdminAddr: "127.0.0.1:0"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -56,7 +59,7 @@ func childBroker(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	line, _ := json.Marshal(map[string]any{"event": "ready", "node": b.Name(), "listeners": b.Listeners()})
+	line, _ := json.Marshal(map[string]any{"event": "ready", "node": b.Name(), "listeners": b.Listeners(), "admin": b.AdminAddr()})
 	os.Stdout.Write(append(line, '\n'))
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

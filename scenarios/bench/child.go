@@ -24,6 +24,7 @@ type Child struct {
 	PID       int
 	Node      string
 	Listeners []ChildListener
+	Admin     string // HOST:PORT of its /stats, /healthz...; "" when it serves none
 
 	cmd    *exec.Cmd
 	stderr *tail
@@ -103,6 +104,7 @@ func StartChild(ctx context.Context, argv []string) (*Child, error) {
 		Event     string          `json:"event"`
 		Node      string          `json:"node"`
 		Listeners []ChildListener `json:"listeners"`
+		Admin     string          `json:"admin"`
 	}
 	if err := json.Unmarshal([]byte(line), &ready); err != nil || ready.Event != "ready" {
 		c.Stop()
@@ -112,7 +114,7 @@ func StartChild(ctx context.Context, argv []string) (*Child, error) {
 		}
 		return nil, fmt.Errorf("bench: broker (pid %d): want a ready line, got %.200q%s", c.PID, line, c.stderr.say())
 	}
-	c.Node, c.Listeners = ready.Node, ready.Listeners
+	c.Node, c.Listeners, c.Admin = ready.Node, ready.Listeners, ready.Admin
 	return c, nil
 }
 

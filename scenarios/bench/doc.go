@@ -9,6 +9,17 @@
 //	            └─────────────────────────────────────────────┘
 //	                 /proc/PID/stat: broker CPU time   getrusage: generator CPU time
 //
+// Across a bridge (Options.Bridge, or a Target with a ConsumeAddr), the
+// producers and the consumers dial different brokers, and the message
+// crosses the network bridge between them; the broker CPU per message is
+// both brokers' together:
+//
+//	producer ─▶ spoke ══ spoke->hub, mutual TLS, duplex ══▶ hub ─▶ consumer   "tls-bridge"
+//
+// Every run first sends one message and waits for a consumer to have it,
+// before any load: a spoke forwards only once the hub's consumers' demand
+// has reached it. That message is never in a measured window.
+//
 // Two loads (Shape): a closed loop of P producers and C consumers on one
 // queue with at most N messages sent and not yet received (a semaphore the
 // producers take and the consumers give back), which finds the broker's

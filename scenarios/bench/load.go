@@ -113,7 +113,11 @@ func (t *Target) run(ctx context.Context, sh Shape, size int, dest string, timeo
 	stopAfter := context.AfterFunc(ctx, closeAll)
 	defer stopAfter()
 	for i := range sh.Consumers + producers {
-		c, err := t.dialRaw(ctx)
+		side := t
+		if i < sh.Consumers {
+			side = t.consumerSide()
+		}
+		c, err := side.dialRaw(ctx)
 		if err != nil {
 			return measurement{}, fmt.Errorf("connect %d of %d: %w", i+1, sh.Consumers+producers, err)
 		}
@@ -143,6 +147,8 @@ func (t *Target) run(ctx context.Context, sh Shape, size int, dest string, timeo
 		countOnce sync.Once
 		drained   = make(chan struct{}) // every message sent has been received (and receipted)
 		drainOnce sync.Once
+		arrived   = make(chan struct{}) // a first message has reached a consumer
+		firstOnce sync.Once
 		stopSend  = make(chan struct{})
 		sem       chan struct{}
 		lag       atomic.Int64
@@ -200,6 +206,7 @@ func (t *Target) run(ctx context.Context, sh Shape, size int, dest string, timeo
 					<-sem
 				}
 				received.Add(1)
+				firstOnce.Do(func() { close(arrived) })
 				if phase.Load() == phaseMeasure {
 					h.Record(now.Sub(time.Unix(0, f.ts)))
 					if n := inWindow.Add(1); sh.Count > 0 && n >= int64(sh.Count) {
@@ -255,6 +262,13 @@ func (t *Target) run(ctx context.Context, sh Shape, size int, dest string, timeo
 			return false
 		}
 		return true
+	}
+	// One message end to end before any load: across a bridge, the
+	// producers' broker forwards only once it has learned of the
+	// consumers on the far one, and until then the loop would fill up
+	// and stall inside the measured window.
+	if err := primePath(ctx, senders[0], sem, send, flush, arrived, failed, &failure); err != nil {
+		return measurement{}, err
 	}
 	var pwg sync.WaitGroup
 	for _, c := range senders {
@@ -410,6 +424,38 @@ func (t *Target) run(ctx context.Context, sh Shape, size int, dest string, timeo
 	return m, nil
 }
 
+// primePathTimeout bounds primePath's wait within a run's own deadline:
+// demand crosses a healthy bridge in milliseconds.
+const primePathTimeout = 30 * time.Second
+
+// primePath sends one message from c (taking its place in the closed loop,
+// sem, when there is one) and waits until a consumer has it (arrived), the
+// run fails (failed, with *failure), the context ends or primePathTimeout
+// passes. The message is received before any window opens, so it is never
+// measured.
+func primePath(ctx context.Context, c *rawConn, sem chan struct{}, send func(*rawConn, time.Time) bool,
+	flush func(*rawConn) bool, arrived, failed <-chan struct{}, failure *error) error {
+	if sem != nil {
+		sem <- struct{}{} // empty: nothing else is sending yet
+	}
+	if !send(c, time.Now()) || !flush(c) {
+		<-failed
+		return *failure
+	}
+	timer := time.NewTimer(primePathTimeout)
+	defer timer.Stop()
+	select {
+	case <-arrived:
+		return nil
+	case <-failed:
+		return *failure
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for a first message to reach a consumer: %w", ctx.Err())
+	case <-timer.C:
+		return fmt.Errorf("no message reached a consumer within %s of being sent: across a bridge, does the producers' broker forward to the consumers' (is the bridge up, and does demand reach it)?", primePathTimeout)
+	}
+}
+
 // paced sends at rate msgs/s on a fixed schedule until stop is closed.
 // Go's timers wake up to a millisecond late, so each message carries the
 // time it was actually sent, not the time it was due (which would add the
@@ -446,14 +492,19 @@ func paced(c *rawConn, rate int, stop <-chan struct{}, lag *atomic.Int64, send f
 	}
 }
 
-// cpu reads the broker's CPU time (-1 when its PID is unknown) and this
-// process's.
+// cpu reads the broker's CPU time (-1 when its PID is unknown; across a
+// bridge, both brokers' together) and this process's.
 func (t *Target) cpu() (broker, self time.Duration, err error) {
 	broker = -1
-	if t.PID > 0 {
-		if broker, err = ProcCPU(t.PID); err != nil {
+	for i, pid := range t.pids() {
+		c, err := ProcCPU(pid)
+		if err != nil {
 			return 0, 0, err
 		}
+		if i == 0 {
+			broker = 0
+		}
+		broker += c
 	}
 	self, err = SelfCPU()
 	return broker, self, err

@@ -8,10 +8,13 @@ import (
 )
 
 // Target is one way into a broker under test: ours (started by Run as a
-// child process) or any STOMP endpoint, a real ActiveMQ for one.
+// child process) or any STOMP endpoint, a real ActiveMQ for one. With
+// ConsumeAddr it is a path across a network bridge: producers send to Addr
+// (the spoke), consumers receive from ConsumeAddr (the hub), and the spoke
+// forwards over its bridge.
 type Target struct {
-	Transport string      // the table's label: Plaintext or TLS
-	Addr      string      // HOST:PORT
+	Transport string      // the table's label: Plaintext, TLS, BridgeTLS, ...
+	Addr      string      // HOST:PORT (the producers', and the consumers' without ConsumeAddr)
 	TLS       *tls.Config // nil for plaintext
 	// Host is CONNECT's host header (the virtual host); "" sends the host
 	// part of Addr.
@@ -20,6 +23,39 @@ type Target struct {
 	// PID is the broker's process, whose CPU time /proc/PID/stat gives;
 	// 0 leaves the broker's CPU per message out.
 	PID int
+
+	// ConsumeAddr, when set, is where consumers connect instead of Addr:
+	// the other end of a bridge. ConsumeTLS (nil for plaintext) and
+	// ConsumeHost are its TLS and CONNECT host, as TLS and Host are Addr's;
+	// Login and Passcode serve both.
+	ConsumeAddr string
+	ConsumeTLS  *tls.Config
+	ConsumeHost string
+	// ConsumePID is the consumers' broker's process: its CPU time is added
+	// to PID's, so that a message's cost across a bridge is both brokers'.
+	ConsumePID int
+}
+
+// consumerSide is the target as consumers dial it: t itself, or, across a
+// bridge, the far broker.
+func (t *Target) consumerSide() *Target {
+	if t.ConsumeAddr == "" {
+		return t
+	}
+	c := *t
+	c.Addr, c.TLS, c.Host = t.ConsumeAddr, t.ConsumeTLS, t.ConsumeHost
+	return &c
+}
+
+// pids are the broker processes whose CPU time the target's runs count.
+func (t *Target) pids() []int {
+	var out []int
+	for _, pid := range []int{t.PID, t.ConsumePID} {
+		if pid > 0 {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 // TLSFiles are PEM files for a TLS target: the certificates to trust

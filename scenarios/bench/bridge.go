@@ -1,0 +1,204 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/brokerlab/brokerlab/reports"
+	"github.com/brokerlab/brokerlab/topology"
+	"github.com/brokerlab/brokerlab/topology/pki"
+)
+
+// BridgeUpTimeout bounds the wait for the spoke's bridge to the hub: a
+// TLS handshake and a CONNECT on loopback.
+const BridgeUpTimeout = 15 * time.Second
+
+// addBridge starts two more of our brokers, each with a mutual-TLS
+// listener and a data directory of its own, and adds the path across them
+// as the target BridgeTLS:
+//
+//	producers ─▶ spoke ══ spoke->hub, mutual TLS, duplex ══▶ hub ─▶ consumers
+//
+// The spoke dials the hub with its own certificate; each trusts the
+// other's and the client's, and the client trusts both.
+func (l *lab) addBridge(ctx context.Context, brokerCmd []string) error {
+	dir := filepath.Join(l.dir, "bridge")
+	selfSigned := topology.Identity{SelfSigned: true}
+	spec := &topology.Spec{Name: "bench-bridge", Nodes: []*topology.Node{
+		{Name: "hub", TLS: &topology.NodeTLS{Identity: selfSigned, Trust: []string{"spoke", "client"}}},
+		{Name: "spoke", TLS: &topology.NodeTLS{Identity: selfSigned, Trust: []string{"hub", "client"}}},
+		{Name: "client", TLS: &topology.NodeTLS{Identity: selfSigned, Trust: []string{"hub", "spoke"}}},
+	}}
+	mat, err := pki.Generate(spec, dir, pki.Options{})
+	if err != nil {
+		return fmt.Errorf("bench: bridge: %w", err)
+	}
+	hub, hubAddr, err := l.startTLSNode(ctx, brokerCmd, "hub", mat.Nodes["hub"], dir)
+	if err != nil {
+		return err
+	}
+	// serverName: the hub's certificate names it "hub", not 127.0.0.1.
+	connect := fmt.Sprintf("static://(ssl://%s?serverName=hub)?name=spoke->hub&duplex=true", hubAddr)
+	spoke, spokeAddr, err := l.startTLSNode(ctx, brokerCmd, "spoke", mat.Nodes["spoke"], dir, "--connect", connect)
+	if err != nil {
+		return err
+	}
+	if err := waitBridgeUp(ctx, spoke, BridgeUpTimeout); err != nil {
+		return err
+	}
+	client := mat.Nodes["client"]
+	spokeTLS, err := clientConfig(client, "spoke")
+	if err != nil {
+		return err
+	}
+	hubTLS, err := clientConfig(client, "hub")
+	if err != nil {
+		return err
+	}
+	l.targets = append(l.targets, Target{Transport: BridgeTLS,
+		Addr: spokeAddr, TLS: spokeTLS, Host: "spoke", PID: spoke.PID,
+		ConsumeAddr: hubAddr, ConsumeTLS: hubTLS, ConsumeHost: "hub", ConsumePID: hub.PID})
+	l.lines = append(l.lines, fmt.Sprintf("bridge: producers → spoke pid %d, %s %s → hub pid %d, %s %s → consumers",
+		spoke.PID, TLS, spokeAddr, hub.PID, TLS, hubAddr))
+	return nil
+}
+
+// startTLSNode starts broker name with one mutual-TLS listener, its files
+// f and a data directory under dir, plus extra flags, and returns it with
+// the listener's address.
+func (l *lab) startTLSNode(ctx context.Context, brokerCmd []string, name string, f *pki.NodeFiles, dir string, extra ...string) (*Child, string, error) {
+	args := append([]string{"--name", name,
+		"--listen", "stomp+ssl://127.0.0.1:0?needClientAuth=true",
+		"--tls-cert", f.CertFile, "--tls-key", f.KeyFile, "--tls-ca", f.TrustFile,
+		"--data", filepath.Join(dir, name+"-data")}, extra...)
+	child, err := l.start(ctx, brokerCmd, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	addr, err := listenerAddr(child, "stomp+ssl://")
+	return child, addr, err
+}
+
+// waitBridgeUp polls c's /stats until it lists a bridge, so that a bridge
+// that cannot come up (a certificate it refuses, say) fails here with the
+// spoke's stderr, not as a first run that never receives. A broker without
+// an admin address is not waited for: each run's first message, which
+// must cross before the load starts, proves the path anyway.
+func waitBridgeUp(ctx context.Context, c *Child, timeout time.Duration) error {
+	if c.Admin == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	client := &http.Client{Timeout: time.Second}
+	var last error
+	for {
+		n, err := bridgesUp(ctx, client, c.Admin)
+		if err == nil && n > 0 {
+			return nil
+		}
+		last = err
+		if err == nil {
+			last = fmt.Errorf("/stats lists no bridge")
+		}
+		select {
+		case <-ctx.Done():
+			if gone, why := c.Exited(); gone {
+				return fmt.Errorf("bench: bridge: %s", why)
+			}
+			return fmt.Errorf("bench: bridge: broker %s (pid %d) had no bridge up within %s (%v)%s", c.Node, c.PID, timeout, last, c.stderr.say())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// bridgesUp is how many bridges the /stats at admin lists.
+func bridgesUp(ctx context.Context, client *http.Client, admin string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+admin+"/stats", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET /stats: %s", resp.Status)
+	}
+	var st struct {
+		Network []json.RawMessage `json:"network"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return 0, fmt.Errorf("GET /stats: %w", err)
+	}
+	return len(st.Network), nil
+}
+
+// WriteBridgeVerdicts writes, for the throughput results over transport,
+// the geometric mean of their msgs/s over that of the results over
+// baseline with the same benchmark and size, and the same ratio of broker
+// CPU per message when both were measured:
+//
+//	tls-bridge/tls: 0.83× msgs/s
+//	tls-bridge/tls: 2.10× broker CPU per message
+//
+// reports.WriteBenchTable compares every transport with one baseline
+// (plaintext); this is the comparison a bridge is judged by: against one
+// broker over the same transport. Nothing is written when no pair exists.
+func WriteBridgeVerdicts(w io.Writer, results []reports.BenchResult, transport, baseline string) error {
+	type key struct {
+		name string
+		size int
+	}
+	base := map[key]reports.BenchResult{}
+	for _, r := range results {
+		if _, seen := base[key{r.Name, r.MessageSize}]; r.Transport == baseline && r.Rate == 0 && !seen {
+			base[key{r.Name, r.MessageSize}] = r
+		}
+	}
+	var msgs, cpu []float64
+	for _, r := range results {
+		b, ok := base[key{r.Name, r.MessageSize}]
+		if r.Transport != transport || !ok {
+			continue
+		}
+		if x := r.MsgsPerSec() / b.MsgsPerSec(); x > 0 && !math.IsInf(x, 0) {
+			msgs = append(msgs, x)
+		}
+		if x := r.BrokerMicrosPerMsg() / b.BrokerMicrosPerMsg(); x > 0 && !math.IsInf(x, 0) {
+			cpu = append(cpu, x) // NaN, when either is unmeasured, fails x > 0
+		}
+	}
+	name := transport + "/" + baseline
+	var err error
+	if len(msgs) > 0 {
+		_, err = fmt.Fprintf(w, "%s: %.2f× msgs/s%s\n", name, geomean(msgs), geomeanOf(len(msgs)))
+	}
+	if len(cpu) > 0 && err == nil {
+		_, err = fmt.Fprintf(w, "%s: %.2f× broker CPU per message (both brokers' together)%s\n", name, geomean(cpu), geomeanOf(len(cpu)))
+	}
+	return err
+}
+
+// geomean is the mean that treats 2× and 0.5× as cancelling out.
+func geomean(xs []float64) float64 {
+	sum := 0.0
+	for _, x := range xs {
+		sum += math.Log(x)
+	}
+	return math.Exp(sum / float64(len(xs)))
+}
+
+func geomeanOf(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return fmt.Sprintf(" (geometric mean of %d)", n)
+}
