@@ -519,6 +519,7 @@ func (b *Broker) removeSubQuiet(s *subscription) {
 			delete(c.unacked, k)
 		}
 	}
+	s.sent = nil
 	c.mu.Unlock()
 	sortDeliveries(ds)
 	ms := make([]*message, len(ds))

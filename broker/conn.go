@@ -405,7 +405,11 @@ func (c *conn) deliver(s *subscription, m *message, body []byte) {
 	c.mu.Lock()
 	c.ackSeq++
 	id := strconv.FormatUint(c.ackSeq, 10)
-	c.unacked[id] = &delivery{ackID: id, sub: s, msg: m, seq: c.ackSeq}
+	d := &delivery{ackID: id, sub: s, msg: m, seq: c.ackSeq}
+	c.unacked[id] = d
+	if s.ack == ackClient {
+		s.sent = append(s.sent, d)
+	}
 	c.mu.Unlock()
 	f.Add("ack", id)
 	c.enqueue(outItem{f: f, pooled: true})

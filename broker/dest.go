@@ -201,6 +201,12 @@ type subscription struct {
 	// guarded by dest.mu
 	inflight int
 	pending  []*message // topic subscriptions: copies not yet sent
+
+	// Guarded by conn.mu. Client-ack (cumulative) subscriptions only:
+	// deliveries in the order sent, so an ACK settles a prefix instead of
+	// scanning every unacknowledged message of the connection. Entries
+	// settled some other way (NACK, unsubscribe) are skipped when met.
+	sent []*delivery
 }
 
 // eligible says whether m may go to s: never back to a broker it has been

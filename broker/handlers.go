@@ -501,6 +501,31 @@ func (c *conn) delivery(id string, byMessageID bool) *delivery {
 	return d
 }
 
+// settleThrough removes from unacked every delivery to s sent before d (the
+// cumulative acknowledgement of client mode) and appends them to done.
+func (s *subscription) settleThrough(unacked map[string]*delivery, d *delivery, done []*delivery) []*delivery {
+	i := 0
+	for ; i < len(s.sent) && s.sent[i].seq <= d.seq; i++ {
+		x := s.sent[i]
+		s.sent[i] = nil
+		if x != d && unacked[x.ackID] == x {
+			done = append(done, x)
+			delete(unacked, x.ackID)
+		}
+	}
+	// Re-slicing alone would creep along the array and regrow it from
+	// nothing once emptied; once the settled prefix is at least as long
+	// as what is left, what is left moves to the front instead.
+	if rest := len(s.sent) - i; i >= rest {
+		copy(s.sent, s.sent[i:])
+		clear(s.sent[rest:])
+		s.sent = s.sent[:rest]
+	} else {
+		s.sent = s.sent[i:]
+	}
+	return done
+}
+
 func (c *conn) settle(id string, byMessageID, nack bool) bool {
 	c.mu.Lock()
 	d := c.delivery(id, byMessageID)
@@ -511,12 +536,7 @@ func (c *conn) settle(id string, byMessageID, nack bool) bool {
 	done := []*delivery{d}
 	delete(c.unacked, d.ackID)
 	if d.sub.ack == ackClient {
-		for k, x := range c.unacked {
-			if x.sub == d.sub && x.seq < d.seq {
-				done = append(done, x)
-				delete(c.unacked, k)
-			}
-		}
+		done = d.sub.settleThrough(c.unacked, d, done)
 	}
 	c.mu.Unlock()
 	dest := d.sub.dest
