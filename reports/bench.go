@@ -117,12 +117,7 @@ func WriteBenchTable(w io.Writer, results []BenchResult, baseline string) error 
 	}
 	base := map[benchKey]BenchResult{}
 	if baseline != "" {
-		for _, r := range results {
-			k := benchKey{r.Name, r.MessageSize}
-			if _, seen := base[k]; r.Transport == baseline && !seen {
-				base[k] = r
-			}
-		}
+		base = baselines(results, baseline)
 		if len(base) == 0 {
 			return fmt.Errorf("reports: write bench table: no result has baseline transport %q", baseline)
 		}
@@ -210,13 +205,44 @@ func WriteBenchTable(w io.Writer, results []BenchResult, baseline string) error 
 		b.WriteString("\n")
 	}
 	if baseline != "" {
-		writeBenchVerdicts(&b, results, base, baseline)
+		writeBenchVerdicts(&b, results, base, baseline, "")
 	}
 	writeBenchCores(&b, results)
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("reports: write bench table: %w", err)
 	}
 	return nil
+}
+
+// WriteBenchRatios writes WriteBenchTable's closing ratio lines for one
+// transport against another, e.g. "tls-bridge/tls: 0.46× msgs/s": the
+// comparison the table does not make when a transport is judged against
+// something other than the table's baseline. Nothing is written when no
+// result of transport has a baseline to compare with.
+func WriteBenchRatios(w io.Writer, results []BenchResult, transport, baseline string) error {
+	base := baselines(results, baseline)
+	if len(base) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	writeBenchVerdicts(&b, results, base, baseline, transport)
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("reports: write bench ratios: %w", err)
+	}
+	return nil
+}
+
+// baselines maps each benchmark and size to its first result over
+// baseline.
+func baselines(results []BenchResult, baseline string) map[benchKey]BenchResult {
+	base := map[benchKey]BenchResult{}
+	for _, r := range results {
+		k := benchKey{r.Name, r.MessageSize}
+		if _, seen := base[k]; r.Transport == baseline && !seen {
+			base[k] = r
+		}
+	}
+	return base
 }
 
 // throughput says whether r measured throughput (a closed loop), not a
@@ -268,12 +294,14 @@ func FormatLatency(d time.Duration) string {
 	return fmt.Sprintf("%.2fs", us/1e6)
 }
 
-func writeBenchVerdicts(b *strings.Builder, results []BenchResult, base map[benchKey]BenchResult, baseline string) {
+// writeBenchVerdicts writes the ratio lines of every transport, or of only
+// that one when only is not "".
+func writeBenchVerdicts(b *strings.Builder, results []BenchResult, base map[benchKey]BenchResult, baseline, only string) {
 	type logs struct{ msgs, cpu []float64 }
 	var order []string
 	byTransport := map[string]*logs{}
 	for _, r := range results {
-		if r.Transport == baseline || !throughput(r) {
+		if r.Transport == baseline || !throughput(r) || (only != "" && r.Transport != only) {
 			continue
 		}
 		l := byTransport[r.Transport]

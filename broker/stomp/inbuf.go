@@ -178,13 +178,10 @@ func (b *inbuf) move(to []byte) {
 
 // release returns a busy buffer to the pool, keeping what it held.
 func (b *inbuf) release() {
-	if !b.adaptive || &b.buf[0] == &b.small[0] {
-		return
+	if !b.adaptive || &b.buf[0] == &b.small[0] || b.Buffered() > len(b.small) {
+		return // more buffered than the small buffer holds: keep the busy one rather than lose bytes
 	}
 	busy := b.buf
-	if b.Buffered() > len(b.small) {
-		return // cannot happen between frames of a closing stream; keep it rather than lose bytes
-	}
 	b.move(b.small)
 	if len(busy) == busyBufSize {
 		busyBufs.Put(&busy)

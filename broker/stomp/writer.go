@@ -67,15 +67,6 @@ func (w *Writer) WriteFrame(f *Frame) error {
 	if !validCommand(f.Command) {
 		return fmt.Errorf("%w: command %q is not a non-empty run of ASCII letters", ErrInvalidFrame, f.Command)
 	}
-	for _, h := range f.Headers {
-		if h.Key == "" {
-			return fmt.Errorf("%w: %s frame has a header with an empty key", ErrInvalidFrame, f.Command)
-		}
-	}
-
-	if w.err != nil {
-		return w.err
-	}
 	b := w.borrow()
 	start := len(b)
 	esc := frameEscaping(w.esc, f.Command)
@@ -90,6 +81,12 @@ func (w *Writer) WriteFrame(f *Frame) error {
 			}
 			continue
 		}
+		if h.Key == "" {
+			// Checked here rather than in a pass of its own over every
+			// frame's headers; what this frame had appended is taken back.
+			*w.buf = b[:start]
+			return fmt.Errorf("%w: %s frame has a header with an empty key", ErrInvalidFrame, f.Command)
+		}
 		b = appendEscaped(b, h.Key, esc)
 		b = append(b, ':')
 		b = appendEscaped(b, h.Value, esc)
@@ -97,6 +94,12 @@ func (w *Writer) WriteFrame(f *Frame) error {
 			b = append(b, '\r')
 		}
 		b = append(b, '\n')
+	}
+	if w.err != nil {
+		// After the header loop, so an invalid frame is refused as such
+		// even on a failed writer.
+		*w.buf = b[:start]
+		return w.err
 	}
 	if !wroteLength && len(f.Body) > 0 {
 		b = appendLength(b, len(f.Body))

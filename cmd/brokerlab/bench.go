@@ -306,7 +306,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	if bf.bridge {
 		// The table compares everything with plaintext; a bridge is judged
 		// against one broker over the same transport.
-		if err := bench.WriteBridgeVerdicts(stdout, results, bench.BridgeTLS, bench.TLS); err != nil {
+		if err := reports.WriteBenchRatios(stdout, results, bench.BridgeTLS, bench.TLS); err != nil {
 			fmt.Fprintf(stderr, "brokerlab bench: %v\n", err)
 			return exitFail
 		}

@@ -2,16 +2,12 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"math"
-	"net/http"
 	"path/filepath"
 	"time"
 
-	"github.com/brokerlab/brokerlab/reports"
 	"github.com/brokerlab/brokerlab/topology"
+	"github.com/brokerlab/brokerlab/topology/driver"
 	"github.com/brokerlab/brokerlab/topology/pki"
 )
 
@@ -96,109 +92,17 @@ func waitBridgeUp(ctx context.Context, c *Child, timeout time.Duration) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	client := &http.Client{Timeout: time.Second}
-	var last error
 	for {
-		n, err := bridgesUp(ctx, client, c.Admin)
-		if err == nil && n > 0 {
+		if st, ok := driver.AdminStats(c.Admin); ok && len(st.Network) > 0 {
 			return nil
-		}
-		last = err
-		if err == nil {
-			last = fmt.Errorf("/stats lists no bridge")
 		}
 		select {
 		case <-ctx.Done():
 			if gone, why := c.Exited(); gone {
 				return fmt.Errorf("bench: bridge: %s", why)
 			}
-			return fmt.Errorf("bench: bridge: broker %s (pid %d) had no bridge up within %s (%v)%s", c.Node, c.PID, timeout, last, c.stderr.say())
+			return fmt.Errorf("bench: bridge: broker %s (pid %d) had no bridge up within %s (its /stats at %s listed none, or did not answer)%s", c.Node, c.PID, timeout, c.Admin, c.stderr.say())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-}
-
-// bridgesUp is how many bridges the /stats at admin lists.
-func bridgesUp(ctx context.Context, client *http.Client, admin string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+admin+"/stats", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET /stats: %s", resp.Status)
-	}
-	var st struct {
-		Network []json.RawMessage `json:"network"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return 0, fmt.Errorf("GET /stats: %w", err)
-	}
-	return len(st.Network), nil
-}
-
-// WriteBridgeVerdicts writes, for the throughput results over transport,
-// the geometric mean of their msgs/s over that of the results over
-// baseline with the same benchmark and size, and the same ratio of broker
-// CPU per message when both were measured:
-//
-//	tls-bridge/tls: 0.83× msgs/s
-//	tls-bridge/tls: 2.10× broker CPU per message
-//
-// reports.WriteBenchTable compares every transport with one baseline
-// (plaintext); this is the comparison a bridge is judged by: against one
-// broker over the same transport. Nothing is written when no pair exists.
-func WriteBridgeVerdicts(w io.Writer, results []reports.BenchResult, transport, baseline string) error {
-	type key struct {
-		name string
-		size int
-	}
-	base := map[key]reports.BenchResult{}
-	for _, r := range results {
-		if _, seen := base[key{r.Name, r.MessageSize}]; r.Transport == baseline && r.Rate == 0 && !seen {
-			base[key{r.Name, r.MessageSize}] = r
-		}
-	}
-	var msgs, cpu []float64
-	for _, r := range results {
-		b, ok := base[key{r.Name, r.MessageSize}]
-		if r.Transport != transport || !ok {
-			continue
-		}
-		if x := r.MsgsPerSec() / b.MsgsPerSec(); x > 0 && !math.IsInf(x, 0) {
-			msgs = append(msgs, x)
-		}
-		if x := r.BrokerMicrosPerMsg() / b.BrokerMicrosPerMsg(); x > 0 && !math.IsInf(x, 0) {
-			cpu = append(cpu, x) // NaN, when either is unmeasured, fails x > 0
-		}
-	}
-	name := transport + "/" + baseline
-	var err error
-	if len(msgs) > 0 {
-		_, err = fmt.Fprintf(w, "%s: %.2f× msgs/s%s\n", name, geomean(msgs), geomeanOf(len(msgs)))
-	}
-	if len(cpu) > 0 && err == nil {
-		_, err = fmt.Fprintf(w, "%s: %.2f× broker CPU per message (both brokers' together)%s\n", name, geomean(cpu), geomeanOf(len(cpu)))
-	}
-	return err
-}
-
-// geomean is the mean that treats 2× and 0.5× as cancelling out.
-func geomean(xs []float64) float64 {
-	sum := 0.0
-	for _, x := range xs {
-		sum += math.Log(x)
-	}
-	return math.Exp(sum / float64(len(xs)))
-}
-
-func geomeanOf(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return fmt.Sprintf(" (geometric mean of %d)", n)
 }

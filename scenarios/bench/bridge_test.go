@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/brokerlab/brokerlab/broker"
+	"github.com/brokerlab/brokerlab/reports"
 )
 
 // The bridge lab: our broker, plus a hub and a spoke that bridges to it
@@ -77,7 +78,7 @@ func TestBenchBridgeLab(t *testing.T) {
 }
 
 // Run with Bridge adds the third row after plaintext and TLS, and
-// WriteBridgeVerdicts compares it with one broker over TLS.
+// reports.WriteBenchRatios compares it with one broker over TLS.
 func TestBenchRunAcrossBridge(t *testing.T) {
 	var progress bytes.Buffer
 	o := tiny(t)
@@ -96,7 +97,7 @@ func TestBenchRunAcrossBridge(t *testing.T) {
 		t.Errorf("progress does not describe the bridge:\n%s", progress.String())
 	}
 	var verdicts bytes.Buffer
-	if err := WriteBridgeVerdicts(&verdicts, results, BridgeTLS, TLS); err != nil || !strings.HasPrefix(verdicts.String(), "tls-bridge/tls: ") {
+	if err := reports.WriteBenchRatios(&verdicts, results, BridgeTLS, TLS); err != nil || !strings.HasPrefix(verdicts.String(), "tls-bridge/tls: ") {
 		t.Errorf("verdicts %q, %v", verdicts.String(), err)
 	}
 }
