@@ -2,6 +2,7 @@ package broker
 
 import (
 	"hash/maphash"
+	"strings"
 	"sync"
 )
 
@@ -173,7 +174,9 @@ func (r *idRing) add(id string) bool {
 	if known && r.ring[slot].id == id {
 		return false
 	}
-	e := auditEntry{hash: h, id: id}
+	// A copy, so as not to keep the message's header text, and perhaps its
+	// body (see message.dropBody), alive as long as the ring remembers it.
+	e := auditEntry{hash: h, id: strings.Clone(id)}
 	if len(r.ring) < r.n {
 		slot = len(r.ring)
 		r.ring = append(r.ring, e)

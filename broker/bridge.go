@@ -315,6 +315,24 @@ func (br *bridge) subscribeFor(id, dest string, hops, n int) {
 	}
 }
 
+// arrivedPath is a forwarded message's path header split, with this
+// broker's name added, in one allocation.
+func arrivedPath(header, self string) []string {
+	if header == "" {
+		return []string{self}
+	}
+	path := make([]string, 0, strings.Count(header, pathSep)+2)
+	for {
+		i := strings.Index(header, pathSep)
+		if i < 0 {
+			break
+		}
+		path = append(path, header[:i])
+		header = header[i+len(pathSep):]
+	}
+	return append(path, header, self)
+}
+
 // ingest takes a message the peer forwarded, routes it here and ACKs it.
 // The audit drops a second copy, which a redelivery after a lost ACK sends.
 func (br *bridge) ingest(f *stomp.Frame) error {
@@ -324,17 +342,13 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 	ackID, sub := f.Get("ack"), f.Get("subscription")
 	// ACKs are cumulative (bridge_ack.go), so one may be sent only once
 	// every earlier message is stored and routed: pipelined ones included.
-	acked := func() { br.ackLater(sub, ackID) }
-	ack := func() { c.waitStored(); acked() }
+	ack := func() { c.waitStored(); br.ackLater(sub, ackID) }
 	if id == "" || (!isQueue(dest) && !isTopic(dest)) {
 		return c.fail(f, "bridge MESSAGE needs message-id and a /queue/ or /topic/ destination", "")
 	}
-	var path []string
-	if p := f.Get(hdrPath); p != "" {
-		path = strings.Split(p, pathSep)
-	}
 	m := newMessage(f)
-	m.id, m.dest, m.path = id, dest, append(path, b.cfg.Name)
+	m.id, m.dest, m.path = id, dest, arrivedPath(f.Get(hdrPath), b.cfg.Name)
+	path := m.path[:len(m.path)-1]
 	m.persistent = f.Get("persistent") == "true" && isQueue(dest)
 	if err := c.authorize(security.Write, dest); err != nil {
 		// Refused here, where the peer's principal is known; ACKed so the
@@ -365,7 +379,7 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 	// fsync per message.
 	if st := b.currentStore(); m.persistent && st != nil {
 		br.received.Add(1)
-		c.sendStoredThen(f, m, b.dest(dest), st, acked)
+		c.sendStoredThen(f, m, b.dest(dest), st, func() { br.ackLater(sub, ackID) })
 		return nil
 	}
 	c.waitStored()

@@ -456,6 +456,9 @@ func (b *Broker) dest(name string) *destination {
 	d := b.dests[name]
 	created := d == nil
 	if created {
+		// A copy: the name may share its allocation with a message body
+		// (see message.dropBody), and a destination lives long.
+		name = strings.Clone(name)
 		d = &destination{name: name, topic: isTopic(name), b: b}
 		b.dests[name] = d
 	}

@@ -463,6 +463,6 @@ func (c *conn) resolveTemp(dest string) string {
 		prefix, rest = remoteTempTopicPrefix, strings.TrimPrefix(dest, tempTopicPrefix)
 	}
 	real := prefix + c.session + "." + rest
-	c.temps[dest] = real
+	c.temps[strings.Clone(dest)] = real
 	return real
 }

@@ -36,6 +36,42 @@ type message struct {
 	spooled bool
 }
 
+// dropBody forgets the body of a message that waits in the store. Its
+// header strings are copied first: they may share the body's allocation
+// (stomp.Reader reads a small body beside its frame's header text), which
+// would otherwise stay in memory with them.
+func (m *message) dropBody(d *destination) {
+	m.dest = d.name
+	var n int
+	for _, h := range m.headers {
+		n += len(h.Key) + len(h.Value)
+	}
+	for _, p := range m.path {
+		n += len(p)
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	for _, h := range m.headers {
+		sb.WriteString(h.Key)
+		sb.WriteString(h.Value)
+	}
+	for _, p := range m.path {
+		sb.WriteString(p)
+	}
+	all, at := sb.String(), 0
+	take := func(l int) string { s := all[at : at+l]; at += l; return s }
+	hs := make([]stomp.Header, len(m.headers))
+	for i, h := range m.headers {
+		hs[i] = stomp.Header{Key: take(len(h.Key)), Value: take(len(h.Value))}
+	}
+	path := make([]string, len(m.path))
+	for i, p := range m.path {
+		path[i] = take(len(p))
+	}
+	m.headers, m.path = hs, path
+	m.body, m.spooled, m.sz = nil, true, 0
+}
+
 // expiryClock reads the time only when a message has an expiry to test
 // against it: most carry none, and dispatch runs for every message.
 type expiryClock struct{ now int64 }
@@ -262,7 +298,7 @@ func (d *destination) publish(m *message) {
 		if m.loc.Valid() && !m.spooled && d.bytes+m.size() > d.b.cfg.DestinationMemoryLimit {
 			// Over the limit, a stored message waits on disk rather than
 			// pausing its producer: only its headers stay in memory.
-			m.body, m.spooled, m.sz = nil, true, 0
+			m.dropBody(d)
 			d.spooled++
 		}
 		d.pending = enqueue(d.pending, m)

@@ -49,6 +49,12 @@ func newInbuf(src io.Reader, size, busy int) *inbuf {
 
 func (b *inbuf) Buffered() int { return b.w - b.r }
 
+// buffered returns the unread bytes, valid until the next read.
+func (b *inbuf) buffered() []byte { return b.buf[b.r:b.w] }
+
+// discard consumes n buffered bytes.
+func (b *inbuf) discard(n int) { b.r += n }
+
 func (b *inbuf) readErr() error {
 	err := b.err
 	b.err = nil

@@ -391,3 +391,53 @@ func TestReadFrameDoesNotAlias(t *testing.T) {
 		t.Fatalf("frames alias: %v %q / %v %q", f1, f1.Body, f2, f2.Body)
 	}
 }
+
+// TestReadFrameAllocations: a frame whose body is already buffered costs
+// two allocations, the frame (headers inline) and one for its header text
+// and body together; with the body's NUL still to come, three.
+func TestReadFrameAllocations(t *testing.T) {
+	body := strings.Repeat("x", 1000)
+	for _, c := range []struct {
+		name  string
+		frame string
+		want  float64
+	}{
+		{"content-length", "SEND\ndestination:/queue/a\nbench-ts:1\ncontent-length:1000\n\n" + body + "\x00", 2},
+		{"up to NUL", "SEND\ndestination:/queue/a\nbench-ts:1\n\n" + body + "\x00", 2},
+		{"no body", "SUBSCRIBE\ndestination:/queue/a\nid:1\n\n\x00", 2},
+	} {
+		r := NewReader(strings.NewReader(strings.Repeat(c.frame, 200)), DefaultLimits)
+		var f *Frame
+		got := testing.AllocsPerRun(100, func() {
+			var err error
+			if f, err = r.ReadFrame(); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if got > c.want {
+			t.Errorf("%s: %.1f allocations per frame, want %.0f", c.name, got, c.want)
+		}
+		if f.Get("destination") != "/queue/a" || (c.name != "no body" && string(f.Body) != body) {
+			t.Errorf("%s: read %v", c.name, f)
+		}
+	}
+}
+
+// TestReadFrameBodyBeyondHeadersIsItsOwn: appending to a body read beside
+// its headers must not write over them.
+func TestReadFrameBodyBeyondHeadersIsItsOwn(t *testing.T) {
+	r := NewReader(strings.NewReader("SEND\ndestination:/queue/a\ncontent-length:3\n\nabc\x00SEND\ndestination:/queue/b\n\nxyz\x00"), DefaultLimits)
+	for _, want := range []string{"/queue/a", "/queue/b"} {
+		f, err := r.ReadFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cap(f.Body) != len(f.Body) {
+			t.Fatalf("body has capacity %d beyond its %d bytes", cap(f.Body), len(f.Body))
+		}
+		_ = append(f.Body, "more"...)
+		if f.Get("destination") != want {
+			t.Fatalf("destination %q, want %q", f.Get("destination"), want)
+		}
+	}
+}

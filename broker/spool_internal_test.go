@@ -1,0 +1,66 @@
+package broker
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/brokerlab/brokerlab/broker/stomp"
+)
+
+// TestDropBodyLetsTheFrameGo: a spooled message must not keep its body in
+// memory through its header strings, which the Reader may have read into
+// the same allocation as the body.
+func TestDropBodyLetsTheFrameGo(t *testing.T) {
+	const frame = "MESSAGE\ndestination:/queue/a\nmessage-id:ID:x-1\nsubscription:s\nbrokerlab-path:spoke\nk:v\ncontent-length:3\n\nabc\x00"
+	r := stomp.NewReader(strings.NewReader(frame), stomp.DefaultLimits)
+	f, err := r.ReadFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := uintptr(unsafe.Pointer(&f.Body[0]))
+	inBlock := func(s string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		return p < body && p > body-uintptr(len(frame))
+	}
+	m := newMessage(f)
+	m.dest, m.path = f.Get("destination"), strings.Split(f.Get(hdrPath), pathSep)
+	if !inBlock(m.dest) || !inBlock(m.headers[0].Value) {
+		t.Fatal("the Reader no longer reads headers and body into one allocation: this test checks nothing")
+	}
+	d := &destination{name: strings.Clone("/queue/a")}
+	m.dropBody(d)
+	if m.body != nil || !m.spooled {
+		t.Fatal("body kept")
+	}
+	strs := append([]string{m.dest}, m.path...)
+	for _, h := range m.headers {
+		strs = append(strs, h.Key, h.Value)
+	}
+	for _, s := range strs {
+		if inBlock(s) {
+			t.Errorf("%q still points into the frame's allocation", s)
+		}
+	}
+	if len(m.headers) != 1 || m.headers[0] != (stomp.Header{Key: "k", Value: "v"}) || m.path[0] != "spoke" || m.dest != "/queue/a" {
+		t.Errorf("copied wrongly: %v %v %q", m.headers, m.path, m.dest)
+	}
+}
+
+func TestArrivedPath(t *testing.T) {
+	for _, c := range []struct {
+		header string
+		want   []string
+	}{
+		{"", []string{"hub"}},
+		{"spoke", []string{"spoke", "hub"}},
+		{"a,b,c", []string{"a", "b", "c", "hub"}},
+		{"a,,b", []string{"a", "", "b", "hub"}},
+	} {
+		got := arrivedPath(c.header, "hub")
+		if !slices.Equal(got, c.want) || cap(got) != len(got) {
+			t.Errorf("arrivedPath(%q) = %q (cap %d), want %q", c.header, got, cap(got), c.want)
+		}
+	}
+}
