@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/brokerlab/brokerlab/broker/security"
 	"github.com/brokerlab/brokerlab/broker/stomp"
@@ -70,6 +71,17 @@ type delivery struct {
 	sub   *subscription
 	msg   *message
 	seq   uint64
+	idBuf [20]byte // ackID's bytes
+}
+
+// newDelivery makes the record of an unacknowledged delivery, its ack id
+// (seq in decimal) in the same allocation: a client-ack consumer, every
+// network bridge among them, makes one per message.
+func newDelivery(s *subscription, m *message, seq uint64) *delivery {
+	d := &delivery{sub: s, msg: m, seq: seq}
+	id := strconv.AppendUint(d.idBuf[:0], seq, 10)
+	d.ackID = unsafe.String(&id[0], len(id)) // idBuf is never written again
+	return d
 }
 
 // maxQueued bounds frames waiting for the socket before the reader stops
@@ -404,14 +416,13 @@ func (c *conn) deliver(s *subscription, m *message, body []byte) {
 	}
 	c.mu.Lock()
 	c.ackSeq++
-	id := strconv.FormatUint(c.ackSeq, 10)
-	d := &delivery{ackID: id, sub: s, msg: m, seq: c.ackSeq}
-	c.unacked[id] = d
+	d := newDelivery(s, m, c.ackSeq)
+	c.unacked[d.ackID] = d
 	if s.ack == ackClient {
 		s.sent = append(s.sent, d)
 	}
 	c.mu.Unlock()
-	f.Add("ack", id)
+	f.Add("ack", d.ackID)
 	c.enqueue(outItem{f: f, pooled: true})
 }
 

@@ -91,25 +91,29 @@ func appendEscaped(dst []byte, s string, e escaping) []byte {
 	if e == escNone || !needsEscape(s) {
 		return append(dst, s...)
 	}
+	// Runs between escapes are copied whole: message ids ("ID:…") carry a
+	// colon, so every MESSAGE frame comes this way once.
+	start := 0
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
+		var esc byte
+		switch s[i] {
 		case '\\':
-			dst = append(dst, '\\', '\\')
+			esc = '\\'
 		case '\n':
-			dst = append(dst, '\\', 'n')
+			esc = 'n'
 		case ':':
-			dst = append(dst, '\\', 'c')
+			esc = 'c'
 		case '\r':
 			if e == esc12 {
-				dst = append(dst, '\\', 'r')
-			} else {
-				dst = append(dst, c)
+				esc = 'r'
 			}
-		default:
-			dst = append(dst, c)
+		}
+		if esc != 0 {
+			dst = append(append(dst, s[start:i]...), '\\', esc)
+			start = i + 1
 		}
 	}
-	return dst
+	return append(dst, s[start:]...)
 }
 
 const (

@@ -64,3 +64,14 @@ func TestArrivedPath(t *testing.T) {
 		}
 	}
 }
+
+func TestNewDeliveryOneAllocation(t *testing.T) {
+	var d *delivery
+	allocs := testing.AllocsPerRun(100, func() { d = newDelivery(nil, nil, 18446744073709551615) })
+	if allocs != 1 || d.ackID != "18446744073709551615" {
+		t.Errorf("%.0f allocations, ack id %q", allocs, d.ackID)
+	}
+	if e := newDelivery(nil, nil, 7); e.ackID != "7" || d.ackID != "18446744073709551615" {
+		t.Errorf("ack ids %q and %q", e.ackID, d.ackID)
+	}
+}
