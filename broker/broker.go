@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/brokerlab/brokerlab/broker/admin"
 	"github.com/brokerlab/brokerlab/broker/events"
@@ -438,16 +439,17 @@ func (b *Broker) emit(e events.Event) {
 }
 
 func (b *Broker) nextID(prefix string) string {
-	// Built in one buffer: one allocation per message id, not three.
-	var sb strings.Builder
-	sb.Grow(len(prefix) + len(b.runID) + 22)
-	sb.WriteString(prefix)
-	sb.WriteByte('-')
-	sb.WriteString(b.runID)
-	sb.WriteByte('-')
-	var num [20]byte
-	sb.Write(strconv.AppendUint(num[:0], b.seq.Add(1), 10))
-	return sb.String()
+	id := b.appendID(make([]byte, 0, len(prefix)+len(b.runID)+22), prefix)
+	return unsafe.String(&id[0], len(id)) // one allocation; id is never written again
+}
+
+// appendID appends a new id, "<prefix>-<run>-<seq>", to dst.
+func (b *Broker) appendID(dst []byte, prefix string) []byte {
+	dst = append(dst, prefix...)
+	dst = append(dst, '-')
+	dst = append(dst, b.runID...)
+	dst = append(dst, '-')
+	return strconv.AppendUint(dst, b.seq.Add(1), 10)
 }
 
 // dest returns the destination, creating it on first use.

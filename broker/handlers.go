@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/broker/security"
@@ -229,16 +230,34 @@ func reserved(key string) bool {
 	return false
 }
 
-// newMessage makes a message carrying f's user headers and body. The
-// message and room for a few headers come in one allocation: one fewer
-// per message sent.
+// messageBlock is a message with room for a few headers and its own id in
+// the same allocation: two fewer allocations per message sent.
+type messageBlock struct {
+	message
+	room  [4]stomp.Header
+	idBuf [48]byte
+}
+
+// newMessage makes a message carrying f's user headers and body.
 func newMessage(f *stomp.Frame) *message {
-	a := &struct {
-		message
-		room [4]stomp.Header
-	}{}
+	a := &messageBlock{}
 	a.headers = appendUserHeaders(a.room[:0], f)
 	a.body = f.Body
+	return &a.message
+}
+
+// newLocalMessage is newMessage for a SEND here: it also gets a new id
+// from b, written into the message's own allocation when it fits.
+func (b *Broker) newLocalMessage(f *stomp.Frame) *message {
+	a := &messageBlock{}
+	a.headers = appendUserHeaders(a.room[:0], f)
+	a.body = f.Body
+	if len(b.idPrefix)+len(b.runID)+22 <= len(a.idBuf) {
+		id := b.appendID(a.idBuf[:0], b.idPrefix)
+		a.id = unsafe.String(&id[0], len(id)) // idBuf is never written again
+	} else {
+		a.id = b.nextID(b.idPrefix)
+	}
 	return &a.message
 }
 
@@ -275,8 +294,8 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	if err := c.authorize(security.Write, dest); err != nil {
 		return c.fail(f, err.Error(), "")
 	}
-	m := newMessage(f)
-	m.id, m.dest, m.path = c.b.nextID(c.b.idPrefix), dest, c.b.selfPath
+	m := c.b.newLocalMessage(f)
+	m.dest, m.path = dest, c.b.selfPath
 	m.persistent = f.Get("persistent") == "true" && isQueue(dest) && !strings.HasPrefix(dest, remoteTempQueuePrefix)
 	for i, h := range m.headers {
 		if h.Key == "reply-to" && isTemp(h.Value) {

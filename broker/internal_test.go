@@ -75,3 +75,23 @@ func TestNewDeliveryOneAllocation(t *testing.T) {
 		t.Errorf("ack ids %q and %q", e.ackID, d.ackID)
 	}
 }
+
+// TestLocalMessageOneAllocation: a message sent here comes with its id in
+// the same allocation, whatever the length of the broker's name.
+func TestLocalMessageOneAllocation(t *testing.T) {
+	f := stomp.New(stomp.SEND, "destination", "/queue/a", "k", "v")
+	for _, name := range []string{"b", strings.Repeat("n", 80)} {
+		b := &Broker{idPrefix: "ID:" + name, runID: "abc"}
+		var m *message
+		allocs := testing.AllocsPerRun(100, func() { m = b.newLocalMessage(f) })
+		if want := "ID:" + name + "-abc-"; !strings.HasPrefix(m.id, want) || len(m.headers) != 1 {
+			t.Fatalf("id %q, headers %v", m.id, m.headers)
+		}
+		if short := len(m.id) <= 48; (short && allocs != 1) || (!short && allocs != 2) {
+			t.Errorf("id of %d bytes: %.0f allocations", len(m.id), allocs)
+		}
+		if a, b := b.newLocalMessage(f), b.newLocalMessage(f); a.id == b.id {
+			t.Errorf("two messages share the id %q", a.id)
+		}
+	}
+}
