@@ -239,19 +239,19 @@ type messageBlock struct {
 }
 
 // newMessage makes a message carrying f's user headers and body.
-func newMessage(f *stomp.Frame) *message {
+func newMessage(f *stomp.Frame) *message { return &newMessageBlock(f).message }
+
+func newMessageBlock(f *stomp.Frame) *messageBlock {
 	a := &messageBlock{}
 	a.headers = appendUserHeaders(a.room[:0], f)
 	a.body = f.Body
-	return &a.message
+	return a
 }
 
 // newLocalMessage is newMessage for a SEND here: it also gets a new id
 // from b, written into the message's own allocation when it fits.
 func (b *Broker) newLocalMessage(f *stomp.Frame) *message {
-	a := &messageBlock{}
-	a.headers = appendUserHeaders(a.room[:0], f)
-	a.body = f.Body
+	a := newMessageBlock(f)
 	if len(b.idPrefix)+len(b.runID)+22 <= len(a.idBuf) {
 		id := b.appendID(a.idBuf[:0], b.idPrefix)
 		a.id = unsafe.String(&id[0], len(id)) // idBuf is never written again

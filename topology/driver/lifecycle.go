@@ -9,6 +9,21 @@ import (
 	"github.com/brokerlab/brokerlab/broker/events"
 )
 
+// StartAll starts every node that running says is down, in the order of
+// names (file order), one at a time, and stops at the first error: the
+// StartAll of every driver.
+func StartAll(names []string, running func(name string) bool, start func(name string) error) error {
+	for _, name := range names {
+		if running(name) {
+			continue
+		}
+		if err := start(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // StopAll stops every node that running says is up, all at once, and
 // joins the errors: a Shutdown for drivers whose nodes stop independently.
 func StopAll(ctx context.Context, names []string, running func(name string) bool, stop func(ctx context.Context, name string) error) error {

@@ -139,16 +139,10 @@ func (n *Network) Start(name string) error {
 // StartAll starts every node that is not running, in file order, one at a
 // time: JVM start-ups compete for CPU.
 func (n *Network) StartAll() error {
-	for _, name := range n.Names() {
-		if n.Instance(name) != nil {
-			continue
-		}
-		if err := n.Start(name); err != nil {
-			return err
-		}
-	}
-	return nil
+	return driver.StartAll(n.Names(), n.isRunning, n.Start)
 }
+
+func (n *Network) isRunning(name string) bool { return n.Instance(name) != nil }
 
 // Instance returns a running node's JVM, or nil.
 func (n *Network) Instance(name string) *Instance {
@@ -201,7 +195,7 @@ func (n *Network) Kill(name string) error {
 
 // Shutdown stops every running node, all at once.
 func (n *Network) Shutdown(ctx context.Context) error {
-	return driver.StopAll(ctx, n.Names(), func(name string) bool { return n.Instance(name) != nil }, n.Stop)
+	return driver.StopAll(ctx, n.Names(), n.isRunning, n.Stop)
 }
 
 // peers maps OpenWire addresses to node names.

@@ -253,15 +253,7 @@ func (n *Network) Running(name string) bool {
 
 // StartAll starts every node that is not running, in file order.
 func (n *Network) StartAll() error {
-	for _, name := range n.Names() {
-		if n.Running(name) {
-			continue
-		}
-		if err := n.Start(name); err != nil {
-			return err
-		}
-	}
-	return nil
+	return driver.StartAll(n.Names(), n.Running, n.Start)
 }
 
 // Stop stops a node's container gracefully (SIGTERM, SIGKILL when ctx

@@ -110,15 +110,7 @@ func (n *Network) Start(name string) error {
 
 // StartAll starts every node that is not running, in file order.
 func (n *Network) StartAll() error {
-	for _, name := range n.Names() {
-		if n.Broker(name) != nil {
-			continue
-		}
-		if err := n.Start(name); err != nil {
-			return err
-		}
-	}
-	return nil
+	return driver.StartAll(n.Names(), func(name string) bool { return n.Broker(name) != nil }, n.Start)
 }
 
 // Broker returns a running node's broker, or nil.

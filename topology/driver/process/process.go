@@ -222,15 +222,7 @@ func tail(path string) string {
 
 // StartAll starts every node that is not running, in file order.
 func (n *Network) StartAll() error {
-	for _, name := range n.Names() {
-		if n.Running(name) {
-			continue
-		}
-		if err := n.Start(name); err != nil {
-			return err
-		}
-	}
-	return nil
+	return driver.StartAll(n.Names(), n.Running, n.Start)
 }
 
 // Running says whether a node's process is up.
