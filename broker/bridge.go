@@ -222,6 +222,11 @@ func (br *bridge) staticDemand() {
 		return
 	}
 	for _, dest := range br.filter.static {
+		if isPattern(dest) {
+			// Every destination matching it, now and as they are created.
+			br.patternDemand("static:"+dest, dest, 1)
+			continue
+		}
 		br.subscribeFor("static:"+dest, dest, 1, 1)
 	}
 }

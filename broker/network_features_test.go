@@ -431,3 +431,110 @@ func TestSilentCloseIsNotATLSFailure(t *testing.T) {
 		}
 	}
 }
+
+// A peer's wildcard demand covers excluded names too: /queue/> on the hub
+// must not draw /queue/private.x across, while /queue/public.x crosses.
+func TestExcludedDestinationsStayHomeUnderWildcardDemand(t *testing.T) {
+	hub := brokertest.NewBroker(t, broker.Options{Name: "hub"})
+	a := spokeOf(t, "server-a", hub.Addr(), "&excludedDestinations=/queue/private.>", broker.Options{})
+	waitEvent(t, a, 0, "up", bridgeIn(events.StateUp))
+	c := dial(t, hub.Addr())
+	s, err := c.Subscribe("/queue/>", stomp.AckAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !a.Broker.HasWildcardDemand("/queue/>") {
+		if time.Now().After(deadline) {
+			t.Fatal("the hub's wildcard demand never reached the spoke")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	p := dial(t, a.Addr())
+	for _, d := range []string{"/queue/private.secret", "/queue/public.news"} {
+		if err := p.Send(d, "text/plain", []byte(d), stomp.SendOpt.Receipt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case m := <-s.C:
+		if m.Err != nil || m.Destination != "/queue/public.news" {
+			t.Fatalf("the hub's /queue/> consumer got %s %q (err %v); want only /queue/public.news", m.Destination, m.Body, m.Err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("/queue/public.news never crossed")
+	}
+	if got := pendingOn(a, "/queue/private.secret"); got != 1 {
+		t.Fatalf("/queue/private.secret pending on the spoke = %d, want 1 (it must stay home)", got)
+	}
+}
+
+// A wildcard in staticallyIncludedDestinations forwards every matching
+// destination without demand, including ones created later.
+func TestStaticallyIncludedWildcard(t *testing.T) {
+	hub := brokertest.NewBroker(t, broker.Options{Name: "hub"})
+	a := spokeOf(t, "server-a", hub.Addr(), "&staticallyIncludedDestinations=/queue/audit.>", broker.Options{})
+	waitEvent(t, a, 0, "up", bridgeIn(events.StateUp))
+	p := dial(t, a.Addr())
+	for _, d := range []string{"/queue/audit.x", "/queue/audit.y.z"} {
+		if err := p.Send(d, "text/plain", []byte("s"), stomp.SendOpt.Receipt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for pendingOn(hub, "/queue/audit.x") != 1 || pendingOn(hub, "/queue/audit.y.z") != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("statically included wildcard did not forward: hub %+v, spoke %+v", hub.Stats().Destinations, a.Stats().Destinations)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, d := range a.Stats().Destinations {
+		if d.Name == "/queue/audit.>" {
+			t.Fatal("the pattern became a destination of its own on the spoke")
+		}
+	}
+}
+
+func pendingOn(n *brokertest.Broker, dest string) int {
+	for _, d := range n.Stats().Destinations {
+		if d.Name == dest {
+			return d.Pending
+		}
+	}
+	return 0
+}
+
+// A forwarded persistent message is acknowledged to the sending broker
+// only once the receiving broker has stored it: when the hub cannot store,
+// the spoke keeps the message (nothing dequeued) and the hub's consumer
+// gets nothing.
+func TestForwardedPersistentMessageAckedOnlyOnceStored(t *testing.T) {
+	hub := brokertest.NewBroker(t, broker.Options{Name: "hub", DataDir: t.TempDir()})
+	a := spokeOf(t, "server-a", hub.Addr(), "", broker.Options{DataDir: t.TempDir()})
+	waitEvent(t, a, 0, "up", bridgeIn(events.StateUp))
+	c := dial(t, hub.Addr())
+	s, err := c.Subscribe("/queue/stored", stomp.AckClientIndividual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDemand(t, a, "/queue/stored")
+	hub.Broker.CloseStore()
+	from := len(a.Events.Events())
+	p := dial(t, a.Addr())
+	if err := p.Send("/queue/stored", "text/plain", []byte("keep me"), stomp.SendOpt.Receipt, stomp.SendOpt.Header("persistent", "true")); err != nil {
+		t.Fatal(err)
+	}
+	// The hub refuses the bridge when its append fails; by then an ACK
+	// sent ahead of the store would have reached the spoke.
+	waitEvent(t, a, from, "the bridge down after the hub failed to store", bridgeIn(events.StateDown))
+	for _, d := range a.Stats().Destinations {
+		if d.Name == "/queue/stored" && d.Dequeued != 0 {
+			t.Fatalf("the spoke let go of a message the hub never stored: %+v", d)
+		}
+	}
+	select {
+	case m := <-s.C:
+		t.Fatalf("the hub delivered a message it could not store: %q", m.Body)
+	default:
+	}
+}

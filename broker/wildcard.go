@@ -99,8 +99,12 @@ func (b *Broker) attachWildcards(d *destination) {
 	}
 }
 
-// attach subscribes w's new child to d.
+// attach subscribes w's new child to d, unless w is a peer's demand whose
+// bridge filters keep d from crossing.
 func (b *Broker) attach(w *wildcardSub, d *destination) {
+	if w.net != nil && w.net.allows != nil && !w.net.allows(d.name) {
+		return
+	}
 	s := w.child(d)
 	w.conn.mu.Lock()
 	w.children = append(w.children, s)
