@@ -18,6 +18,7 @@
 package network
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"maps"
@@ -115,6 +116,33 @@ var connectorOptions = map[string]bool{
 	"suppressDuplicateQueueSubscriptions": true, "staticallyIncludedDestinations": true,
 	"dynamicallyIncludedDestinations": true, "excludedDestinations": true,
 	"jitter": true, "jitterSeed": true, "probeInterval": true, "stableAfter": true,
+}
+
+// MaxBackOffMultiplier bounds backOffMultiplier: 100 already takes
+// ActiveMQ's default 1 s to its 30 s cap in one step, so a larger value is a
+// slip, and an unbounded one (1e12, Inf) overflows the delay.
+const MaxBackOffMultiplier = 100
+
+// ParseBackOffMultiplier reads a backOffMultiplier value; the error says the
+// valid range, for the caller to prefix with the option's name. Topology
+// files use it too, so both accept the same values.
+func ParseBackOffMultiplier(v string) (float64, error) {
+	f, err := strconv.ParseFloat(v, 64)
+	// Written as !(in range) so that NaN, which compares false with
+	// everything, fails too.
+	if err != nil || !(f >= 1 && f <= MaxBackOffMultiplier) {
+		return 0, fmt.Errorf("must be a number from 1 to %d, e.g. 2 to double each delay", MaxBackOffMultiplier)
+	}
+	return f, nil
+}
+
+// ParseJitter reads a jitter value, a fraction from 0 to below 1.
+func ParseJitter(v string) (float64, error) {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f >= 0 && f < 1) {
+		return 0, errors.New("must be a fraction from 0 to below 1, e.g. 0.2 for ±20%")
+	}
+	return f, nil
 }
 
 // ParseConnector reads `static://(uri1,uri2)?opt=v&…` (also `static:(…)` and a
@@ -230,9 +258,9 @@ func (c *Config) applyOptions(q url.Values) error {
 	msOpt("probeInterval", &c.ProbeInterval)
 	msOpt("stableAfter", &c.StableAfter)
 	if v := q.Get("jitter"); v != "" && err == nil {
-		f, e := strconv.ParseFloat(v, 64)
-		if e != nil || f < 0 || f >= 1 {
-			err = fmt.Errorf("jitter=%q must be a fraction from 0 to below 1, e.g. 0.2 for ±20%%", v)
+		f, e := ParseJitter(v)
+		if e != nil {
+			err = fmt.Errorf("jitter=%q %v", v, e)
 		}
 		c.Jitter = f
 	}
@@ -256,9 +284,9 @@ func (c *Config) applyOptions(q url.Values) error {
 	msOpt("initialReconnectDelay", &c.InitialReconnectDelay)
 	msOpt("maxReconnectDelay", &c.MaxReconnectDelay)
 	if v := q.Get("backOffMultiplier"); v != "" && err == nil {
-		f, e := strconv.ParseFloat(v, 64)
+		f, e := ParseBackOffMultiplier(v)
 		if e != nil {
-			err = fmt.Errorf("backOffMultiplier=%q is not a number", v)
+			err = fmt.Errorf("backOffMultiplier=%q %v", v, e)
 		}
 		c.BackOffMultiplier = f
 	}
@@ -278,8 +306,6 @@ func (c *Config) validate(fail func(string, ...any) (Config, error)) error {
 		_, err = fail("initialReconnectDelay must be positive")
 	case c.MaxReconnectDelay < c.InitialReconnectDelay:
 		_, err = fail("maxReconnectDelay (%v) is less than initialReconnectDelay (%v)", c.MaxReconnectDelay, c.InitialReconnectDelay)
-	case c.BackOffMultiplier < 1:
-		_, err = fail("backOffMultiplier must be at least 1, got %v", c.BackOffMultiplier)
 	case c.MaxReconnectAttempts < 0:
 		_, err = fail("maxReconnectAttempts must be 0 (unlimited) or more")
 	}

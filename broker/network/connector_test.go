@@ -168,3 +168,35 @@ func TestParseConnectorNetworkAttributes(t *testing.T) {
 		}
 	}
 }
+
+// Non-finite or huge backoff settings used to pass and turn the first delay
+// into an overflow, that is no wait at all: a wrong password then cost the
+// peer thousands of logins a second. They are refused, by name and range.
+func TestParseConnectorBackoffRanges(t *testing.T) {
+	for raw, want := range map[string]string{
+		"backOffMultiplier=NaN":   `backOffMultiplier="NaN" must be a number from 1 to 100`,
+		"backOffMultiplier=Inf":   `backOffMultiplier="Inf" must be a number from 1 to 100`,
+		"backOffMultiplier=-Inf":  `backOffMultiplier="-Inf" must be a number from 1 to 100`,
+		"backOffMultiplier=1e12":  `backOffMultiplier="1e12" must be a number from 1 to 100`,
+		"backOffMultiplier=1e400": `backOffMultiplier="1e400" must be a number from 1 to 100`,
+		"backOffMultiplier=0.5":   `backOffMultiplier="0.5" must be a number from 1 to 100`,
+		"backOffMultiplier=x":     `backOffMultiplier="x" must be a number from 1 to 100`,
+		"jitter=NaN":              `jitter="NaN" must be a fraction from 0 to below 1`,
+		"jitter=Inf":              `jitter="Inf" must be a fraction from 0 to below 1`,
+		"jitter=-0.1":             `jitter="-0.1" must be a fraction from 0 to below 1`,
+	} {
+		if _, err := ParseConnector("static://(ssl://h:1)?" + raw); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", raw, err, want)
+		}
+	}
+	for raw, want := range map[string]float64{"backOffMultiplier=1": 1, "backOffMultiplier=1.5": 1.5, "backOffMultiplier=100": 100} {
+		if c, err := ParseConnector("static://(ssl://h:1)?" + raw); err != nil || c.BackOffMultiplier != want {
+			t.Errorf("%s: %v, %v", raw, c.BackOffMultiplier, err)
+		}
+	}
+	for raw, want := range map[string]float64{"jitter=0": 0, "jitter=0.5": 0.5, "jitter=0.999": 0.999} {
+		if c, err := ParseConnector("static://(ssl://h:1)?" + raw); err != nil || c.Jitter != want {
+			t.Errorf("%s: %v, %v", raw, c.Jitter, err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"strings"
 	"testing"
@@ -47,12 +48,21 @@ type world struct {
 	proxied   bool // a proxy in front of the peer: TCP always connects
 }
 
+// maxWorldConnects ends a run whose virtual clock stopped advancing (a
+// schedule that waits zero or less), so such a bug fails a test rather than
+// hanging it.
+const maxWorldConnects = 20000
+
 func (w *world) run(t *testing.T, uri string) error {
 	t.Helper()
 	cfg, err := ParseConnector(uri)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return w.runConfig(cfg)
+}
+
+func (w *world) runConfig(cfg Config) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	defer func() {
@@ -64,7 +74,7 @@ func (w *world) run(t *testing.T, uri string) error {
 		Clock: w.clk,
 		Gone:  func(c net.Conn, _ time.Duration) bool { return c.(*fakeConn).gone },
 		Connect: func(ctx context.Context, p Peer) (net.Conn, error) {
-			if w.clk.t >= w.stopAt {
+			if w.clk.t >= w.stopAt || len(w.connects) >= maxWorldConnects {
 				cancel()
 				return nil, ctx.Err()
 			}
@@ -353,5 +363,56 @@ func TestScheduleBrokenHubFixedDuringBackoff(t *testing.T) {
 	// Attempts at 0, 1, 3, 7, 15 s; the next would be at 31 s.
 	if late := w.ups[0] - upAt; late < 0 || late > time.Second+DefaultProbeInterval {
 		t.Fatalf("up %v after the fixed hub listened (at %v), want within about a second; log:\n%s", late, w.ups[0], strings.Join(w.log, "\n"))
+	}
+}
+
+// A multiplier beyond time.Duration's range (or NaN, from a Config built
+// by hand; ParseConnector refuses them) once made the second delay wrap to
+// about -292 years: no wait at all. The schedule clamps in float.
+func TestBackoffHugeMultiplierClampsToMax(t *testing.T) {
+	for _, m := range []float64{1e12, math.Inf(1), math.NaN(), math.MaxFloat64, 1e6} {
+		b := Backoff{Initial: time.Second, Max: 30 * time.Second, Multiplier: m, Exponential: true}
+		var got []time.Duration
+		for range 5 {
+			got = append(got, b.Next())
+		}
+		if fmt.Sprint(got) != "[1s 30s 30s 30s 30s]" {
+			t.Errorf("multiplier %v: delays %v, want 1 s then 30 s", m, got)
+		}
+	}
+	// Below 1 (also only by hand) never shrinks a delay below Initial.
+	b := Backoff{Initial: time.Second, Max: 30 * time.Second, Multiplier: -3, Exponential: true}
+	for range 3 {
+		if d := b.Next(); d != time.Second {
+			t.Fatalf("multiplier -3: delay %v", d)
+		}
+	}
+}
+
+// The storm the overflow caused: a peer refusing the bridge's login, with
+// backOffMultiplier=1e12, got thousands of logins. Clamped, it gets one
+// at 0, 1 s, then every 30 s; likewise with jitter NaN.
+func TestScheduleHugeMultiplierDoesNotStorm(t *testing.T) {
+	for _, tc := range []struct {
+		multiplier, jitter float64
+	}{{1e12, 0}, {math.Inf(1), 0}, {math.NaN(), 0}, {2, math.NaN()}, {1e12, math.NaN()}} {
+		cfg, err := ParseConnector(hubURI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.BackOffMultiplier, cfg.Jitter = tc.multiplier, tc.jitter
+		w := &world{clk: &fakeClock{}, stopAt: 100 * time.Second,
+			listening: func(time.Duration) bool { return true },
+			attempt:   func(time.Duration) error { return Fail(FailAuth, "", errors.New("login failed")) }}
+		w.runConfig(cfg)
+		for _, d := range w.delays {
+			if d < time.Second || d > 30*time.Second {
+				t.Errorf("%+v: delay %v outside 1 s to 30 s", tc, d)
+				break
+			}
+		}
+		if n := len(w.attempts); n > 10 {
+			t.Errorf("%+v: %d logins in %v, want a few", tc, n, w.clk.t)
+		}
 	}
 }
