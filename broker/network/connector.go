@@ -349,8 +349,14 @@ func parsePeer(raw string) (Peer, error) {
 	default:
 		return Peer{}, fmt.Errorf("peer %q: unknown scheme %q; use ssl://host:port or tcp://host:port", raw, u.Scheme)
 	}
-	if _, _, err := net.SplitHostPort(u.Host); err != nil {
+	_, port, err := net.SplitHostPort(u.Host)
+	if err != nil {
 		return Peer{}, fmt.Errorf("peer %q: %v; e.g. ssl://127.0.0.1:61617", raw, err)
+	}
+	// Checked here because a dial to port 0 or 99999 fails only as a
+	// refused connect, which the connector would probe forever.
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return Peer{}, fmt.Errorf("peer %q: port %q is not from 1 to 65535; e.g. ssl://127.0.0.1:61617", raw, port)
 	}
 	p.Addr = u.Host
 	p.ServerName = u.Hostname()

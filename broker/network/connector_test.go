@@ -200,3 +200,23 @@ func TestParseConnectorBackoffRanges(t *testing.T) {
 		}
 	}
 }
+
+// A port outside 1–65535 was accepted and then probed forever.
+func TestParseConnectorPortRange(t *testing.T) {
+	for raw, want := range map[string]string{
+		"static://(tcp://127.0.0.1:99999)":     `peer "tcp://127.0.0.1:99999": port "99999" is not from 1 to 65535`,
+		"static://(ssl://h:0?serverName=hub)":  `peer "ssl://h:0?serverName=hub": port "0" is not from 1 to 65535`,
+		"tcp://127.0.0.1:65536":                `peer "tcp://127.0.0.1:65536": port "65536" is not from 1 to 65535`,
+		"static://(tcp://h:1,tcp://h:70000)":   `peer "tcp://h:70000": port "70000" is not from 1 to 65535`,
+		"static://(tcp://h:99999999999999999)": `port "99999999999999999" is not from 1 to 65535`,
+	} {
+		if _, err := ParseConnector(raw); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", raw, err, want)
+		}
+	}
+	for _, raw := range []string{"tcp://127.0.0.1:1", "static://(ssl://h:65535)"} {
+		if _, err := ParseConnector(raw); err != nil {
+			t.Errorf("%s: %v", raw, err)
+		}
+	}
+}
