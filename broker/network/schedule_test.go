@@ -366,6 +366,71 @@ func TestScheduleBrokenHubFixedDuringBackoff(t *testing.T) {
 	}
 }
 
+// A hub that dies young, again and again: each bridge lives 100-300 ms,
+// less than stableAfter, so its end counts as a costly failure; then the
+// hub refuses connects for a while and listens again. Finding it not
+// listening proves it restarted, so its next life gets a fresh schedule:
+// no wait left pending (plain), and a first failed login in the new life
+// waits initialReconnectDelay, not a delay grown by the previous lives
+// (slowStart). (TestScheduleHubKeepsDyingQuickly keeps each bridge alive
+// past stableAfter, which resets the backoff anyway, so it cannot tell.)
+func TestScheduleHubDiesYoungAgainAndAgain(t *testing.T) {
+	outages := []time.Duration{3 * time.Second, 500 * time.Millisecond, 10 * time.Second, 2 * time.Second,
+		40 * time.Second, time.Second, 5 * time.Second, 1500 * time.Millisecond}
+	for _, tc := range []struct {
+		name      string
+		proxied   bool
+		slowStart bool          // the first login of each life fails (the hub still starting)
+		life      time.Duration // how long the hub listens each time
+		upAfter   time.Duration // when in its life the bridge should be up, within a probe
+	}{
+		{name: "plain", life: 200 * time.Millisecond},
+		{name: "proxied", proxied: true, life: 200 * time.Millisecond},
+		{name: "slowStart", slowStart: true, life: DefaultInitialReconnectDelay + 300*time.Millisecond, upAfter: DefaultInitialReconnectDelay},
+		{name: "slowStart proxied", proxied: true, slowStart: true, life: DefaultInitialReconnectDelay + 300*time.Millisecond, upAfter: DefaultInitialReconnectDelay},
+	} {
+		var starts []time.Duration // when each life of the hub begins
+		end := time.Duration(0)
+		for _, o := range outages {
+			starts = append(starts, end)
+			end += tc.life + o
+		}
+		lifeAt := func(t time.Duration) (start time.Duration, ok bool) {
+			for _, s := range starts {
+				if t >= s && t < s+tc.life {
+					return s, true
+				}
+			}
+			return 0, false
+		}
+		failed := map[time.Duration]bool{}
+		w := &world{clk: &fakeClock{}, stopAt: end, proxied: tc.proxied,
+			listening: func(t time.Duration) bool { _, ok := lifeAt(t); return ok },
+			attempt: func(t time.Duration) error {
+				if s, _ := lifeAt(t); tc.slowStart && !failed[s] {
+					failed[s] = true
+					return Fail(FailAuth, "", errors.New("login failed: the hub is still loading its users"))
+				}
+				return nil
+			},
+			// The bridge ends when the hub dies.
+			lives: func(t time.Duration) time.Duration { s, _ := lifeAt(t); return s + tc.life - t }}
+		w.run(t, hubURI)
+		log := strings.Join(w.log, "\n")
+		if len(w.ups) != len(starts) {
+			t.Fatalf("%s: %d bridges in %d lives of the hub, at %v\n%s", tc.name, len(w.ups), len(starts), w.ups, log)
+		}
+		for i, u := range w.ups {
+			if late := u - starts[i] - tc.upAfter; late < 0 || late > DefaultProbeInterval {
+				t.Errorf("%s: life %d: up %v after the hub listened again, want %v within one probe (%v)\n%s", tc.name, i, u-starts[i], tc.upAfter, DefaultProbeInterval, log)
+			}
+			if lived := starts[i] + tc.life - u; lived >= DefaultStableAfter {
+				t.Fatalf("%s: life %d: the bridge lived %v, not less than stableAfter", tc.name, i, lived)
+			}
+		}
+	}
+}
+
 // A multiplier beyond time.Duration's range (or NaN, from a Config built
 // by hand; ParseConnector refuses them) once made the second delay wrap to
 // about -292 years: no wait at all. The schedule clamps in float.
