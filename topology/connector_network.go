@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/brokerlab/brokerlab/broker/network"
 )
 
 // ConnectorNetwork holds a connector's network-of-brokers attributes beyond
@@ -22,8 +24,12 @@ type ConnectorNetwork struct {
 	DynamicallyIncludedDestinations     []string
 	ExcludedDestinations                []string
 	MaxReconnectAttempts                int
-	ProbeInterval, StableAfter          time.Duration
-	Jitter                              string // a fraction such as "0.2"
+	// BackOffMultiplier is ActiveMQ's factor between delays; its key is
+	// listed with the other backoff keys in node.go, and it lives here so
+	// that it renders with the attributes below. 0: the default, 2.
+	BackOffMultiplier          float64
+	ProbeInterval, StableAfter time.Duration
+	Jitter                     string // a fraction such as "0.2"
 }
 
 var networkConnectorKeys = []string{"messageTTL", "consumerTTL", "conduitSubscriptions", "decreaseNetworkConsumerPriority",
@@ -52,12 +58,13 @@ func (p *parser) connectorNetwork(f map[string]field, what string, c *ConnectorN
 		check(good)
 	}
 	if v, found := f["jitter"]; found {
-		s, good := p.str(v.val, what+".jitter")
-		if x, err := strconv.ParseFloat(s, 64); good && (err != nil || x < 0 || x >= 1) {
-			p.errorf(v.val, "%s.jitter must be a fraction from 0 to below 1, e.g. 0.2 for ±20%%, got %q", what, s)
-			good = false
-		}
+		s, _, good := p.connectorFloat(v.val, what+".jitter", network.ParseJitter)
 		c.Jitter = s
+		check(good)
+	}
+	if v, found := f["backOffMultiplier"]; found {
+		_, x, good := p.connectorFloat(v.val, what+".backOffMultiplier", network.ParseBackOffMultiplier)
+		c.BackOffMultiplier = x
 		check(good)
 	}
 	for key, dst := range map[string]*[]string{
@@ -80,6 +87,23 @@ func (p *parser) connectorNetwork(f map[string]field, what string, c *ConnectorN
 		check(good)
 	}
 	return ok
+}
+
+// connectorFloat reads a number with the connector URI's own parser, so a
+// file accepts exactly what the broker does: no NaN or infinity (YAML's
+// .nan, .inf), which would end in no wait at all between failed attempts.
+// It returns the value as written too.
+func (p *parser) connectorFloat(n *yaml.Node, what string, parse func(string) (float64, error)) (string, float64, bool) {
+	s := ""
+	if d := deref(n); d != nil && d.Kind == yaml.ScalarNode && !isNull(d) {
+		s = d.Value
+	}
+	x, err := parse(s)
+	if err != nil {
+		p.errorf(n, "%s %v, got %s", what, err, describe(n))
+		return s, 0, false
+	}
+	return s, x, true
 }
 
 // Clone returns a deep copy.
@@ -124,6 +148,9 @@ func (c ConnectorNetwork) Query() []string {
 	}
 	if c.MaxReconnectAttempts > 0 {
 		q = append(q, "maxReconnectAttempts="+strconv.Itoa(c.MaxReconnectAttempts))
+	}
+	if c.BackOffMultiplier > 0 {
+		q = append(q, "backOffMultiplier="+strconv.FormatFloat(c.BackOffMultiplier, 'g', -1, 64))
 	}
 	if c.ProbeInterval > 0 {
 		q = append(q, "probeInterval="+ms(c.ProbeInterval))

@@ -13,7 +13,7 @@ var (
 	tlsKeys       = []string{"identity", "trust", "format", "sslContext"}
 	identityKeys  = []string{"self_signed", "issuer"}
 	connectorKeys = []string{"to", "name", "duplex", "dynamicOnly", "networkTTL",
-		"initialReconnectDelay", "maxReconnectDelay", "useExponentialBackOff", "userName", "password", "tls"}
+		"initialReconnectDelay", "maxReconnectDelay", "useExponentialBackOff", "backOffMultiplier", "userName", "password", "tls"}
 )
 
 // node reads one node's block into node and m. A null block is an empty

@@ -18,6 +18,7 @@
 package network
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"maps"
@@ -117,8 +118,38 @@ var connectorOptions = map[string]bool{
 	"jitter": true, "jitterSeed": true, "probeInterval": true, "stableAfter": true,
 }
 
+// MaxBackOffMultiplier bounds backOffMultiplier: 100 already takes
+// ActiveMQ's default 1 s to its 30 s cap in one step, so a larger value is a
+// slip, and an unbounded one (1e12, Inf) overflows the delay.
+const MaxBackOffMultiplier = 100
+
+// ParseBackOffMultiplier reads a backOffMultiplier value; the error says the
+// valid range, for the caller to prefix with the option's name. Topology
+// files use it too, so both accept the same values.
+func ParseBackOffMultiplier(v string) (float64, error) {
+	f, err := strconv.ParseFloat(v, 64)
+	// Written as !(in range) so that NaN, which compares false with
+	// everything, fails too.
+	if err != nil || !(f >= 1 && f <= MaxBackOffMultiplier) {
+		return 0, fmt.Errorf("must be a number from 1 to %d, e.g. 2 to double each delay", MaxBackOffMultiplier)
+	}
+	return f, nil
+}
+
+// ParseJitter reads a jitter value, a fraction from 0 to below 1.
+func ParseJitter(v string) (float64, error) {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f >= 0 && f < 1) {
+		return 0, errors.New("must be a fraction from 0 to below 1, e.g. 0.2 for ±20%")
+	}
+	return f, nil
+}
+
 // ParseConnector reads `static://(uri1,uri2)?opt=v&…` (also `static:(…)` and a
 // bare peer URI such as `ssl://hub:61617`).
+//
+// No error quotes a password, nor any part of one: every piece of the URI
+// that an error shows is redacted first.
 func ParseConnector(raw string) (Config, error) {
 	c := Config{
 		URI:                   raw,
@@ -135,50 +166,145 @@ func ParseConnector(raw string) (Config, error) {
 	h.Write([]byte(raw))
 	c.JitterSeed = h.Sum64()
 	fail := func(format string, a ...any) (Config, error) {
-		// The detail may quote a part of the URI (a peer, an option), so
-		// it is redacted too.
-		return Config{}, fmt.Errorf("network: connector %q: %s", Redact(raw), Redact(fmt.Sprintf(format, a...)))
+		// The detail quotes only redacted pieces; redacting it again is a
+		// second line of defence for a piece that was not.
+		return Config{}, fmt.Errorf("network: connector %q: %s", Redact(raw), redactQuoted(fmt.Sprintf(format, a...)))
 	}
 	rest := raw
 	var list, query string
-	switch {
-	case strings.HasPrefix(rest, "static:"):
+	if strings.HasPrefix(rest, "static:") {
 		rest = strings.TrimPrefix(strings.TrimPrefix(rest, "static:"), "//")
 		if !strings.HasPrefix(rest, "(") {
 			return fail("expected static://(uri,…), e.g. static://(ssl://127.0.0.1:61617)")
 		}
-		end := strings.LastIndex(rest, ")")
+		// A peer URI never holds a ')', so the first one ends the list; a
+		// ')' after it is in an option value, which parseOptions refuses
+		// by name (a composite-URI parser, ActiveMQ's included, may take
+		// it for the end of the list), so no tail of a password is ever
+		// taken for text after the list and quoted.
+		end := strings.Index(rest, ")")
 		if end < 0 {
 			return fail("missing ')' after the peer list")
 		}
 		list, query = rest[1:end], rest[end+1:]
-		if query != "" && !strings.HasPrefix(query, "?") {
-			return fail("unexpected %q after ')'; options go after '?'", query)
-		}
-		query = strings.TrimPrefix(query, "?")
-	default:
+	} else {
 		list = rest
 	}
 	for _, p := range splitPeers(list) {
-		peer, err := parsePeer(strings.TrimSpace(p))
+		p = strings.TrimSpace(p)
+		if fixed, moved := withoutConnectorOptions(p); len(moved) > 0 {
+			k, _, _ := strings.Cut(moved[0], "=")
+			opts := strings.Join(moved, "&")
+			// The options already after ')' join them, unless they may
+			// continue a password cut short by a ')' in it.
+			if q, ok := strings.CutPrefix(query, "?"); ok && q != "" && !inPassword(raw, len(raw)-len(query)) {
+				opts += "&" + q
+			}
+			return fail("%q is a connector option, which a peer URI does not take; connector options go after the peer list: %s",
+				k, Redact("static://("+strings.Replace(list, p, fixed, 1)+")?"+opts))
+		}
+		peer, err := parsePeer(p)
 		if err != nil {
 			return fail("%v", err)
 		}
 		c.Peers = append(c.Peers, peer)
 	}
-	q, err := url.ParseQuery(query)
-	if err != nil {
-		return fail("options: %v", err)
-	}
-	for k := range q {
-		if !connectorOptions[k] {
-			return fail("unknown option %q; known: %s", k, strings.Join(slices.Sorted(maps.Keys(connectorOptions)), ", "))
+	if query != "" && !strings.HasPrefix(query, "?") {
+		if inPassword(raw, len(raw)-len(query)) {
+			// The text after ')' continues a password written in the
+			// peer list: quoting it would show part of that password.
+			return fail("unexpected text after ')'; options go after '?', and a ')' in a value is written %%29")
 		}
+		return fail("unexpected %q after ')'; options go after '?'", query)
+	}
+	q, err := parseOptions(strings.TrimPrefix(query, "?"))
+	if err != nil {
+		return fail("%v", err)
 	}
 	if err := c.applyOptions(q); err != nil {
 		return fail("%v", err)
 	}
 	return c, c.validate(fail)
+}
+
+// parseOptions reads the options after '?' as url.ParseQuery would (values
+// percent-decoded, '+' a space), with three differences: an option given
+// twice is an error rather than first-one-wins; a ')' in a value is an error
+// that says how to write it; and no error quotes a password or a piece that
+// may belong to one.
+func parseOptions(query string) (url.Values, error) {
+	q := url.Values{}
+	if query == "" {
+		return q, nil
+	}
+	afterPassword := false
+	for _, pair := range strings.Split(query, "&") {
+		if pair == "" {
+			continue
+		}
+		key, rawVal, _ := strings.Cut(pair, "=")
+		follows := afterPassword
+		afterPassword = strings.EqualFold(key, "password")
+		if !connectorOptions[key] {
+			hint := ""
+			if follows {
+				// "password=ab&cd" reads as password "ab" and option "cd".
+				hint = " (if it is the rest of the password, write its '&' as %26)"
+			}
+			return nil, fmt.Errorf("unknown option %q%s; known: %s", key, hint, knownOptions())
+		}
+		if _, dup := q[key]; dup {
+			return nil, fmt.Errorf("option %q is given more than once; give it once", key)
+		}
+		if strings.Contains(rawVal, ")") {
+			return nil, fmt.Errorf("option %q has a ')' in its value, which may be read as the end of the peer list; write it as %%29", key)
+		}
+		v, err := url.QueryUnescape(rawVal)
+		if err != nil {
+			if key == "password" {
+				return nil, errors.New("option \"password\" has a '%' that is not followed by two hex digits; write '%' as %25")
+			}
+			return nil, fmt.Errorf("option %q: %v; write '%%' as %%25", key, err)
+		}
+		q[key] = []string{v}
+	}
+	return q, nil
+}
+
+func knownOptions() string {
+	return strings.Join(slices.Sorted(maps.Keys(connectorOptions)), ", ")
+}
+
+// withoutConnectorOptions returns a peer URI without the connector options
+// it carries (ssl://h:1?duplex=true, a common slip) and those options.
+func withoutConnectorOptions(peer string) (string, []string) {
+	base, query, ok := strings.Cut(peer, "?")
+	if !ok {
+		return peer, nil
+	}
+	var keep, moved []string
+	for _, pair := range strings.Split(query, "&") {
+		k, _, _ := strings.Cut(pair, "=")
+		if connectorOptions[k] {
+			moved = append(moved, pair)
+		} else {
+			keep = append(keep, pair)
+		}
+	}
+	if len(keep) > 0 {
+		base += "?" + strings.Join(keep, "&")
+	}
+	return base, moved
+}
+
+// inPassword reports whether position i of uri falls in a password's value.
+func inPassword(uri string, i int) bool {
+	for _, m := range passwordRE.FindAllStringIndex(uri, -1) {
+		if m[0] < i && i < m[1] {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Config) applyOptions(q url.Values) error {
@@ -230,9 +356,9 @@ func (c *Config) applyOptions(q url.Values) error {
 	msOpt("probeInterval", &c.ProbeInterval)
 	msOpt("stableAfter", &c.StableAfter)
 	if v := q.Get("jitter"); v != "" && err == nil {
-		f, e := strconv.ParseFloat(v, 64)
-		if e != nil || f < 0 || f >= 1 {
-			err = fmt.Errorf("jitter=%q must be a fraction from 0 to below 1, e.g. 0.2 for ±20%%", v)
+		f, e := ParseJitter(v)
+		if e != nil {
+			err = fmt.Errorf("jitter=%q %v", v, e)
 		}
 		c.Jitter = f
 	}
@@ -256,9 +382,9 @@ func (c *Config) applyOptions(q url.Values) error {
 	msOpt("initialReconnectDelay", &c.InitialReconnectDelay)
 	msOpt("maxReconnectDelay", &c.MaxReconnectDelay)
 	if v := q.Get("backOffMultiplier"); v != "" && err == nil {
-		f, e := strconv.ParseFloat(v, 64)
+		f, e := ParseBackOffMultiplier(v)
 		if e != nil {
-			err = fmt.Errorf("backOffMultiplier=%q is not a number", v)
+			err = fmt.Errorf("backOffMultiplier=%q %v", v, e)
 		}
 		c.BackOffMultiplier = f
 	}
@@ -278,8 +404,6 @@ func (c *Config) validate(fail func(string, ...any) (Config, error)) error {
 		_, err = fail("initialReconnectDelay must be positive")
 	case c.MaxReconnectDelay < c.InitialReconnectDelay:
 		_, err = fail("maxReconnectDelay (%v) is less than initialReconnectDelay (%v)", c.MaxReconnectDelay, c.InitialReconnectDelay)
-	case c.BackOffMultiplier < 1:
-		_, err = fail("backOffMultiplier must be at least 1, got %v", c.BackOffMultiplier)
 	case c.MaxReconnectAttempts < 0:
 		_, err = fail("maxReconnectAttempts must be 0 (unlimited) or more")
 	}
@@ -304,16 +428,31 @@ func splitPeers(list string) []string {
 	}
 }
 
-var passwordRE = regexp.MustCompile(`(?i)(password=)[^&)]*`)
+// passwordRE runs to the next '&' or the end: a password may hold any
+// other character, ')' included, and stopping at one would show the rest.
+var passwordRE = regexp.MustCompile(`(?i)(password=)[^&]*`)
 
 // Redact hides a connector URI's password, so the URI can appear in an
 // error, a log line or a report.
 func Redact(uri string) string { return passwordRE.ReplaceAllString(uri, "${1}***") }
 
+// quotedPasswordRE is passwordRE inside a %q-quoted string of a message: it
+// stops at the closing quote (a quote in the password is escaped), so the
+// rest of the message survives.
+var quotedPasswordRE = regexp.MustCompile(`(?i)(password=)(?:[^&"\\]|\\.)*`)
+
+func redactQuoted(msg string) string { return quotedPasswordRE.ReplaceAllString(msg, "${1}***") }
+
 func parsePeer(raw string) (Peer, error) {
+	shown := Redact(raw)
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Peer{}, fmt.Errorf("peer %q: %v", raw, err)
+		// url.Error repeats the whole URI, unredacted: keep only its reason.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return Peer{}, fmt.Errorf("peer %q: %v", shown, err)
 	}
 	p := Peer{URI: raw}
 	switch u.Scheme {
@@ -321,30 +460,50 @@ func parsePeer(raw string) (Peer, error) {
 		p.TLS = true
 	case "tcp", "stomp", "nio":
 	default:
-		return Peer{}, fmt.Errorf("peer %q: unknown scheme %q; use ssl://host:port or tcp://host:port", raw, u.Scheme)
+		return Peer{}, fmt.Errorf("peer %q: unknown scheme %q; use ssl://host:port or tcp://host:port", shown, u.Scheme)
 	}
-	if _, _, err := net.SplitHostPort(u.Host); err != nil {
-		return Peer{}, fmt.Errorf("peer %q: %v; e.g. ssl://127.0.0.1:61617", raw, err)
+	_, port, err := net.SplitHostPort(u.Host)
+	if err != nil {
+		return Peer{}, fmt.Errorf("peer %q: %v; e.g. ssl://127.0.0.1:61617", shown, err)
+	}
+	// Checked here because a dial to port 0 or 99999 fails only as a
+	// refused connect, which the connector would probe forever.
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return Peer{}, fmt.Errorf("peer %q: port %q is not from 1 to 65535; e.g. ssl://127.0.0.1:61617", shown, port)
 	}
 	p.Addr = u.Host
 	p.ServerName = u.Hostname()
-	for k, v := range u.Query() {
-		switch k {
-		case "serverName":
+	// Read in order, so that the first bad option is the one reported,
+	// and with repeats refused: u.Query() would keep the first silently.
+	seen := map[string]bool{}
+	for _, pair := range strings.Split(u.RawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		k, rawVal, _ := strings.Cut(pair, "=")
+		if k != "serverName" && !slices.Contains(peerTLSParams, k) {
+			return Peer{}, fmt.Errorf("peer %q: unknown option %q; known: serverName, %s", shown, k, strings.Join(peerTLSParams, ", "))
+		}
+		if seen[k] {
+			return Peer{}, fmt.Errorf("peer %q: option %q is given more than once; give it once", shown, k)
+		}
+		seen[k] = true
+		v, err := url.QueryUnescape(rawVal)
+		if err != nil {
+			return Peer{}, fmt.Errorf("peer %q: option %q: %v; write '%%' as %%25", shown, k, err)
+		}
+		switch {
+		case k == "serverName":
 			// The link runs through a fault proxy on loopback, so the peer is
 			// verified by its node name rather than by the address dialled.
-			p.ServerName = v[0]
+			p.ServerName = v
+		case !p.TLS:
+			return Peer{}, fmt.Errorf("peer %q: %s applies only to ssl:// peers", shown, k)
 		default:
-			if !slices.Contains(peerTLSParams, k) {
-				return Peer{}, fmt.Errorf("peer %q: unknown option %q; known: serverName, %s", raw, k, strings.Join(peerTLSParams, ", "))
-			}
-			if !p.TLS {
-				return Peer{}, fmt.Errorf("peer %q: %s applies only to ssl:// peers", raw, k)
-			}
 			if p.TLSParams == nil {
 				p.TLSParams = map[string]string{}
 			}
-			p.TLSParams[k] = v[0]
+			p.TLSParams[k] = v
 		}
 	}
 	return p, nil

@@ -81,7 +81,9 @@ func (s *Schedule) Ended(lived time.Duration) (wait time.Duration, young bool) {
 // source, so many spokes of one hub do not retry in lockstep and a run can
 // be replayed.
 func (s *Schedule) jitter(d time.Duration) time.Duration {
-	if s.cfg.Jitter <= 0 {
+	// ParseConnector accepts only 0 ≤ Jitter < 1; a Config built by hand
+	// with NaN or ≥ 1 would make the wait NaN or negative, so it gets none.
+	if !(s.cfg.Jitter > 0 && s.cfg.Jitter < 1) {
 		return d
 	}
 	f := 1 + s.cfg.Jitter*(2*s.rng.Float64()-1)
@@ -104,7 +106,16 @@ func (b *Backoff) Next() time.Duration {
 	}
 	d := b.next
 	if b.Exponential {
-		b.next = min(time.Duration(float64(b.next)*b.Multiplier), b.Max)
+		// Clamped in float: converting a product beyond time.Duration's
+		// range (a multiplier of 1e12 or Inf) wraps to about -292 years,
+		// that is no wait at all. Written so that NaN clamps too; a
+		// multiplier below 1 (a Config built by hand) never shrinks it.
+		switch f := float64(b.next) * b.Multiplier; {
+		case !(f < float64(b.Max)):
+			b.next = b.Max
+		case f > float64(b.next):
+			b.next = time.Duration(f)
+		}
 	}
 	return min(d, b.Max)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"strings"
 	"testing"
@@ -47,12 +48,21 @@ type world struct {
 	proxied   bool // a proxy in front of the peer: TCP always connects
 }
 
+// maxWorldConnects ends a run whose virtual clock stopped advancing (a
+// schedule that waits zero or less), so such a bug fails a test rather than
+// hanging it.
+const maxWorldConnects = 20000
+
 func (w *world) run(t *testing.T, uri string) error {
 	t.Helper()
 	cfg, err := ParseConnector(uri)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return w.runConfig(cfg)
+}
+
+func (w *world) runConfig(cfg Config) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	defer func() {
@@ -64,7 +74,7 @@ func (w *world) run(t *testing.T, uri string) error {
 		Clock: w.clk,
 		Gone:  func(c net.Conn, _ time.Duration) bool { return c.(*fakeConn).gone },
 		Connect: func(ctx context.Context, p Peer) (net.Conn, error) {
-			if w.clk.t >= w.stopAt {
+			if w.clk.t >= w.stopAt || len(w.connects) >= maxWorldConnects {
 				cancel()
 				return nil, ctx.Err()
 			}
@@ -353,5 +363,121 @@ func TestScheduleBrokenHubFixedDuringBackoff(t *testing.T) {
 	// Attempts at 0, 1, 3, 7, 15 s; the next would be at 31 s.
 	if late := w.ups[0] - upAt; late < 0 || late > time.Second+DefaultProbeInterval {
 		t.Fatalf("up %v after the fixed hub listened (at %v), want within about a second; log:\n%s", late, w.ups[0], strings.Join(w.log, "\n"))
+	}
+}
+
+// A hub that dies young, again and again: each bridge lives 100-300 ms,
+// less than stableAfter, so its end counts as a costly failure; then the
+// hub refuses connects for a while and listens again. Finding it not
+// listening proves it restarted, so its next life gets a fresh schedule:
+// no wait left pending (plain), and a first failed login in the new life
+// waits initialReconnectDelay, not a delay grown by the previous lives
+// (slowStart). (TestScheduleHubKeepsDyingQuickly keeps each bridge alive
+// past stableAfter, which resets the backoff anyway, so it cannot tell.)
+func TestScheduleHubDiesYoungAgainAndAgain(t *testing.T) {
+	outages := []time.Duration{3 * time.Second, 500 * time.Millisecond, 10 * time.Second, 2 * time.Second,
+		40 * time.Second, time.Second, 5 * time.Second, 1500 * time.Millisecond}
+	for _, tc := range []struct {
+		name      string
+		proxied   bool
+		slowStart bool          // the first login of each life fails (the hub still starting)
+		life      time.Duration // how long the hub listens each time
+		upAfter   time.Duration // when in its life the bridge should be up, within a probe
+	}{
+		{name: "plain", life: 200 * time.Millisecond},
+		{name: "proxied", proxied: true, life: 200 * time.Millisecond},
+		{name: "slowStart", slowStart: true, life: DefaultInitialReconnectDelay + 300*time.Millisecond, upAfter: DefaultInitialReconnectDelay},
+		{name: "slowStart proxied", proxied: true, slowStart: true, life: DefaultInitialReconnectDelay + 300*time.Millisecond, upAfter: DefaultInitialReconnectDelay},
+	} {
+		var starts []time.Duration // when each life of the hub begins
+		end := time.Duration(0)
+		for _, o := range outages {
+			starts = append(starts, end)
+			end += tc.life + o
+		}
+		lifeAt := func(t time.Duration) (start time.Duration, ok bool) {
+			for _, s := range starts {
+				if t >= s && t < s+tc.life {
+					return s, true
+				}
+			}
+			return 0, false
+		}
+		failed := map[time.Duration]bool{}
+		w := &world{clk: &fakeClock{}, stopAt: end, proxied: tc.proxied,
+			listening: func(t time.Duration) bool { _, ok := lifeAt(t); return ok },
+			attempt: func(t time.Duration) error {
+				if s, _ := lifeAt(t); tc.slowStart && !failed[s] {
+					failed[s] = true
+					return Fail(FailAuth, "", errors.New("login failed: the hub is still loading its users"))
+				}
+				return nil
+			},
+			// The bridge ends when the hub dies.
+			lives: func(t time.Duration) time.Duration { s, _ := lifeAt(t); return s + tc.life - t }}
+		w.run(t, hubURI)
+		log := strings.Join(w.log, "\n")
+		if len(w.ups) != len(starts) {
+			t.Fatalf("%s: %d bridges in %d lives of the hub, at %v\n%s", tc.name, len(w.ups), len(starts), w.ups, log)
+		}
+		for i, u := range w.ups {
+			if late := u - starts[i] - tc.upAfter; late < 0 || late > DefaultProbeInterval {
+				t.Errorf("%s: life %d: up %v after the hub listened again, want %v within one probe (%v)\n%s", tc.name, i, u-starts[i], tc.upAfter, DefaultProbeInterval, log)
+			}
+			if lived := starts[i] + tc.life - u; lived >= DefaultStableAfter {
+				t.Fatalf("%s: life %d: the bridge lived %v, not less than stableAfter", tc.name, i, lived)
+			}
+		}
+	}
+}
+
+// A multiplier beyond time.Duration's range (or NaN, from a Config built
+// by hand; ParseConnector refuses them) once made the second delay wrap to
+// about -292 years: no wait at all. The schedule clamps in float.
+func TestBackoffHugeMultiplierClampsToMax(t *testing.T) {
+	for _, m := range []float64{1e12, math.Inf(1), math.NaN(), math.MaxFloat64, 1e6} {
+		b := Backoff{Initial: time.Second, Max: 30 * time.Second, Multiplier: m, Exponential: true}
+		var got []time.Duration
+		for range 5 {
+			got = append(got, b.Next())
+		}
+		if fmt.Sprint(got) != "[1s 30s 30s 30s 30s]" {
+			t.Errorf("multiplier %v: delays %v, want 1 s then 30 s", m, got)
+		}
+	}
+	// Below 1 (also only by hand) never shrinks a delay below Initial.
+	b := Backoff{Initial: time.Second, Max: 30 * time.Second, Multiplier: -3, Exponential: true}
+	for range 3 {
+		if d := b.Next(); d != time.Second {
+			t.Fatalf("multiplier -3: delay %v", d)
+		}
+	}
+}
+
+// The storm the overflow caused: a peer refusing the bridge's login, with
+// backOffMultiplier=1e12, got thousands of logins. Clamped, it gets one
+// at 0, 1 s, then every 30 s; likewise with jitter NaN.
+func TestScheduleHugeMultiplierDoesNotStorm(t *testing.T) {
+	for _, tc := range []struct {
+		multiplier, jitter float64
+	}{{1e12, 0}, {math.Inf(1), 0}, {math.NaN(), 0}, {2, math.NaN()}, {1e12, math.NaN()}} {
+		cfg, err := ParseConnector(hubURI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.BackOffMultiplier, cfg.Jitter = tc.multiplier, tc.jitter
+		w := &world{clk: &fakeClock{}, stopAt: 100 * time.Second,
+			listening: func(time.Duration) bool { return true },
+			attempt:   func(time.Duration) error { return Fail(FailAuth, "", errors.New("login failed")) }}
+		w.runConfig(cfg)
+		for _, d := range w.delays {
+			if d < time.Second || d > 30*time.Second {
+				t.Errorf("%+v: delay %v outside 1 s to 30 s", tc, d)
+				break
+			}
+		}
+		if n := len(w.attempts); n > 10 {
+			t.Errorf("%+v: %d logins in %v, want a few", tc, n, w.clk.t)
+		}
 	}
 }
