@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-stomp/stomp/v3"
+
 	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/broker/tlsconf"
 	"github.com/brokerlab/brokerlab/internal/drivertest"
@@ -96,6 +98,14 @@ func TestHubAndSpokesOnActiveMQ(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// server-b's connector carries network attributes and a destination
+	// filter: the real ActiveMQ must accept the XML they render to, and
+	// keep the excluded queue from crossing.
+	f := false
+	spec.Node("server-b").Connect[0].Network = topology.ConnectorNetwork{
+		MessageTTL: 2, ConsumerTTL: 2, ConduitSubscriptions: &f, SuppressDuplicateQueueSubscriptions: true,
+		BackOffMultiplier: 1.5, ExcludedDestinations: []string{"/queue/private.>"},
+	}
 	n, rec := up(t, spec, pki.Options{})
 	drivertest.AwaitBridge(t, rec, 0, "server-a->hub", 60*time.Second)
 	drivertest.AwaitBridge(t, rec, 0, "server-b->hub", 60*time.Second)
@@ -109,7 +119,22 @@ func TestHubAndSpokesOnActiveMQ(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.MustDisconnect()
+	private, err := b.Subscribe("/queue/private.x", stomp.AckAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Send("/queue/private.x", "text/plain", []byte("stays on server-a"), stomp.SendOpt.Receipt); err != nil {
+		t.Fatal(err)
+	}
 	drivertest.Deliver(t, a, b, "/queue/orders", 10, 60*time.Second)
+	select {
+	case m := <-private.C:
+		t.Fatalf("an excluded destination crossed to server-b: %q (err %v)\n%s", m.Body, m.Err, n.XML("server-b"))
+	case <-time.After(2 * time.Second):
+	}
+	if x := string(n.XML("server-b")); !strings.Contains(x, `<queue physicalName="private.&gt;"/>`) || !strings.Contains(x, `conduitSubscriptions="false"`) {
+		t.Fatalf("server-b's activemq.xml lacks the connector's filter or attributes:\n%s", x)
+	}
 	bridgeLines(t, n.Instance("server-a"))
 	bridgeLines(t, n.Instance("hub"))
 

@@ -97,7 +97,25 @@ type NetworkConnector struct {
 	Name, URI           string
 	Duplex, DynamicOnly bool
 	NetworkTTL          int
+	// Attrs are the other <networkConnector> attributes the topology sets,
+	// in ActiveMQ's names; unset ones keep ActiveMQ's defaults.
+	Attrs []XMLAttr
+	// Filters are the destination lists, as child elements.
+	Filters []DestinationList
 }
+
+// XMLAttr is one attribute of a rendered element.
+type XMLAttr struct{ Name, Value string }
+
+// DestinationList is an element such as <excludedDestinations> holding
+// <queue physicalName="…"/> and <topic physicalName="…"/>.
+type DestinationList struct {
+	Element string
+	Dests   []PhysicalDest
+}
+
+// PhysicalDest is a destination as ActiveMQ's XML names it.
+type PhysicalDest struct{ Kind, Name string }
 
 // Render builds one node's configuration. Its STOMP listeners are the
 // topology's (stomp:// and stomp+ssl:// with needClientAuth/wantClientAuth
@@ -167,9 +185,69 @@ func Render(spec *topology.Spec, name string, ports Ports, mat *pki.Material, da
 			Duplex:      con.Duplex,
 			DynamicOnly: con.DynamicOnly,
 			NetworkTTL:  max(con.NetworkTTL, 1),
+			Attrs:       networkAttrs(con.Network),
 		})
+		nc := &c.Networks[len(c.Networks)-1]
+		for _, l := range []struct {
+			element string
+			dests   []string
+		}{
+			{"staticallyIncludedDestinations", con.Network.StaticallyIncludedDestinations},
+			{"dynamicallyIncludedDestinations", con.Network.DynamicallyIncludedDestinations},
+			{"excludedDestinations", con.Network.ExcludedDestinations},
+		} {
+			if len(l.dests) == 0 {
+				continue
+			}
+			list := DestinationList{Element: l.element}
+			for _, d := range l.dests {
+				pd, err := physicalDest(d)
+				if err != nil {
+					return Config{}, fmt.Errorf("activemq: node %s: connector to %s: %s: %w", name, con.To, l.element, err)
+				}
+				list.Dests = append(list.Dests, pd)
+			}
+			nc.Filters = append(nc.Filters, list)
+		}
 	}
 	return c, nil
+}
+
+// networkAttrs renders the connector's network attributes that ActiveMQ
+// has under the same names. brokerlab's own reconnection knobs
+// (probeInterval, stableAfter, jitter) have no ActiveMQ counterpart: a real
+// ActiveMQ keeps its own schedule.
+func networkAttrs(n topology.ConnectorNetwork) []XMLAttr {
+	var a []XMLAttr
+	if n.MessageTTL > 0 {
+		a = append(a, XMLAttr{"messageTTL", strconv.Itoa(n.MessageTTL)})
+	}
+	if n.ConsumerTTL > 0 {
+		a = append(a, XMLAttr{"consumerTTL", strconv.Itoa(n.ConsumerTTL)})
+	}
+	if n.ConduitSubscriptions != nil {
+		a = append(a, XMLAttr{"conduitSubscriptions", strconv.FormatBool(*n.ConduitSubscriptions)})
+	}
+	if n.DecreaseNetworkConsumerPriority {
+		a = append(a, XMLAttr{"decreaseNetworkConsumerPriority", "true"})
+	}
+	if n.SuppressDuplicateQueueSubscriptions {
+		a = append(a, XMLAttr{"suppressDuplicateQueueSubscriptions", "true"})
+	}
+	return a
+}
+
+// physicalDest turns /queue/a.b or queue://a.b into ActiveMQ's queue
+// element with physicalName a.b; wildcards are the same in both.
+func physicalDest(d string) (PhysicalDest, error) {
+	for _, k := range []string{"queue", "topic"} {
+		for _, prefix := range []string{"/" + k + "/", k + "://"} {
+			if name, ok := strings.CutPrefix(d, prefix); ok && name != "" {
+				return PhysicalDest{Kind: k, Name: name}, nil
+			}
+		}
+	}
+	return PhysicalDest{}, fmt.Errorf("%q is not a queue or topic (write /queue/NAME or /topic/NAME)", d)
 }
 
 // connectorName is the connector's name, or "from->to". ActiveMQ uses it
@@ -223,6 +301,12 @@ func backoffQuery(c *topology.Connector) string {
 	if c.UseExponentialBackOff != nil {
 		q.Set("useExponentialBackOff", strconv.FormatBool(*c.UseExponentialBackOff))
 	}
+	if c.Network.BackOffMultiplier > 0 {
+		q.Set("backOffMultiplier", strconv.FormatFloat(c.Network.BackOffMultiplier, 'g', -1, 64))
+	}
+	if c.Network.MaxReconnectAttempts > 0 {
+		q.Set("maxReconnectAttempts", strconv.Itoa(c.Network.MaxReconnectAttempts))
+	}
 	if len(q) == 0 {
 		return ""
 	}
@@ -274,7 +358,15 @@ var xmlTemplate = template.Must(template.New("activemq.xml").Funcs(template.Func
 {{- if .Networks}}
     <networkConnectors>
 {{- range .Networks}}
-      <networkConnector name="{{x .Name}}" uri="{{x .URI}}" duplex="{{.Duplex}}" dynamicOnly="{{.DynamicOnly}}" networkTTL="{{.NetworkTTL}}"/>
+      <networkConnector name="{{x .Name}}" uri="{{x .URI}}" duplex="{{.Duplex}}" dynamicOnly="{{.DynamicOnly}}" networkTTL="{{.NetworkTTL}}"{{range .Attrs}} {{.Name}}="{{x .Value}}"{{end}}{{if not .Filters}}/>{{else}}>
+{{- range .Filters}}
+        <{{.Element}}>
+{{- range .Dests}}
+          <{{.Kind}} physicalName="{{x .Name}}"/>
+{{- end}}
+        </{{.Element}}>
+{{- end}}
+      </networkConnector>{{end}}
 {{- end}}
     </networkConnectors>
 {{- end}}

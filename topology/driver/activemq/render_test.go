@@ -24,17 +24,30 @@ type beans struct {
 			} `xml:"sslContext"`
 		} `xml:"sslContext"`
 		NC []struct {
-			Name        string `xml:"name,attr"`
-			URI         string `xml:"uri,attr"`
-			Duplex      string `xml:"duplex,attr"`
-			TTL         string `xml:"networkTTL,attr"`
-			DynamicOnly string `xml:"dynamicOnly,attr"`
+			Name        string    `xml:"name,attr"`
+			URI         string    `xml:"uri,attr"`
+			Duplex      string    `xml:"duplex,attr"`
+			TTL         string    `xml:"networkTTL,attr"`
+			DynamicOnly string    `xml:"dynamicOnly,attr"`
+			MessageTTL  string    `xml:"messageTTL,attr"`
+			ConsumerTTL string    `xml:"consumerTTL,attr"`
+			Conduit     string    `xml:"conduitSubscriptions,attr"`
+			Decrease    string    `xml:"decreaseNetworkConsumerPriority,attr"`
+			Suppress    string    `xml:"suppressDuplicateQueueSubscriptions,attr"`
+			Excluded    []xmlDest `xml:"excludedDestinations>queue"`
+			ExcludedT   []xmlDest `xml:"excludedDestinations>topic"`
+			Static      []xmlDest `xml:"staticallyIncludedDestinations>queue"`
+			Dynamic     []xmlDest `xml:"dynamicallyIncludedDestinations>topic"`
 		} `xml:"networkConnectors>networkConnector"`
 		TC []struct {
 			Name string `xml:"name,attr"`
 			URI  string `xml:"uri,attr"`
 		} `xml:"transportConnectors>transportConnector"`
 	} `xml:"broker"`
+}
+
+type xmlDest struct {
+	Name string `xml:"physicalName,attr"`
 }
 
 func TestRenderTutorial(t *testing.T) {
@@ -45,6 +58,13 @@ func TestRenderTutorial(t *testing.T) {
 	f := false
 	spec.Node("server-a").Connect[0].InitialReconnectDelay = 500 * time.Millisecond
 	spec.Node("server-a").Connect[0].UseExponentialBackOff = &f
+	spec.Node("server-a").Connect[0].Network = topology.ConnectorNetwork{
+		MessageTTL: 1, ConsumerTTL: 3, ConduitSubscriptions: &f, DecreaseNetworkConsumerPriority: true,
+		SuppressDuplicateQueueSubscriptions: true, BackOffMultiplier: 1.5, MaxReconnectAttempts: 7,
+		ExcludedDestinations:            []string{"/queue/private.>", "topic://audit.*"},
+		StaticallyIncludedDestinations:  []string{"queue://static"},
+		DynamicallyIncludedDestinations: []string{"/topic/news.>"},
+	}
 	mat, err := pki.Generate(spec, t.TempDir(), pki.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +117,14 @@ func TestRenderTutorial(t *testing.T) {
 	if nc.Name != "server-a_to_hub" || nc.Duplex != "true" || nc.TTL != "2" || nc.DynamicOnly != "false" {
 		t.Errorf("server-a connector: %+v", nc)
 	}
-	if nc.URI != "static:(ssl://hub:2001)?initialReconnectDelay=500&useExponentialBackOff=false" {
+	if nc.MessageTTL != "1" || nc.ConsumerTTL != "3" || nc.Conduit != "false" || nc.Decrease != "true" || nc.Suppress != "true" {
+		t.Errorf("server-a connector's network attributes: %+v", nc)
+	}
+	if len(nc.Excluded) != 1 || nc.Excluded[0].Name != "private.>" || len(nc.ExcludedT) != 1 || nc.ExcludedT[0].Name != "audit.*" ||
+		len(nc.Static) != 1 || nc.Static[0].Name != "static" || len(nc.Dynamic) != 1 || nc.Dynamic[0].Name != "news.>" {
+		t.Errorf("server-a connector's destination filters: %+v", nc)
+	}
+	if nc.URI != "static:(ssl://hub:2001)?backOffMultiplier=1.5&initialReconnectDelay=500&maxReconnectAttempts=7&useExponentialBackOff=false" {
 		t.Errorf("server-a connector URI: %s", nc.URI)
 	}
 	for _, tc := range a.Broker.TC {
