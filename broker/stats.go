@@ -1,6 +1,10 @@
 package broker
 
-import "sort"
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+)
 
 // Stats is a snapshot of what a broker holds: per destination, the
 // messages waiting and every consumer with its messages in flight. It is
@@ -13,6 +17,30 @@ type Stats struct {
 	Destinations []DestinationStats `json:"destinations"`
 	Durables     []DurableStats     `json:"durables,omitempty"`
 	Network      []BridgeStats      `json:"network,omitempty"` // bridges with their counters
+}
+
+// MarshalJSON writes a list that is empty as [] rather than null, so
+// readers of /stats (jq, dashboards, other languages) can iterate
+// "bridges" and "destinations" without first checking for null. Lists
+// tagged omitempty are left out when empty, as before.
+func (s Stats) MarshalJSON() ([]byte, error) {
+	type plain Stats // the same fields without this method
+	p := plain(s)
+	if p.Bridges == nil {
+		p.Bridges = []string{}
+	}
+	if p.Destinations == nil {
+		p.Destinations = []DestinationStats{}
+	}
+	// Unescaped: the caller's encoder escapes HTML if it was asked to, and
+	// /stats was not (links read "a->hub", not "a-\u003ehub").
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(p); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // DurableStats describes a durable topic subscription.
