@@ -129,9 +129,10 @@ func TestRestartSpoolsBacklogOverMemoryLimit(t *testing.T) {
 		t.Fatalf("restart keeps %.1f MiB of heap for a %d MiB backlog with a %d MiB limit", mib(kept, base), backlog>>20, limit>>20)
 	}
 	// The highest sample includes garbage the collector had not yet
-	// reclaimed, bodies read and spooled among it; loading the backlog
-	// would hold it all at once, and the segment file besides.
-	if top > base && top-base > backlog {
+	// reclaimed, bodies read and spooled among it (seen: 12–30 MiB here),
+	// so this is only a loose guard: loading the backlog held it all at
+	// once and the segment file besides (seen: 100 MiB).
+	if top > base && top-base > backlog*3/2 {
 		t.Fatalf("restart peaked at %.1f MiB of heap over its start for a %d MiB backlog", mib(top, base), backlog>>20)
 	}
 
