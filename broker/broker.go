@@ -107,8 +107,12 @@ func New(o Options) (*Broker, error) {
 	return b, nil
 }
 
-// healthy is what /healthz reports: listening, and not shutting down.
+// healthy is what /healthz reports: listening, not shutting down, and,
+// with a store, the store taking appends. A failed store is sticky (every
+// persistent send is refused until a restart), so a broker that still
+// answers for non-persistent traffic must not look fit.
 func (b *Broker) healthy() error {
+	st := b.currentStore() // before b.mu: the two locks are never held together
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch {
@@ -116,6 +120,11 @@ func (b *Broker) healthy() error {
 		return errors.New("shutting down")
 	case !b.started:
 		return errors.New("not started")
+	}
+	if st != nil {
+		if err := st.Err(); err != nil {
+			return fmt.Errorf("store failed, persistent messages are refused until a restart: %w", err)
+		}
 	}
 	return nil
 }

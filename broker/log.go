@@ -43,6 +43,21 @@ func eventLevel(e events.Event) slog.Level {
 		return slog.LevelDebug
 	case events.MessageDropped:
 		return slog.LevelInfo
+	case events.StoreRecovered:
+		return storeLevel(e.State)
 	}
 	return slog.LevelInfo
+}
+
+// storeLevel ranks store events by their state. One without a known state
+// is an error: the store's successes are named (recovered), and whatever
+// else it has to say is about persistent messages at risk.
+func storeLevel(state string) slog.Level {
+	switch state {
+	case storeRecovered:
+		return slog.LevelInfo
+	case storeTruncated, storeAcksLost:
+		return slog.LevelWarn
+	}
+	return slog.LevelError
 }

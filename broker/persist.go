@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -16,12 +17,24 @@ import (
 // acknowledgements are appended by a background writer, batched: a crash
 // can make a message come back once more, never go missing.
 
+// States of store events (events.StoreRecovered). They say how much an
+// event matters, so that logEvent can log a cut tail as a warning and a
+// failure as an error without reading the reason's words.
+const (
+	storeRecovered = "recovered" // Open replayed the log; counts in the reason
+	storeTruncated = "truncated" // a torn tail was cut; file and offset in the reason
+	storeFailed    = "failed"    // the store refuses appends until a restart
+	storeAcksLost  = "acks-lost" // acknowledgements were not written: those messages come back once
+)
+
 // openStore opens Options.DataDir's store and routes what it recovered,
 // before any listener accepts a connection.
 func (b *Broker) openStore() error {
-	st, rec, err := store.Open(store.Options{Dir: filepath.Join(b.cfg.DataDir, "store")})
+	st, rec, err := store.Open(store.Options{Dir: filepath.Join(b.cfg.DataDir, "store"), OnFail: b.storeFailed})
 	if err != nil {
-		return fmt.Errorf("store: %w", err)
+		// Not wrapped: every error of package store starts "store:", and
+		// a CorruptError already names the file, the offset and the fix.
+		return err
 	}
 	b.acks = make(chan string, 1<<16)
 	b.ackDone = make(chan struct{})
@@ -30,13 +43,19 @@ func (b *Broker) openStore() error {
 	b.store = st
 	b.storeMu.Unlock()
 	if t := rec.Truncated; t != nil {
-		b.emit(events.Event{Kind: events.StoreRecovered, Reason: fmt.Sprintf("cut a damaged tail at %s offset %d (%s); the records before it were recovered", t.File, t.Offset, t.Reason)})
+		b.emit(events.Event{Kind: events.StoreRecovered, State: storeTruncated,
+			Reason: fmt.Sprintf("cut a damaged tail at %s offset %d (%s); the records before it were recovered", t.File, t.Offset, t.Reason)})
 	}
-	for _, r := range rec.Messages {
+	// Open keeps no bodies. They are read back here one at a time, each
+	// message with its location, so that publish can spool what is over
+	// a queue's memory limit exactly as it does for a live producer: a
+	// backlog bigger than memory restarts like any other.
+	err = st.ReadRecovered(rec.Messages, func(i int, r store.Record) error {
 		if b.recoverDurable(r) {
-			continue
+			return nil
 		}
 		m := &message{id: r.ID, dest: r.Dest, body: r.Body, path: []string{b.cfg.Name}, persistent: true,
+			loc: rec.Messages[i].Loc,
 			// It may have reached a consumer before the crash: say so.
 			redelivered: true}
 		for _, h := range r.Headers {
@@ -44,9 +63,26 @@ func (b *Broker) openStore() error {
 		}
 		b.audit.add(m.id) // a bridge resending it is a duplicate
 		b.route(m)
+		return nil
+	})
+	if err != nil {
+		// The log replayed, yet a live message cannot be read back: do
+		// not start without it. The error names the file and offset.
+		b.closeStore(false)
+		return err
 	}
-	b.emit(events.Event{Kind: events.StoreRecovered, Reason: fmt.Sprintf("recovered %d persistent messages from %d records in %d segments", len(rec.Messages), rec.Records, rec.Segments)})
+	b.emit(events.Event{Kind: events.StoreRecovered, State: storeRecovered,
+		Reason: fmt.Sprintf("recovered %d persistent messages from %d records in %d segments", len(rec.Messages), rec.Records, rec.Segments)})
 	return nil
+}
+
+// storeFailed reports, once, that the store stopped taking appends. From
+// then on persistent sends are refused and acknowledgements are not
+// written, until a restart replays what reached the disk; /healthz says so
+// too (healthy).
+func (b *Broker) storeFailed(err error) {
+	b.emit(events.Event{Kind: events.StoreRecovered, State: storeFailed,
+		Reason: err.Error() + "; persistent messages are refused and acknowledgements not recorded until the broker restarts"})
 }
 
 func putRecord(m *message) store.Record {
@@ -137,9 +173,11 @@ func (b *Broker) forgetID(id string) {
 }
 
 // ackWriter appends acknowledgements in batches, so consumers never wait
-// for a disk.
+// for a disk. A failed batch is reported once, not per batch: once the
+// store has failed every later batch fails the same way.
 func (b *Broker) ackWriter(st *store.Store) {
 	defer close(b.ackDone)
+	reported := false
 	for id := range b.acks {
 		recs := []store.Record{{Kind: store.Ack, ID: id}}
 	drain:
@@ -154,9 +192,19 @@ func (b *Broker) ackWriter(st *store.Store) {
 				break drain
 			}
 		}
-		if err := st.Append(recs...); err != nil {
-			b.emit(events.Event{Kind: events.StoreRecovered, Reason: "store: cannot record acknowledgements: " + err.Error()})
+		err := st.Append(recs...)
+		if err == nil || reported {
+			continue
 		}
+		reported = true
+		e := events.Event{Kind: events.StoreRecovered, State: storeFailed,
+			Reason: "cannot record acknowledgements: " + err.Error() + "; the messages acknowledged from now on are delivered again after a restart"}
+		if errors.Is(err, store.ErrClosed) {
+			// Kill closes the store under the writer, as a crash would:
+			// expected, and at-least-once covers it.
+			e.State, e.Reason = storeAcksLost, "acknowledgements not recorded before the store closed; those messages are delivered again after a restart"
+		}
+		b.emit(e)
 	}
 }
 

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -151,11 +153,11 @@ func (s *Store) flush(w []byte, last frameRef) error {
 	putFrameHeader(w[last.off:], last.length, makeMark(s.nextBatch, true), last.crc)
 	start := time.Now()
 	if _, err := s.f.Write(w); err != nil {
-		return fmt.Errorf("store: write %s at offset %d: %w", act.path, act.size, err)
+		return fmt.Errorf("store: write %s at offset %d: %w", act.path, act.size, bare(err))
 	}
 	if !s.opts.NoSync {
 		if err := datasync(s.f); err != nil {
-			return fmt.Errorf("store: sync %s: %w", act.path, err)
+			return fmt.Errorf("store: sync %s: %w", act.path, bare(err))
 		}
 		s.fsyncs.Add(1)
 		// A moving average of write and sync, for linger.
@@ -167,6 +169,17 @@ func (s *Store) flush(w []byte, last frameRef) error {
 	act.size += int64(len(w))
 	s.nextBatch++
 	return nil
+}
+
+// bare strips the file name from an *os.PathError. Our message names the
+// segment already, and the name the file was opened under is the
+// temporary one it was created as (see createSegment), which would send a
+// reader looking for a file that does not exist.
+func bare(err error) error {
+	if pe, ok := errors.AsType[*os.PathError](err); ok {
+		return pe.Err
+	}
+	return err
 }
 
 // roll starts the next segment. The active one was synced by flush.
@@ -198,10 +211,14 @@ func (s *Store) failure() error {
 // store refuses further appends, and the next Open recovers what is on disk.
 func (s *Store) fail(err error) error {
 	s.mu.Lock()
-	if s.failed == nil {
+	first := s.failed == nil
+	if first {
 		s.failed = err
 	}
 	s.mu.Unlock()
 	s.log.Error("store: failed, refusing further appends", "err", err)
+	if first && s.opts.OnFail != nil {
+		s.opts.OnFail(err)
+	}
 	return err
 }

@@ -118,7 +118,7 @@ func TestCrashRecovery(t *testing.T) {
 		}
 		got := map[string]bool{}
 		last := map[string]int{} // per writer stream: append order holds
-		for _, m := range rec.Messages {
+		for _, m := range records(t, s, rec) {
 			if acked[m.ID] {
 				t.Fatalf("cycle %d: %s was acked and came back", cycle, m.ID)
 			}

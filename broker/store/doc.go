@@ -37,13 +37,14 @@
 //
 // # Why a log and not bbolt
 //
-// The broker needs to append, to delete whole messages later, and to read
-// everything back once at start: it never looks a message up on disk. A
-// log does exactly that with one sequential write and one fdatasync per
-// group commit. A B+tree store such as bbolt rewrites pages along the
-// path of every key and its freelist, and syncs twice per transaction
-// (data, then meta page). Measured on this project's 2-core machine, 1 KiB
-// bodies, each caller waiting until its put is durable:
+// The broker needs to append, to delete whole messages later, to read
+// everything back once at start, and to read a spooled body where AppendAt
+// said it went: it never looks a message up by key. A log does exactly
+// that with one sequential write and one fdatasync per group commit. A
+// B+tree store such as bbolt rewrites pages along the path of every key
+// and its freelist, and syncs twice per transaction (data, then meta
+// page). Measured on this project's 2-core machine, 1 KiB bodies, each
+// caller waiting until its put is durable:
 //
 //	appenders   bbolt (Update / Batch, MaxBatchDelay 0.2–1 ms)   this log
 //	1                 2,100–3,600 records/s                     5,300–5,800 records/s
@@ -91,8 +92,14 @@
 //
 // Open replays the segments in order, applying a batch only when its
 // last frame has been read, and returns the puts not acked, in append
-// order. Acks of unknown IDs and puts of IDs already live are ignored
-// (the writer does not even write them). When a frame cannot be read:
+// order, as IDs and locations without bodies. It streams each segment
+// through one buffer and keeps of each record only its ID, so a log many
+// times larger than memory replays in the memory of its live set's IDs;
+// ReadRecovered then reads the live puts back, one at a time and in one
+// sequential pass, for the caller to keep or drop each body (the broker
+// spools what is over a queue's memory limit, as it does while running).
+// Acks of unknown IDs and puts of IDs already live are ignored (the
+// writer does not even write them). When a frame cannot be read:
 //
 //   - in a segment that is not the last: error. That segment was synced
 //     before the next was created; the damage is not a crash's.
@@ -103,15 +110,18 @@
 //     written. Any part of it may be missing or garbled, even pages out
 //     of order after a power cut, but none of it was acknowledged. The
 //     file is cut back to the end of the last whole batch and Recovery.
-//     Truncated names the file, the offset and the reason.
+//     Truncated names the file, the offset and the reason. (The search
+//     for later frames reads the tail a window at a time.)
 //
 // Errors are *CorruptError, naming the file and the offset, and say what
 // to do: move the file out of the directory, or truncate it at the
-// offset. Open never starts empty on a directory it cannot read.
+// offset. Open never starts empty on a directory it cannot read, and
+// ReadRecovered reports a live record damaged since Open the same way.
 //
 // With NoSync nothing is synced: the log survives the process being
 // killed (the kernel has the pages) but not the machine losing power.
 // After a failed write or sync the store refuses further appends, since
 // Linux may have dropped the unwritten pages; the next Open recovers what
-// reached the disk.
+// reached the disk. Err says so, and Options.OnFail hears it once, so
+// that the owner can report it beyond the append that met it.
 package store

@@ -155,7 +155,24 @@ var errPayload = errors.New("bad payload")
 // decodePayload is the inverse of appendPayload. Every length is checked
 // against what is left before it is used, and the record is copied out of p
 // so the caller may reuse its buffer.
-func decodePayload(p []byte) (Record, error) {
+func decodePayload(p []byte) (Record, error) { return decode(p, true, nil) }
+
+// decodeKey checks that p decodes exactly as decodePayload would, but
+// copies out only the kind and the ID: replay needs no more of a record to
+// know what is live, and so never holds a body.
+func decodeKey(p []byte) (Kind, string, error) {
+	r, err := decode(p, false, nil)
+	return r.Kind, r.ID, err
+}
+
+// decode decodes p wholly (full) or only as far as kind and ID. Strings
+// equal to like's, field for field, are like's rather than new copies:
+// records read in a row mostly share a destination and header names and
+// values, so a restart need not allocate them once per message.
+func decode(p []byte, full bool, like *Record) (Record, error) {
+	if like == nil {
+		like = &Record{}
+	}
 	var r Record
 	if len(p) < minPayload {
 		return r, errPayload
@@ -165,7 +182,7 @@ func decodePayload(p []byte) (Record, error) {
 		return r, errPayload
 	}
 	d := decoder{b: p[1:]}
-	r.ID = d.string()
+	r.ID = d.stringLike(like.ID)
 	if d.bad || r.ID == "" {
 		return r, errPayload
 	}
@@ -175,7 +192,22 @@ func decodePayload(p []byte) (Record, error) {
 		}
 		return r, nil
 	}
-	r.Dest = d.string()
+	if !full {
+		d.skip()
+		n := d.uvarint()
+		if d.bad || n > uint64(len(d.b)/2) {
+			return r, errPayload
+		}
+		for range n {
+			d.skip()
+			d.skip()
+		}
+		if d.bad {
+			return r, errPayload
+		}
+		return r, nil
+	}
+	r.Dest = d.stringLike(like.Dest)
 	n := d.uvarint()
 	// Each header takes at least two bytes, so a count beyond half of
 	// what is left is a lie: check before allocating for it.
@@ -185,7 +217,11 @@ func decodePayload(p []byte) (Record, error) {
 	if n > 0 {
 		r.Headers = make([]Header, n)
 		for i := range r.Headers {
-			r.Headers[i] = Header{Key: d.string(), Value: d.string()}
+			var h Header
+			if i < len(like.Headers) {
+				h = like.Headers[i]
+			}
+			r.Headers[i] = Header{Key: d.stringLike(h.Key), Value: d.stringLike(h.Value)}
 		}
 	}
 	if d.bad {
@@ -211,14 +247,32 @@ func (d *decoder) uvarint() uint64 {
 	return v
 }
 
-func (d *decoder) string() string {
+// skip passes over a string as string reads it, without copying it.
+func (d *decoder) skip() {
+	n := d.uvarint()
+	if d.bad || n > uint64(len(d.b)) {
+		d.bad = true
+		d.b = nil
+		return
+	}
+	d.b = d.b[n:]
+}
+
+func (d *decoder) string() string { return d.stringLike("") }
+
+// stringLike is string, returning old instead of a copy when they are
+// equal.
+func (d *decoder) stringLike(old string) string {
 	n := d.uvarint()
 	if d.bad || n > uint64(len(d.b)) {
 		d.bad = true
 		d.b = nil
 		return ""
 	}
-	s := string(d.b[:n])
+	s := old
+	if string(d.b[:n]) != old {
+		s = string(d.b[:n])
+	}
 	d.b = d.b[n:]
 	return s
 }
@@ -267,35 +321,70 @@ const (
 	reasonBatch    = "incomplete batch"
 )
 
-// parseFrame reads the frame at the start of b. The length is trusted
-// only once the header checksum holds, and is then checked against
-// MaxRecordSize and what is left of b; a frame whose checksums hold must
-// also decode.
-func parseFrame(b []byte) (frame, string) {
+// frameHead is a frame header whose checksum holds and whose length is
+// plausible: what a reader may trust before it reads the payload.
+type frameHead struct {
+	length uint32
+	mark   uint64
+	pcrc   uint32
+}
+
+// parseHead checks the frame header at the start of b; avail is how many
+// bytes of the file follow the header. The length is trusted only once the
+// header checksum holds, and is then checked against MaxRecordSize and
+// avail, so that a reader never allocates or reads on a damaged length's
+// word.
+func parseHead(b []byte, avail int64) (frameHead, string) {
 	if len(b) < frameHeaderSize {
-		return frame{}, reasonShort
+		return frameHead{}, reasonShort
 	}
 	if headerCRC(b) != binary.LittleEndian.Uint32(b[12:]) {
-		return frame{}, reasonChecksum
+		return frameHead{}, reasonChecksum
 	}
-	n := binary.LittleEndian.Uint32(b[0:])
-	mark := binary.LittleEndian.Uint64(b[4:])
-	if n < minPayload || n > MaxRecordSize {
-		return frame{}, reasonLength
+	h := frameHead{
+		length: binary.LittleEndian.Uint32(b[0:]),
+		mark:   binary.LittleEndian.Uint64(b[4:]),
+		pcrc:   binary.LittleEndian.Uint32(b[16:]),
 	}
-	if uint64(n) > uint64(len(b)-frameHeaderSize) {
-		return frame{}, reasonShort
+	if h.length < minPayload || h.length > MaxRecordSize {
+		return frameHead{}, reasonLength
 	}
-	payload := b[frameHeaderSize : frameHeaderSize+int(n)]
-	if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(b[16:]) {
-		return frame{}, reasonChecksum
+	if int64(h.length) > avail {
+		return frameHead{}, reasonShort
 	}
-	if mark>>1 == 0 || mark>>1 > maxBatch {
-		return frame{}, reasonPayload
+	return h, ""
+}
+
+// check verifies the payload that follows h: its checksum, then the batch
+// number in the mark.
+func (h frameHead) check(payload []byte) string {
+	if crc32.Checksum(payload, castagnoli) != h.pcrc {
+		return reasonChecksum
+	}
+	if h.mark>>1 == 0 || h.mark>>1 > maxBatch {
+		return reasonPayload
+	}
+	return ""
+}
+
+func (h frameHead) batch() uint64 { return h.mark >> 1 }
+func (h frameHead) last() bool    { return h.mark&1 == 1 }
+func (h frameHead) size() int     { return frameHeaderSize + int(h.length) }
+
+// parseFrame reads the frame at the start of b: header (parseHead), payload
+// checksums (check), and a payload that must also decode.
+func parseFrame(b []byte) (frame, string) {
+	h, reason := parseHead(b, int64(len(b)-frameHeaderSize))
+	if reason != "" {
+		return frame{}, reason
+	}
+	payload := b[frameHeaderSize:h.size()]
+	if reason := h.check(payload); reason != "" {
+		return frame{}, reason
 	}
 	r, err := decodePayload(payload)
 	if err != nil {
 		return frame{}, reasonPayload
 	}
-	return frame{rec: r, batch: mark >> 1, last: mark&1 == 1, size: frameHeaderSize + int(n)}, ""
+	return frame{rec: r, batch: h.batch(), last: h.last(), size: h.size()}, ""
 }

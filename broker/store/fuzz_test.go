@@ -48,6 +48,7 @@ func fuzzOpen(t *testing.T, data []byte) {
 		}
 	}
 	want := ids(rec.Messages)
+	records(t, s, rec) // every message recovered reads back whole from where Open said it is
 	if err := s.Append(put("fuzz-after")); err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,11 @@ type Options struct {
 	// is the durable one.
 	NoSync bool
 	Logger *slog.Logger // nil: nothing is logged
+	// OnFail, when set, is called once, from the committer, when a write
+	// or sync fails and the store stops taking appends (see Err): the
+	// failure happens on whichever append met it, and the owner may want
+	// to hear of it apart from that one caller.
+	OnFail func(error)
 }
 
 // ErrClosed is returned by Append after Close.
@@ -328,6 +333,12 @@ func (s *Store) Close() error {
 	}
 	return s.failed
 }
+
+// Err is the failure that made the store refuse appends, or nil. It is
+// sticky: after a failed write or sync the file's contents are unknown
+// until the next Open has replayed it, so the store stays failed, and a
+// health check can say so instead of waiting for the next append to fail.
+func (s *Store) Err() error { return s.failure() }
 
 // Stats returns the counters.
 func (s *Store) Stats() Stats {

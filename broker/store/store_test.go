@@ -47,10 +47,26 @@ func mustClose(t testing.TB, s *Store) {
 	}
 }
 
-func ids(recs []Record) []string {
+func ids(recs []Recovered) []string {
 	out := []string{}
 	for _, r := range recs {
 		out = append(out, r.ID)
+	}
+	return out
+}
+
+// records reads back whole what Open recovered.
+func records(t testing.TB, s *Store, rec *Recovery) []Record {
+	t.Helper()
+	var out []Record
+	if err := s.ReadRecovered(rec.Messages, func(i int, r Record) error {
+		if r.ID != rec.Messages[i].ID {
+			t.Fatalf("ReadRecovered: record %d is %s, want %s", i, r.ID, rec.Messages[i].ID)
+		}
+		out = append(out, r)
+		return nil
+	}); err != nil {
+		t.Fatalf("ReadRecovered: %v", err)
 	}
 	return out
 }
@@ -65,7 +81,7 @@ func segFiles(t testing.TB, dir string) []string {
 	return m
 }
 
-func wantIDs(t testing.TB, got []Record, want ...string) {
+func wantIDs(t testing.TB, got []Recovered, want ...string) {
 	t.Helper()
 	if want == nil {
 		want = []string{}
@@ -104,8 +120,8 @@ func TestRoundTrip(t *testing.T) {
 			want[i].Body = []byte{}
 		}
 	}
-	if !reflect.DeepEqual(rec.Messages, want) {
-		t.Fatalf("recovered\n%+v\nwant\n%+v", rec.Messages, want)
+	if got := records(t, s, rec); !reflect.DeepEqual(got, want) {
+		t.Fatalf("recovered\n%+v\nwant\n%+v", got, want)
 	}
 	if rec.Records != 4 || rec.Segments != 1 || rec.Truncated != nil {
 		t.Fatalf("recovery %+v", rec)
