@@ -504,7 +504,7 @@ func (b *Broker) deadLetter(m *message, why string) {
 	if st := b.currentStore(); m.persistent && st != nil {
 		// One append: the message is in the DLQ or still in its queue after a crash, never neither.
 		if err := st.Append(store.Record{Kind: store.Ack, ID: m.id}, putRecord(dead)); err != nil {
-			b.emit(events.Event{Kind: events.StoreRecovered, Reason: "store: dead-lettering " + m.id + ": " + err.Error()})
+			b.emit(events.Event{Kind: events.StoreRecovered, State: storeFailed, Reason: "dead-lettering " + m.id + ": " + err.Error()})
 		}
 	}
 	b.route(dead)

@@ -51,7 +51,7 @@ type Event struct {
 	Node   string        `json:"node"`
 	Kind   Kind          `json:"kind"`
 	Link   string        `json:"link,omitempty"`   // "from->to" for bridge events, on either end
-	State  string        `json:"state,omitempty"`  // bridge state
+	State  string        `json:"state,omitempty"`  // a bridge's state; for store events, what recovery or a failure did
 	Side   string        `json:"side,omitempty"`   // client or server, for TLS events
 	Class  string        `json:"class,omitempty"`  // TLS failure class (tlsconf.Class)
 	Peer   string        `json:"peer,omitempty"`   // peer identity: node name or certificate subject

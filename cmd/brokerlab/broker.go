@@ -139,7 +139,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	fs.Var(connect, "connect", "network connector `URI`, repeatable: static://(tcp://HOST:PORT)?duplex=true&...")
 	tlsF := addTLSFlags(fs)
 	jsonEvents := fs.Bool("events", false, "also print every event on stderr as one JSON object per line")
-	logFormat := fs.String("log", "human", "how events are logged on stderr: `human` (short lines for bridges, TLS failures, limits reached and the store's recovery), text or json (log/slog records, every event at info or warning level)")
+	logFormat := fs.String("log", "human", "how events are logged on stderr: `human` (short lines for bridges, TLS failures, limits reached and the store's recovery), text or json (log/slog records of every event, at its level: store failures at error, a cut store tail and refusals at warning)")
 	dataDir := fs.String("data", "", "keep persistent messages in `DIR` (created if missing): a message sent with persistent:true to a queue is on disk before its RECEIPT, and a restart on the same DIR delivers it")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the broker to `FILE` until it stops (for go tool pprof)")
 	gcPercent := fs.Int("gc-percent", defaultBrokerGCPercent, "Go's GOGC for the broker process: heap growth before a collection, in `PERCENT` (the GOGC environment variable wins; -1 turns collection off)")
