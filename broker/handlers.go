@@ -107,6 +107,17 @@ func (c *conn) handle(f *stomp.Frame) error {
 	return nil
 }
 
+// failCodec reports a frame the codec could not read. The frame is lost,
+// but when its receipt header had been read the ERROR still carries the
+// receipt-id the client is waiting for.
+func (c *conn) failCodec(pe *stomp.ProtocolError) error {
+	var f *stomp.Frame
+	if pe.Receipt != "" {
+		f = stomp.New("", "receipt", pe.Receipt)
+	}
+	return c.fail(f, pe.Msg, "")
+}
+
 func (c *conn) receipt(f *stomp.Frame) {
 	if r, ok := f.Lookup("receipt"); ok {
 		c.send(stomp.New(stomp.RECEIPT, "receipt-id", r))
@@ -116,11 +127,10 @@ func (c *conn) receipt(f *stomp.Frame) {
 func (c *conn) onConnect(f *stomp.Frame) error {
 	v, ok := negotiate(f.Get("accept-version"))
 	if !ok {
-		e := stomp.New(stomp.ERROR, "version", "1.0,1.1,1.2", "message", msgVersion)
-		e.Set("content-type", "text/plain")
-		e.Body = []byte("the client accepts " + f.Get("accept-version"))
-		c.enqueue(outItem{f: e, closeAfter: true})
-		return fmt.Errorf("%s", msgVersion)
+		// The spec's version header lists what we speak; through fail, so
+		// a receipt asked for is answered (receipt-id) like any other.
+		return c.fail(f, msgVersion, "the client accepts "+f.Get("accept-version"),
+			stomp.Header{Key: "version", Value: "1.0,1.1,1.2"})
 	}
 	if err := c.b.login(c, f); err != nil {
 		return c.fail(f, msgLoginFailed+err.Error(), "")
