@@ -38,6 +38,8 @@ const (
 	msgBadSelector        = "invalid selector"
 	msgNotStored          = "the persistent message could not be stored"
 	msgDurableNeeds       = "a durable subscription (activemq.subscriptionName) needs a /topic/ destination and a client-id on CONNECT"
+	msgTempNotOwner       = "Cannot subscribe to remote temporary destination" // ActiveMQ's words
+	msgTempGone           = "temporary destination does not exist"
 )
 
 // hdrDeliveryCount is JMS's name for how often a message has been delivered.
@@ -296,12 +298,16 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	if !ok {
 		return c.fail(f, msgNoDestination, "")
 	}
-	dest = c.resolveTemp(dest)
+	dest, _ = c.ownTemp(dest)
 	if !isQueue(dest) && !isTopic(dest) {
 		return c.fail(f, msgBadDestination, fmt.Sprintf("got %q; e.g. /queue/orders or /topic/prices", dest))
 	}
 	if isPattern(dest) {
 		return c.fail(f, msgWildcardSend, fmt.Sprintf("got %q; wildcards * and > are for SUBSCRIBE", dest))
+	}
+	temp := isRemoteTemp(dest)
+	if temp && !c.b.tempAlive(dest) {
+		return c.fail(f, msgTempGone+": "+dest, tempGoneDetail)
 	}
 	if err := c.authorize(security.Write, dest); err != nil {
 		return c.fail(f, err.Error(), "")
@@ -312,7 +318,7 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	for i, h := range m.headers {
 		if h.Key == "reply-to" && isTemp(h.Value) {
 			// Whoever answers must reach this connection's own destination.
-			m.headers[i].Value = c.resolveTemp(h.Value)
+			m.headers[i].Value, _ = c.ownTemp(h.Value)
 		}
 	}
 	if e := f.Get("expires"); e != "" && e != "0" {
@@ -352,8 +358,16 @@ func (c *conn) onSend(f *stomp.Frame) error {
 		return c.fail(f, msgNotStored, err.Error())
 	}
 	d.publish(m)
+	if temp && !c.b.tempAlive(dest) {
+		// Its owner left between the check above and the publish, and
+		// b.dest made it again: delete it, or the message waits forever.
+		c.b.deleteDest(dest)
+	}
 	return nil
 }
+
+// tempGoneDetail explains a refused SEND to a temporary destination.
+const tempGoneDetail = "the connection that created it has ended (or never existed), so nobody could ever consume it; ActiveMQ refuses such a send the same way"
 
 // flowControl pauses this producer, by not reading its next frame, while
 // dest is over its memory limit. TCP then slows the producer itself.
@@ -370,7 +384,14 @@ func (c *conn) onSubscribe(f *stomp.Frame) error {
 		return c.fail(f, msgNoDestination, "")
 	}
 	if c.bridge == nil {
-		dest = c.resolveTemp(dest)
+		var owned bool
+		dest, owned = c.ownTemp(dest)
+		if isRemoteTemp(dest) && !owned {
+			// Only its owner consumes from a temporary destination, or
+			// anyone who saw a reply-to could steal the replies. A bridge
+			// may: its SUBSCRIBE is the owner's demand on another broker.
+			return c.fail(f, msgTempNotOwner+": "+dest, "only the connection that created a temporary destination may subscribe to it; others may only send to it")
+		}
 	}
 	if !isQueue(dest) && !isTopic(dest) {
 		return c.fail(f, msgBadDestination, fmt.Sprintf("got %q", dest))

@@ -83,6 +83,11 @@ func (c *conn) commit(f *stomp.Frame, name string, tx *transaction) error {
 		}
 	}
 	c.mu.Unlock()
+	for _, m := range tx.sends {
+		if isRemoteTemp(m.dest) && !c.b.tempAlive(m.dest) {
+			return c.fail(f, msgTempGone+": "+m.dest, tempGoneDetail+"; nothing of the transaction was applied")
+		}
+	}
 	// The transaction's persistent messages are stored in one append: after a
 	// crash, all of them are there or none.
 	if err := c.b.persist(tx.sends...); err != nil {
