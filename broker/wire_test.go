@@ -150,16 +150,13 @@ func (w *wire) quiet(d time.Duration) {
 // expectClosed waits for the broker to close the connection.
 func (w *wire) expectClosed() {
 	w.t.Helper()
-	for {
-		f, err := w.read(wireTimeout)
-		if err == nil {
-			w.t.Fatalf("got %s %v after the connection should have ended", f.Command, headerList(f))
-		}
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			w.t.Fatalf("the broker did not close the connection within %v", wireTimeout)
-		}
-		return
+	f, err := w.read(wireTimeout)
+	if err == nil {
+		w.t.Fatalf("got %s %v after the connection should have ended", f.Command, headerList(f))
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		w.t.Fatalf("the broker did not close the connection within %v", wireTimeout)
 	}
 }
 
