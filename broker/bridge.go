@@ -258,7 +258,13 @@ func (br *bridge) withdraw(id string) {
 		return
 	}
 	for _, s := range br.takeSubs(id) {
-		br.c.b.removeSub(s)
+		b := br.c.b
+		b.removeSub(s)
+		if name := s.dest.name; isRemoteTemp(name) && !b.tempAlive(name) {
+			// It stood only for its owner's demand over there: with that
+			// gone, a message sent to it here would wait forever.
+			b.deleteDest(name)
+		}
 	}
 }
 
@@ -364,6 +370,13 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 	}
 	if e := f.Get("expires"); e != "" {
 		m.expires, _ = strconv.ParseInt(e, 10, 64)
+	}
+	if isRemoteTemp(dest) && !b.tempAlive(dest) {
+		// A reply that crossed its requester's departure: made again here,
+		// the destination would hold it for a consumer that cannot come.
+		b.emit(events.Event{Kind: events.MessageDropped, Link: br.link, Dest: dest, ID: id, Reason: msgTempGone + ": its owner has gone"})
+		ack()
+		return nil
 	}
 	if slices.Contains(path, b.cfg.Name) {
 		br.loops.Add(1)

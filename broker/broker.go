@@ -51,6 +51,8 @@ type Broker struct {
 	wildcards []*wildcardSub      // guarded by mu
 	durables  map[string]*durable // guarded by mu
 
+	temps tempRegistry // temporary destinations made here, by owner (temp.go)
+
 	demandMu sync.Mutex // serialises demand advertisement so peers see changes in order
 	audit    *audit
 
@@ -358,6 +360,7 @@ func (b *Broker) release(c *conn) {
 		b.unsubscribePattern(w)
 	}
 	for _, real := range temps {
+		b.temps.forget(c, real) // first: a SEND from now on is refused, not let in to a destination being deleted
 		b.deleteDest(real)
 	}
 	bySub := map[*subscription][]*delivery{}

@@ -316,7 +316,7 @@ func (c *conn) readLoop() {
 			var pe *stomp.ProtocolError
 			switch {
 			case errors.As(err, &pe):
-				c.fail(nil, pe.Msg, "")
+				c.failCodec(pe)
 			case errors.Is(err, io.EOF):
 				c.close(errPeerClosed)
 			default:
@@ -341,10 +341,11 @@ var (
 )
 
 // fail sends an ERROR frame (with receipt-id when the frame asked for a
-// receipt) and closes once it is written: every protocol error ends the
-// connection, as the spec says.
-func (c *conn) fail(f *stomp.Frame, msg, detail string) error {
+// receipt, and any extra headers) and closes once it is written: every
+// protocol error ends the connection, as the spec says.
+func (c *conn) fail(f *stomp.Frame, msg, detail string, extra ...stomp.Header) error {
 	e := stomp.New(stomp.ERROR, "message", msg)
+	e.Headers = append(e.Headers, extra...)
 	if f != nil {
 		if r, ok := f.Lookup("receipt"); ok {
 			e.Set("receipt-id", r)

@@ -1,7 +1,9 @@
 package broker
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +38,8 @@ const (
 	msgBadSelector        = "invalid selector"
 	msgNotStored          = "the persistent message could not be stored"
 	msgDurableNeeds       = "a durable subscription (activemq.subscriptionName) needs a /topic/ destination and a client-id on CONNECT"
+	msgTempNotOwner       = "Cannot subscribe to remote temporary destination" // ActiveMQ's words
+	msgTempGone           = "temporary destination does not exist"
 )
 
 // hdrDeliveryCount is JMS's name for how often a message has been delivered.
@@ -107,6 +111,17 @@ func (c *conn) handle(f *stomp.Frame) error {
 	return nil
 }
 
+// failCodec reports a frame the codec could not read. The frame is lost,
+// but when its receipt header had been read the ERROR still carries the
+// receipt-id the client is waiting for.
+func (c *conn) failCodec(pe *stomp.ProtocolError) error {
+	var f *stomp.Frame
+	if pe.Receipt != "" {
+		f = stomp.New("", "receipt", pe.Receipt)
+	}
+	return c.fail(f, pe.Msg, "")
+}
+
 func (c *conn) receipt(f *stomp.Frame) {
 	if r, ok := f.Lookup("receipt"); ok {
 		c.send(stomp.New(stomp.RECEIPT, "receipt-id", r))
@@ -116,11 +131,10 @@ func (c *conn) receipt(f *stomp.Frame) {
 func (c *conn) onConnect(f *stomp.Frame) error {
 	v, ok := negotiate(f.Get("accept-version"))
 	if !ok {
-		e := stomp.New(stomp.ERROR, "version", "1.0,1.1,1.2", "message", msgVersion)
-		e.Set("content-type", "text/plain")
-		e.Body = []byte("the client accepts " + f.Get("accept-version"))
-		c.enqueue(outItem{f: e, closeAfter: true})
-		return fmt.Errorf("%s", msgVersion)
+		// The spec's version header lists what we speak; through fail, so
+		// a receipt asked for is answered (receipt-id) like any other.
+		return c.fail(f, msgVersion, "the client accepts "+f.Get("accept-version"),
+			stomp.Header{Key: "version", Value: "1.0,1.1,1.2"})
 	}
 	if err := c.b.login(c, f); err != nil {
 		return c.fail(f, msgLoginFailed+err.Error(), "")
@@ -284,12 +298,16 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	if !ok {
 		return c.fail(f, msgNoDestination, "")
 	}
-	dest = c.resolveTemp(dest)
+	dest, _ = c.ownTemp(dest)
 	if !isQueue(dest) && !isTopic(dest) {
 		return c.fail(f, msgBadDestination, fmt.Sprintf("got %q; e.g. /queue/orders or /topic/prices", dest))
 	}
 	if isPattern(dest) {
 		return c.fail(f, msgWildcardSend, fmt.Sprintf("got %q; wildcards * and > are for SUBSCRIBE", dest))
+	}
+	temp := isRemoteTemp(dest)
+	if temp && !c.b.tempAlive(dest) {
+		return c.fail(f, msgTempGone+": "+dest, tempGoneDetail)
 	}
 	if err := c.authorize(security.Write, dest); err != nil {
 		return c.fail(f, err.Error(), "")
@@ -300,7 +318,7 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	for i, h := range m.headers {
 		if h.Key == "reply-to" && isTemp(h.Value) {
 			// Whoever answers must reach this connection's own destination.
-			m.headers[i].Value = c.resolveTemp(h.Value)
+			m.headers[i].Value, _ = c.ownTemp(h.Value)
 		}
 	}
 	if e := f.Get("expires"); e != "" && e != "0" {
@@ -340,8 +358,16 @@ func (c *conn) onSend(f *stomp.Frame) error {
 		return c.fail(f, msgNotStored, err.Error())
 	}
 	d.publish(m)
+	if temp && !c.b.tempAlive(dest) {
+		// Its owner left between the check above and the publish, and
+		// b.dest made it again: delete it, or the message waits forever.
+		c.b.deleteDest(dest)
+	}
 	return nil
 }
+
+// tempGoneDetail explains a refused SEND to a temporary destination.
+const tempGoneDetail = "the connection that created it has ended (or never existed), so nobody could ever consume it; ActiveMQ refuses such a send the same way"
 
 // flowControl pauses this producer, by not reading its next frame, while
 // dest is over its memory limit. TCP then slows the producer itself.
@@ -358,7 +384,14 @@ func (c *conn) onSubscribe(f *stomp.Frame) error {
 		return c.fail(f, msgNoDestination, "")
 	}
 	if c.bridge == nil {
-		dest = c.resolveTemp(dest)
+		var owned bool
+		dest, owned = c.ownTemp(dest)
+		if isRemoteTemp(dest) && !owned {
+			// Only its owner consumes from a temporary destination, or
+			// anyone who saw a reply-to could steal the replies. A bridge
+			// may: its SUBSCRIBE is the owner's demand on another broker.
+			return c.fail(f, msgTempNotOwner+": "+dest, "only the connection that created a temporary destination may subscribe to it; others may only send to it")
+		}
 	}
 	if !isQueue(dest) && !isTopic(dest) {
 		return c.fail(f, msgBadDestination, fmt.Sprintf("got %q", dest))
@@ -473,8 +506,20 @@ func (c *conn) onUnsubscribe(f *stomp.Frame) error {
 	return nil
 }
 
-// onAck handles ACK and NACK. STOMP 1.2 names the message by the MESSAGE's
-// ack header (id); 1.0 and 1.1 by message-id.
+// ackRef is what an ACK or NACK names: a delivery by the MESSAGE's ack
+// header (STOMP 1.2), or by message-id (1.0 and 1.1), then narrowed to one
+// subscription when the frame says which.
+type ackRef struct {
+	id          string
+	byMessageID bool
+	sub         string
+	bySub       bool
+	nack        bool
+}
+
+// onAck handles ACK and NACK. An unknown message is refused when the frame
+// arrives, inside a transaction too, as ActiveMQ does ("Unexpected ACK
+// received for message-id"): COMMIT must not be the first to find out.
 func (c *conn) onAck(f *stomp.Frame) error {
 	key := "id"
 	if c.version != stomp.V12 {
@@ -484,7 +529,13 @@ func (c *conn) onAck(f *stomp.Frame) error {
 	if !ok {
 		return c.fail(f, "missing "+key+" header", "")
 	}
-	if err := c.authorizeAck(id, key == "message-id"); err != nil {
+	a := ackRef{id: id, byMessageID: key == "message-id", nack: f.Command == stomp.NACK}
+	if a.byMessageID {
+		// Two subscriptions (on one topic, say) may hold the same message
+		// id; STOMP 1.1's subscription header says whose delivery it is.
+		a.sub, a.bySub = f.Lookup("subscription")
+	}
+	if err := c.authorizeAck(id, a.byMessageID); err != nil {
 		return c.fail(f, err.Error(), "")
 	}
 	if txName, ok := f.Lookup("transaction"); ok {
@@ -492,28 +543,43 @@ func (c *conn) onAck(f *stomp.Frame) error {
 		if tx == nil {
 			return c.fail(f, msgUnknownTx, fmt.Sprintf("transaction %q was not begun", txName))
 		}
-		tx.acks = append(tx.acks, pendingAck{id: id, byMessageID: key == "message-id", nack: f.Command == stomp.NACK})
+		c.mu.Lock()
+		d := c.find(a, tx)
+		if d != nil {
+			tx.add(d, a.nack)
+		}
+		c.mu.Unlock()
+		if d == nil {
+			return c.fail(f, msgUnknownAck, fmt.Sprintf("%s %q is not an unacknowledged message on this connection (or transaction %q already names it)", key, id, txName))
+		}
 		return nil
 	}
-	if !c.settle(id, key == "message-id", f.Command == stomp.NACK) {
+	if !c.settle(a) {
 		return c.fail(f, msgUnknownAck, fmt.Sprintf("%s %q is not an unacknowledged message on this connection", key, id))
 	}
 	return nil
 }
 
-// settle acknowledges (or with nack, returns to the queue) the delivery
-// named by id, and in client mode every earlier delivery of the same
-// subscription. It reports whether id was known.
-// delivery is the unacknowledged delivery an ACK or NACK names: by its ack
-// id (STOMP 1.2), or by message id, the oldest delivery of that message
-// (1.0 and 1.1). Called with c.mu held.
+// delivery is the unacknowledged delivery an ACK or NACK names (see find),
+// for the security chain's Ack hook. Called with c.mu held.
 func (c *conn) delivery(id string, byMessageID bool) *delivery {
-	if !byMessageID {
-		return c.unacked[id]
+	return c.find(ackRef{id: id, byMessageID: byMessageID}, nil)
+}
+
+// find is the unacknowledged delivery a names: by its ack id, or by
+// message id the oldest delivery of that message (to a's subscription, when
+// it names one). Deliveries tx already names are passed over, so each is
+// named once per transaction. Called with c.mu held.
+func (c *conn) find(a ackRef, tx *transaction) *delivery {
+	if !a.byMessageID {
+		if d := c.unacked[a.id]; d != nil && !tx.names(d) {
+			return d
+		}
+		return nil
 	}
 	var d *delivery
 	for _, x := range c.unacked {
-		if x.msg.id == id && (d == nil || x.seq < d.seq) {
+		if x.msg.id == a.id && (!a.bySub || x.sub.id == a.sub) && !tx.names(x) && (d == nil || x.seq < d.seq) {
 			d = x
 		}
 	}
@@ -545,36 +611,70 @@ func (s *subscription) settleThrough(unacked map[string]*delivery, d *delivery, 
 	return done
 }
 
-func (c *conn) settle(id string, byMessageID, nack bool) bool {
-	c.mu.Lock()
-	d := c.delivery(id, byMessageID)
-	if d == nil {
-		c.mu.Unlock()
-		return false
+// unsend drops d from s's sent list (kept in sending order, so by seq): a
+// NACK settles it alone, and a consumer that only ever NACKs must not grow
+// the list without bound.
+func (s *subscription) unsend(d *delivery) {
+	if i, ok := slices.BinarySearchFunc(s.sent, d.seq, func(x *delivery, seq uint64) int { return cmp.Compare(x.seq, seq) }); ok {
+		s.sent = slices.Delete(s.sent, i, i+1)
 	}
+}
+
+// take removes d from the unacknowledged deliveries and returns what its
+// ACK or NACK settles, d first. An ACK in client mode is cumulative: every
+// earlier delivery of the subscription goes with it. A NACK is not, in any
+// mode: the STOMP 1.2 spec makes a client-mode NACK cumulative too, but
+// ActiveMQ (StompSubscription.onStompMessageNack, 5.x) refuses only the
+// message named, and clients written against it NACK one bad message while
+// still working on the ones before it. Called with c.mu held.
+func (c *conn) take(d *delivery, nack bool) []*delivery {
 	done := []*delivery{d}
 	delete(c.unacked, d.ackID)
 	if d.sub.ack == ackClient {
-		done = d.sub.settleThrough(c.unacked, d, done)
+		if nack {
+			d.sub.unsend(d)
+		} else {
+			done = d.sub.settleThrough(c.unacked, d, done)
+		}
 	}
-	c.mu.Unlock()
+	return done
+}
+
+// finish applies what take settled: acknowledged messages are forgotten,
+// refused ones go back to their queue; either way the subscription's window
+// gets their room back.
+func (c *conn) finish(done []*delivery, nack bool) {
+	d := done[0]
 	dest := d.sub.dest
-	if !nack {
+	if nack {
+		ms := make([]*message, len(done))
+		for i, x := range done {
+			ms[i] = x.msg
+		}
+		dest.requeue(ms)
+	} else {
 		for _, x := range done {
 			c.b.forgetFor(x.sub, x.msg)
 		}
-	}
-	if nack {
-		var ms []*message
-		for _, x := range done {
-			ms = append(ms, x.msg)
-		}
-		dest.requeue(ms)
 	}
 	dest.release(d.sub, len(done))
 	if !nack && c.bridge != nil {
 		c.bridge.forwarded.Add(uint64(len(done)))
 		c.b.emit(events.Event{Kind: events.MessageForwarded, Link: c.bridge.link, Dest: dest.name, ID: d.msg.id, Peer: c.bridge.peer})
 	}
+}
+
+// settle acknowledges (or with nack, returns to the queue) the delivery a
+// names, and reports whether there was one.
+func (c *conn) settle(a ackRef) bool {
+	c.mu.Lock()
+	d := c.find(a, nil)
+	if d == nil {
+		c.mu.Unlock()
+		return false
+	}
+	done := c.take(d, a.nack)
+	c.mu.Unlock()
+	c.finish(done, a.nack)
 	return true
 }

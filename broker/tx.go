@@ -8,16 +8,31 @@ import (
 
 // transaction buffers SENDs and ACKs between BEGIN and COMMIT; ABORT or a
 // disconnect drops them, so nothing of an unfinished transaction happens.
+// Only the connection's reading goroutine touches one.
 type transaction struct {
 	sends []*message
 	acks  []pendingAck
+	named map[*delivery]bool // the deliveries acks name
 }
 
+// pendingAck is an ACK or NACK inside a transaction: the delivery it named
+// when it arrived, settled at COMMIT.
 type pendingAck struct {
-	id          string
-	byMessageID bool
-	nack        bool
+	d    *delivery
+	nack bool
 }
+
+func (tx *transaction) add(d *delivery, nack bool) {
+	if tx.named == nil {
+		tx.named = map[*delivery]bool{}
+	}
+	tx.named[d] = true
+	tx.acks = append(tx.acks, pendingAck{d: d, nack: nack})
+}
+
+// names says whether the transaction already acknowledges d. A nil
+// transaction names nothing.
+func (tx *transaction) names(d *delivery) bool { return tx != nil && tx.named[d] }
 
 func (c *conn) txFor(name string) *transaction {
 	c.mu.Lock()
@@ -50,6 +65,29 @@ func (c *conn) onTransaction(f *stomp.Frame) error {
 	if f.Command == stomp.ABORT {
 		return nil
 	}
+	return c.commit(f, name, tx)
+}
+
+// commit applies a transaction all or nothing: everything that could refuse
+// it is checked before anything is stored, routed or settled, so a COMMIT
+// answered with ERROR has changed nothing (the connection then ends, and
+// its unacknowledged messages go back as after any disconnect).
+func (c *conn) commit(f *stomp.Frame, name string, tx *transaction) error {
+	c.mu.Lock()
+	for _, a := range tx.acks {
+		if c.unacked[a.d.ackID] != a.d {
+			c.mu.Unlock()
+			// Settled meanwhile outside the transaction, or its
+			// subscription ended.
+			return c.fail(f, msgUnknownAck, fmt.Sprintf("transaction %q acknowledged message %s, which is no longer unacknowledged on this connection; nothing of the transaction was applied", name, a.d.msg.id))
+		}
+	}
+	c.mu.Unlock()
+	for _, m := range tx.sends {
+		if isRemoteTemp(m.dest) && !c.b.tempAlive(m.dest) {
+			return c.fail(f, msgTempGone+": "+m.dest, tempGoneDetail+"; nothing of the transaction was applied")
+		}
+	}
 	// The transaction's persistent messages are stored in one append: after a
 	// crash, all of them are there or none.
 	if err := c.b.persist(tx.sends...); err != nil {
@@ -59,12 +97,26 @@ func (c *conn) onTransaction(f *stomp.Frame) error {
 		if err := c.b.persistForDurables(c.b.dest(m.dest), m); err != nil {
 			return c.fail(f, msgNotStored, err.Error())
 		}
+	}
+	type settled struct {
+		done []*delivery
+		nack bool
+	}
+	c.mu.Lock()
+	all := make([]settled, 0, len(tx.acks))
+	for _, a := range tx.acks {
+		// Gone now only if an earlier cumulative ACK of this transaction
+		// took it, or the connection is closing (and gives it back).
+		if c.unacked[a.d.ackID] == a.d {
+			all = append(all, settled{c.take(a.d, a.nack), a.nack})
+		}
+	}
+	c.mu.Unlock()
+	for _, m := range tx.sends {
 		c.b.route(m)
 	}
-	for _, a := range tx.acks {
-		if !c.settle(a.id, a.byMessageID, a.nack) {
-			return c.fail(f, msgUnknownAck, fmt.Sprintf("transaction %q acknowledged %q, which is not an unacknowledged message on this connection", name, a.id))
-		}
+	for _, s := range all {
+		c.finish(s.done, s.nack)
 	}
 	return nil
 }

@@ -11,6 +11,11 @@ import (
 // (after an ERROR frame carrying Msg, if the peer is to learn why).
 type ProtocolError struct {
 	Msg string
+	// Receipt is the value of the frame's receipt header when the error
+	// came after that header had been read ("" otherwise): the peer asked
+	// to hear about this frame, and its ERROR must say which one it was
+	// (receipt-id), even though the frame itself is lost.
+	Receipt string
 }
 
 func (e *ProtocolError) Error() string { return "stomp: " + e.Msg }

@@ -88,6 +88,13 @@ func (r *Reader) ReadFrame() (*Frame, error) {
 	}
 	r.br.resize()
 	f, started, err := r.readFrame()
+	if pe, ok := err.(*ProtocolError); ok {
+		// The headers read so far are this frame's: they are reset
+		// before its command line is read.
+		if v, ok := r.spanLookup("receipt"); ok {
+			pe.Receipt = string(v)
+		}
+	}
 	if cap(r.line) > bodyChunk {
 		r.line = nil // don't keep one huge line's buffer for the life of the connection
 	}
@@ -117,6 +124,9 @@ type frameAndHeaders struct {
 }
 
 func (r *Reader) readFrame() (f *Frame, started bool, err error) {
+	// Reset here, not after the command line, so that a ProtocolError never
+	// finds the previous frame's receipt header (see ReadFrame).
+	r.text, r.spans = r.text[:0], r.spans[:0]
 	var line []byte
 	for {
 		var n int
@@ -134,7 +144,6 @@ func (r *Reader) readFrame() (f *Frame, started bool, err error) {
 	}
 	esc := frameEscaping(r.esc, cmd)
 
-	r.text, r.spans = r.text[:0], r.spans[:0]
 	for {
 		line, _, err = r.readLine(r.lim.MaxHeaderLine, "header line")
 		if err != nil {

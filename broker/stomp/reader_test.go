@@ -286,6 +286,42 @@ func TestReadFrameErrors(t *testing.T) {
 	}
 }
 
+// TestProtocolErrorReceipt: an error found once a frame's receipt header
+// has been read carries its value, so the ERROR can say which frame failed;
+// never the receipt of an earlier, good frame.
+func TestProtocolErrorReceipt(t *testing.T) {
+	small := Limits{MaxHeaderLine: 64, MaxHeaders: 3, MaxBody: 5}
+	tests := []struct {
+		name, in, want string
+	}{
+		{"body longer than content-length", "SEND\nreceipt:L5\ncontent-length:2\n\nabc\x00", "L5"},
+		{"content-length over the limit", "SEND\nreceipt:L6\ncontent-length:6\n\n123456\x00", "L6"},
+		{"body over the limit", "SEND\nreceipt:L7\n\n123456\x00", "L7"},
+		{"escaped receipt", "SEND\nreceipt:a\\cb\n\n123456\x00", "a:b"},
+		{"too many headers after receipt", "SEND\nreceipt:L8\na:1\nb:2\nc:3\n\n\x00", "L8"},
+		{"bad escape before receipt", "SEND\nk:\\q\nreceipt:L9\n\n\x00", ""},
+		{"no receipt", "SEND\n\n123456\x00", ""},
+		{"earlier frame's receipt", "SEND\nreceipt:ok\n\nx\x00SEND\n\n123456\x00", ""},
+		{"bad command after a receipt", "SEND\nreceipt:ok\n\nx\x00S-ND\n\n\x00", ""},
+	}
+	for _, tt := range tests {
+		for _, src := range sources {
+			t.Run(tt.name+"/"+src.name, func(t *testing.T) {
+				r := src.open(tt.in, small)
+				r.SetVersion(V12)
+				_, err := readAll(r)
+				var pe *ProtocolError
+				if !errors.As(err, &pe) {
+					t.Fatalf("error = %v, want *ProtocolError", err)
+				}
+				if pe.Receipt != tt.want {
+					t.Fatalf("Receipt = %q, want %q (%s)", pe.Receipt, tt.want, pe.Msg)
+				}
+			})
+		}
+	}
+}
+
 // TestReadFrameLimitBoundaries checks that the limits are inclusive: a value
 // exactly at the limit passes, one more fails.
 func TestReadFrameLimitBoundaries(t *testing.T) {
