@@ -521,12 +521,18 @@ func (c *conn) delivery(id string, byMessageID bool) *delivery {
 }
 
 // settleThrough removes from unacked every delivery to s sent before d (the
-// cumulative acknowledgement of client mode) and appends them to done.
+// cumulative acknowledgement of client mode; for a wildcard's child, to any
+// of its siblings too) and appends them to done.
 func (s *subscription) settleThrough(unacked map[string]*delivery, d *delivery, done []*delivery) []*delivery {
+	sent := &s.sent
+	if s.parent != nil {
+		sent = &s.parent.sent // the client subscribed once (wildcard.go)
+	}
+	list := *sent
 	i := 0
-	for ; i < len(s.sent) && s.sent[i].seq <= d.seq; i++ {
-		x := s.sent[i]
-		s.sent[i] = nil
+	for ; i < len(list) && list[i].seq <= d.seq; i++ {
+		x := list[i]
+		list[i] = nil
 		if x != d && unacked[x.ackID] == x {
 			done = append(done, x)
 			delete(unacked, x.ackID)
@@ -535,12 +541,12 @@ func (s *subscription) settleThrough(unacked map[string]*delivery, d *delivery, 
 	// Re-slicing alone would creep along the array and regrow it from
 	// nothing once emptied; once the settled prefix is at least as long
 	// as what is left, what is left moves to the front instead.
-	if rest := len(s.sent) - i; i >= rest {
-		copy(s.sent, s.sent[i:])
-		clear(s.sent[rest:])
-		s.sent = s.sent[:rest]
+	if rest := len(list) - i; i >= rest {
+		copy(list, list[i:])
+		clear(list[rest:])
+		*sent = list[:rest]
 	} else {
-		s.sent = s.sent[i:]
+		*sent = list[i:]
 	}
 	return done
 }
@@ -564,14 +570,19 @@ func (c *conn) settle(id string, byMessageID, nack bool) bool {
 			c.b.forgetFor(x.sub, x.msg)
 		}
 	}
-	if nack {
+	switch {
+	case d.sub.parent != nil:
+		releaseAcross(done, nack) // they may be on several destinations (wildcard.go)
+	case nack:
 		var ms []*message
 		for _, x := range done {
 			ms = append(ms, x.msg)
 		}
 		dest.requeue(ms)
+		dest.release(d.sub, len(done))
+	default:
+		dest.release(d.sub, len(done))
 	}
-	dest.release(d.sub, len(done))
 	if !nack && c.bridge != nil {
 		c.bridge.forwarded.Add(uint64(len(done)))
 		c.b.emit(events.Event{Kind: events.MessageForwarded, Link: c.bridge.link, Dest: dest.name, ID: d.msg.id, Peer: c.bridge.peer})
