@@ -45,6 +45,8 @@ func (br *bridge) patternDemand(id, pattern string, hops int) {
 	if hops > br.consTTL {
 		return
 	}
+	// Client mode: the peer ACKs only the latest message per subscription
+	// (bridge_ack.go), which settles every child's earlier ones (wildcard.go).
 	w := &wildcardSub{conn: c, id: id, pattern: pattern, ack: ackClient, window: c.b.cfg.Prefetch,
 		net: &netWild{peer: br.peer, ttl: br.msgTTL, hops: hops, suppress: br.opts.suppress && isQueue(pattern), allows: br.allows}}
 	if br.opts.decreasePriority {

@@ -415,6 +415,10 @@ func (c *conn) deliver(s *subscription, m *message, body []byte) {
 		c.enqueue(outItem{f: f, credit: s, pooled: true})
 		return
 	}
+	if s.parent != nil {
+		c.deliverChild(s, m, f) // wildcard.go
+		return
+	}
 	c.mu.Lock()
 	c.ackSeq++
 	d := newDelivery(s, m, c.ackSeq)

@@ -242,7 +242,12 @@ type subscription struct {
 	// deliveries in the order sent, so an ACK settles a prefix instead of
 	// scanning every unacknowledged message of the connection. Entries
 	// settled some other way (NACK, unsubscribe) are skipped when met.
+	// A wildcard's children use their parent's instead (wildcard.go).
 	sent []*delivery
+
+	// Guarded by parent.mu: a wildcard child's place in the line for its
+	// parent's shared window (wildcard.go).
+	waiting, turn bool
 }
 
 // eligible says whether m may go to s: never back to a broker it has been
@@ -275,7 +280,12 @@ func (m *message) header(name string) (string, bool) {
 	return "", false
 }
 
-func (s *subscription) hasRoom() bool { return s.inflight < s.window }
+func (s *subscription) hasRoom() bool {
+	if s.parent != nil {
+		return s.parent.room(s) // one window for all of a wildcard's children
+	}
+	return s.inflight < s.window
+}
 
 // publish adds a message and dispatches what it can.
 func (d *destination) publish(m *message) {
@@ -438,10 +448,18 @@ func (d *destination) giveBack(s *subscription, ms []*message) {
 // release returns n credits to s (acked, or written in auto mode).
 func (d *destination) release(s *subscription, n int) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	s.inflight -= n
 	d.dequeued += uint64(n)
+	if s.parent != nil {
+		s.parent.give(n)
+	}
 	d.dispatchLocked()
+	d.mu.Unlock()
+	if s.parent != nil {
+		// The credits may be for a sibling on another destination, which
+		// only wake dispatches; it takes their locks, so not under ours.
+		s.parent.wake()
+	}
 }
 
 func (d *destination) dispatchLocked() {
@@ -450,6 +468,9 @@ func (d *destination) dispatchLocked() {
 		for _, s := range d.subs {
 			for len(s.pending) > 0 && s.hasRoom() {
 				m := s.pending[0]
+				if s.parent != nil && !clock.expired(m) && !s.parent.take(s) {
+					break // a sibling on another destination took the wildcard's last credit
+				}
 				s.pending = popFront(s.pending)
 				d.freed(m)
 				if clock.expired(m) {
@@ -479,6 +500,9 @@ func (d *destination) dispatchLocked() {
 		if s == nil {
 			i++ // nobody may take this one (e.g. it came from the only peer with demand); try the next
 			continue
+		}
+		if s.parent != nil && !s.parent.take(s) {
+			continue // a sibling on another destination took the wildcard's last credit since pick looked: pick again
 		}
 		if i == 0 {
 			d.pending = popFront(d.pending)
@@ -554,6 +578,12 @@ func (s *subscription) deliver(m *message) {
 		// It stays stored and unacknowledged: a restart delivers it.
 		s.dest.b.emit(events.Event{Kind: events.MessageDropped, Dest: m.dest, ID: m.id,
 			Reason: "not delivered: " + err.Error() + "; it stays in the store and is delivered after a restart"})
+		if w := s.parent; w != nil {
+			// Its credit, taken before the read, goes back; the siblings'
+			// destinations are dispatched elsewhere, as this one is locked.
+			w.give(1)
+			go w.wake()
+		}
 		return
 	}
 	s.inflight++

@@ -587,12 +587,18 @@ func (c *conn) find(a ackRef, tx *transaction) *delivery {
 }
 
 // settleThrough removes from unacked every delivery to s sent before d (the
-// cumulative acknowledgement of client mode) and appends them to done.
+// cumulative acknowledgement of client mode; for a wildcard's child, to any
+// of its siblings too) and appends them to done.
 func (s *subscription) settleThrough(unacked map[string]*delivery, d *delivery, done []*delivery) []*delivery {
+	sent := &s.sent
+	if s.parent != nil {
+		sent = &s.parent.sent // the client subscribed once (wildcard.go)
+	}
+	list := *sent
 	i := 0
-	for ; i < len(s.sent) && s.sent[i].seq <= d.seq; i++ {
-		x := s.sent[i]
-		s.sent[i] = nil
+	for ; i < len(list) && list[i].seq <= d.seq; i++ {
+		x := list[i]
+		list[i] = nil
 		if x != d && unacked[x.ackID] == x {
 			done = append(done, x)
 			delete(unacked, x.ackID)
@@ -601,12 +607,12 @@ func (s *subscription) settleThrough(unacked map[string]*delivery, d *delivery, 
 	// Re-slicing alone would creep along the array and regrow it from
 	// nothing once emptied; once the settled prefix is at least as long
 	// as what is left, what is left moves to the front instead.
-	if rest := len(s.sent) - i; i >= rest {
-		copy(s.sent, s.sent[i:])
-		clear(s.sent[rest:])
-		s.sent = s.sent[:rest]
+	if rest := len(list) - i; i >= rest {
+		copy(list, list[i:])
+		clear(list[rest:])
+		*sent = list[:rest]
 	} else {
-		s.sent = s.sent[i:]
+		*sent = list[i:]
 	}
 	return done
 }
@@ -615,8 +621,12 @@ func (s *subscription) settleThrough(unacked map[string]*delivery, d *delivery, 
 // NACK settles it alone, and a consumer that only ever NACKs must not grow
 // the list without bound.
 func (s *subscription) unsend(d *delivery) {
-	if i, ok := slices.BinarySearchFunc(s.sent, d.seq, func(x *delivery, seq uint64) int { return cmp.Compare(x.seq, seq) }); ok {
-		s.sent = slices.Delete(s.sent, i, i+1)
+	sent := &s.sent
+	if s.parent != nil {
+		sent = &s.parent.sent // one order across a wildcard's destinations
+	}
+	if i, ok := slices.BinarySearchFunc(*sent, d.seq, func(x *delivery, seq uint64) int { return cmp.Compare(x.seq, seq) }); ok {
+		*sent = slices.Delete(*sent, i, i+1)
 	}
 }
 
@@ -646,18 +656,23 @@ func (c *conn) take(d *delivery, nack bool) []*delivery {
 func (c *conn) finish(done []*delivery, nack bool) {
 	d := done[0]
 	dest := d.sub.dest
-	if nack {
-		ms := make([]*message, len(done))
-		for i, x := range done {
-			ms[i] = x.msg
-		}
-		dest.requeue(ms)
-	} else {
+	if !nack {
 		for _, x := range done {
 			c.b.forgetFor(x.sub, x.msg)
 		}
 	}
-	dest.release(d.sub, len(done))
+	if d.sub.parent != nil {
+		releaseAcross(done, nack) // they may be on several destinations (wildcard.go)
+	} else {
+		if nack {
+			ms := make([]*message, len(done))
+			for i, x := range done {
+				ms[i] = x.msg
+			}
+			dest.requeue(ms)
+		}
+		dest.release(d.sub, len(done))
+	}
 	if !nack && c.bridge != nil {
 		c.bridge.forwarded.Add(uint64(len(done)))
 		c.b.emit(events.Event{Kind: events.MessageForwarded, Link: c.bridge.link, Dest: dest.name, ID: d.msg.id, Peer: c.bridge.peer})

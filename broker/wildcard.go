@@ -2,8 +2,10 @@ package broker
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/brokerlab/brokerlab/broker/selector"
+	"github.com/brokerlab/brokerlab/broker/stomp"
 )
 
 // Wildcards are ActiveMQ's: names are '.'-separated, '*' matches exactly
@@ -61,9 +63,15 @@ func matchDest(pattern, dest string) bool {
 }
 
 // wildcardSub is a SUBSCRIBE to a pattern: one child subscription on every
-// matching destination, now and as they are created. Each child has its
-// own prefetch window; MESSAGE frames carry the client's subscription id and
-// the concrete destination.
+// matching destination, now and as they are created. MESSAGE frames carry
+// the client's subscription id and the concrete destination.
+//
+// To the client it is one consumer, as in ActiveMQ, so its children share
+// what belongs to a consumer: one prefetch window (inflight, counted across
+// all of them) and, in client mode, one order of deliveries (sent), over
+// which an ACK is cumulative whichever destination each message came from.
+// A network wildcard subscription relies on that too: the peer ACKs only the
+// latest message of the subscription (bridge_ack.go).
 type wildcardSub struct {
 	conn     *conn
 	id       string
@@ -73,6 +81,11 @@ type wildcardSub struct {
 	selector *selector.Selector
 	children []*subscription // guarded by conn.mu
 	net      *netWild        // a peer broker's wildcard demand (bridge_wildcard.go); nil for clients
+	sent     []*delivery     // guarded by conn.mu; client mode: the children's deliveries in the order written
+
+	mu       sync.Mutex
+	inflight int             // deliveries not yet settled (or, in auto mode, not yet written), all children together
+	waiting  []*subscription // children that found the window full, in the order they found it so
 }
 
 func (w *wildcardSub) child(d *destination) *subscription {
@@ -81,6 +94,132 @@ func (w *wildcardSub) child(d *destination) *subscription {
 		s.network, s.peer, s.ttl, s.hops, s.priority, s.suppress = true, n.peer, n.ttl, n.hops, n.priority, n.suppress
 	}
 	return s
+}
+
+// The shared window. A child's destination decides under its own lock
+// whether the child may take a message (room) and then claims the credit
+// (take): two destinations dispatch at once, so the claim checks again.
+// Lock order: a destination's mu, then w.mu; never the other way round.
+//
+// A child that finds no room waits in line. Whoever returns credits calls
+// wake afterwards, which dispatches the waiting children's destinations in
+// turn: nothing else would, since a child's destination dispatches only on
+// its own events. While children wait, a child that is not being woken gets
+// no room either, even when some is free: otherwise the destination whose
+// messages were just acknowledged would take the credit back at once and a
+// busy destination could starve its quiet siblings.
+
+// room reports whether child s may have one more message in flight; if not,
+// s waits in line. Called under s.dest.mu.
+func (w *wildcardSub) room(s *subscription) bool { return w.claim(s, false) }
+
+// take claims one credit of the window for a delivery to child s, which
+// room allowed a moment ago. Called under s.dest.mu.
+func (w *wildcardSub) take(s *subscription) bool { return w.claim(s, true) }
+
+func (w *wildcardSub) claim(s *subscription, take bool) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.inflight < w.window && (len(w.waiting) == 0 || s.turn) {
+		if take {
+			w.inflight++
+			s.turn = false // one message per turn: the others in line come first
+		}
+		return true
+	}
+	s.turn = false
+	if !s.waiting {
+		s.waiting = true
+		w.waiting = append(w.waiting, s)
+	}
+	return false
+}
+
+// give returns n credits. The caller calls wake once it holds no
+// destination's lock.
+func (w *wildcardSub) give(n int) {
+	w.mu.Lock()
+	w.inflight -= n
+	w.mu.Unlock()
+}
+
+// wake dispatches the destinations of waiting children, first in line
+// first, while the window has room. A child goes back in line only after it
+// used its turn (a credit) or found the window full, so each turn either
+// uses a credit or shortens the line for good, and this ends once the line
+// is empty or the window full again. Called with no lock held.
+func (w *wildcardSub) wake() {
+	for {
+		w.mu.Lock()
+		if w.inflight >= w.window || len(w.waiting) == 0 {
+			w.mu.Unlock()
+			return
+		}
+		s := w.waiting[0]
+		copy(w.waiting, w.waiting[1:])
+		w.waiting[len(w.waiting)-1] = nil
+		w.waiting = w.waiting[:len(w.waiting)-1]
+		s.waiting, s.turn = false, true
+		w.mu.Unlock()
+		s.dest.kick()
+		w.mu.Lock()
+		s.turn = false // unused: its destination had nothing for it
+		w.mu.Unlock()
+	}
+}
+
+// kick dispatches what d holds: a wildcard child on it may have room now.
+func (d *destination) kick() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.dispatchLocked()
+}
+
+// deliverChild is conn.deliver's end for a wildcard child in client or
+// client-individual mode. The frame is queued under c.mu, with its ack id
+// taken and its place in w.sent: ack ids then reach the client in the order
+// of w.sent, though the children's destinations dispatch concurrently, so a
+// cumulative ACK never settles a message still behind it on the wire.
+func (c *conn) deliverChild(s *subscription, m *message, f *stomp.Frame) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ackSeq++
+	d := newDelivery(s, m, c.ackSeq)
+	c.unacked[d.ackID] = d
+	if s.ack == ackClient {
+		s.parent.sent = append(s.parent.sent, d)
+	}
+	f.Add("ack", d.ackID)
+	c.enqueue(outItem{f: f, pooled: true})
+}
+
+// releaseAcross settles what an ACK or NACK on a wildcard subscription
+// covered, which in client mode may span its children: each child's
+// destination gets back its own messages (NACK), in the order delivered,
+// and its credits.
+func releaseAcross(done []*delivery, nack bool) {
+	sortDeliveries(done)
+	type share struct {
+		s  *subscription
+		ms []*message
+	}
+	var shares []share
+next:
+	for _, x := range done {
+		for i := range shares {
+			if shares[i].s == x.sub {
+				shares[i].ms = append(shares[i].ms, x.msg)
+				continue next
+			}
+		}
+		shares = append(shares, share{x.sub, []*message{x.msg}})
+	}
+	for _, sh := range shares {
+		if nack {
+			sh.s.dest.requeue(sh.ms)
+		}
+		sh.s.dest.release(sh.s, len(sh.ms))
+	}
 }
 
 // attachWildcards gives a newly created destination its children of every
@@ -142,8 +281,14 @@ func (b *Broker) unsubscribePattern(w *wildcardSub) {
 	b.mu.Unlock()
 	w.conn.mu.Lock()
 	children := w.children
-	w.children = nil
+	w.children, w.sent = nil, nil
 	w.conn.mu.Unlock()
+	w.mu.Lock()
+	for _, s := range w.waiting {
+		s.waiting = false
+	}
+	w.waiting = nil
+	w.mu.Unlock()
 	for _, s := range children {
 		b.removeSub(s)
 	}
