@@ -23,7 +23,7 @@ func newBridgeFilter(c network.Config) *bridgeFilter {
 }
 
 func matchesAny(patterns []string, dest string) bool {
-	return slices.ContainsFunc(patterns, func(p string) bool { return p == dest || matchDest(p, dest) })
+	return slices.ContainsFunc(patterns, func(p string) bool { return p == dest || matchFilter(p, dest) })
 }
 
 func (f *bridgeFilter) allows(dest string) bool {

@@ -9,8 +9,9 @@ import (
 )
 
 // Wildcards are ActiveMQ's: names are '.'-separated, '*' matches exactly
-// one name, '>' matches one or more trailing names (PRICE.> matches
-// PRICE.STOCK and PRICE.STOCK.IBM, not PRICE). The type prefix must match:
+// one name, '>' matches zero or more trailing names (PRICE.> matches
+// PRICE, PRICE.STOCK and PRICE.STOCK.IBM; connector filters want at least
+// one, see matchFilter). The type prefix must match:
 // /queue/a.> never matches a topic.
 
 // isPattern reports whether a destination contains a wildcard name.
@@ -41,8 +42,20 @@ func splitDest(dest string) (prefix, name string) {
 	return "", dest
 }
 
-// matchDest reports whether the concrete destination matches the pattern.
-func matchDest(pattern, dest string) bool {
+// matchDest reports whether the concrete destination matches the pattern,
+// as ActiveMQ's DestinationMap matches subscriptions and authorization
+// entries: '>' matches zero or more trailing names, so PRICE.> matches
+// PRICE itself (ActiveMQ 5.17 delivers a message sent to /topic/PRICE to
+// a subscriber of /topic/PRICE.>).
+func matchDest(pattern, dest string) bool { return matchNames(pattern, dest, 0) }
+
+// matchFilter is matchDest as ActiveMQ's network connector filters match
+// (DestinationFilter's PrefixDestinationFilter): '>' needs at least one
+// name, so excludedDestinations=private.> leaves "private" itself alone.
+func matchFilter(pattern, dest string) bool { return matchNames(pattern, dest, 1) }
+
+// matchNames matches name by name; '>' takes at least minTail names.
+func matchNames(pattern, dest string, minTail int) bool {
 	pp, pn := splitDest(pattern)
 	dp, dn := splitDest(dest)
 	if pp != dp {
@@ -52,7 +65,7 @@ func matchDest(pattern, dest string) bool {
 	for i, p := range ps {
 		switch {
 		case p == ">":
-			return i == len(ps)-1 && len(ds) > i
+			return i == len(ps)-1 && len(ds)-i >= minTail
 		case i >= len(ds):
 			return false
 		case p != "*" && p != ds[i]:
