@@ -60,6 +60,7 @@ type conn struct {
 type outItem struct {
 	f          *stomp.Frame
 	credit     *subscription         // auto ack: its window gets the credit back once the frame is written
+	consumed   *message              // auto ack of a stored message: forgotten by the store once the frame is written
 	pooled     bool                  // f is a pooled MESSAGE frame: recycled once written
 	lazy       func() []*stomp.Frame // frames made only when the writer gets here (a bridge's batched ACKs)
 	version    stomp.Version
@@ -205,6 +206,9 @@ func (c *conn) writeLoop() {
 						return
 					}
 				}
+			}
+			if it.consumed != nil {
+				c.b.forgetFor(it.credit, it.consumed)
 			}
 			if it.credit != nil {
 				// Credits are returned per run of frames for one
@@ -412,7 +416,14 @@ func (c *conn) deliver(s *subscription, m *message, body []byte) {
 	f.Headers = append(f.Headers, m.headers...)
 	f.Body = body
 	if s.ack == ackAuto {
-		c.enqueue(outItem{f: f, credit: s, pooled: true})
+		it := outItem{f: f, credit: s, pooled: true}
+		if m.persistent {
+			// Consumed once written, as ActiveMQ counts an auto-ack
+			// dispatch: the store must forget it then, or every restart
+			// would deliver it again.
+			it.consumed = m
+		}
+		c.enqueue(it)
 		return
 	}
 	if s.parent != nil {

@@ -146,3 +146,53 @@ func TestDurableSubscriptionSurvivesRestart(t *testing.T) {
 		t.Fatalf("after a graceful restart the durable subscription must exist with nothing pending (all acknowledged): %+v", durs)
 	}
 }
+
+// A stored message taken by an auto-ack consumer is consumed once it is
+// written to that consumer: a restart, after a clean shutdown or a crash,
+// must not deliver it again.
+func TestAutoAckConsumedPersistentMessagesStayConsumed(t *testing.T) {
+	for _, crash := range []bool{false, true} {
+		dir := t.TempDir()
+		b1 := startOn(t, dir)
+		c := dial(t, b1.Addr())
+		s, err := c.Subscribe("/queue/auto", stomp.AckAuto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := dial(t, b1.Addr())
+		for _, body := range []string{"a", "b"} {
+			if err := p.Send("/queue/auto", "text/plain", []byte(body), stomp.SendOpt.Receipt, stomp.SendOpt.Header("persistent", "true")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 2 {
+			recv(t, s)
+		}
+		c.Send("/queue/sync", "text/plain", nil, stomp.SendOpt.Receipt)
+		if crash {
+			time.Sleep(50 * time.Millisecond) // the store's writer has its moment, as a crash test allows
+			b1.Kill()
+		} else {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			b1.Shutdown(ctx)
+			cancel()
+		}
+		b2 := startOn(t, dir)
+		c2 := dial(t, b2.Addr())
+		s2, err := c2.Subscribe("/queue/auto", stomp.AckAuto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2.Send("/queue/sync", "text/plain", nil, stomp.SendOpt.Receipt)
+		select {
+		case m := <-s2.C:
+			t.Fatalf("crash=%v: a message consumed with ack:auto came back after the restart: %q", crash, m.Body)
+		case <-time.After(300 * time.Millisecond):
+		}
+		for _, d := range b2.Stats().Destinations {
+			if d.Name == "/queue/auto" && d.Pending != 0 {
+				t.Fatalf("crash=%v: %d consumed messages recovered into /queue/auto", crash, d.Pending)
+			}
+		}
+	}
+}
