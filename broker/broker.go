@@ -49,6 +49,7 @@ type Broker struct {
 	stopped   bool
 
 	wildcards []*wildcardSub      // guarded by mu
+	clientIDs map[string]*conn    // guarded by mu: CONNECT's client-id, one connection each
 	durables  map[string]*durable // guarded by mu
 
 	temps tempRegistry // temporary destinations made here, by owner (temp.go)
@@ -84,17 +85,18 @@ func New(o Options) (*Broker, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Broker{
-		cfg:      cfg,
-		idPrefix: "ID:" + cfg.Name,
-		selfPath: []string{cfg.Name},
-		runID:    strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
-		dests:    map[string]*destination{},
-		conns:    map[*conn]struct{}{},
-		bridges:  map[*conn]struct{}{},
-		durables: map[string]*durable{},
-		audit:    newAudit(1 << 16),
-		ctx:      ctx,
-		cancel:   cancel,
+		cfg:       cfg,
+		idPrefix:  "ID:" + cfg.Name,
+		selfPath:  []string{cfg.Name},
+		runID:     strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
+		dests:     map[string]*destination{},
+		clientIDs: map[string]*conn{},
+		conns:     map[*conn]struct{}{},
+		bridges:   map[*conn]struct{}{},
+		durables:  map[string]*durable{},
+		audit:     newAudit(1 << 16),
+		ctx:       ctx,
+		cancel:    cancel,
 	}
 	if cfg.AdminAddr != "" {
 		hub, metrics := admin.NewHub(admin.DefaultKeep), admin.NewMetrics(cfg.Name)
@@ -342,6 +344,11 @@ func (b *Broker) connClosed(c *conn) {
 // subscribe again at once under the same client-id and durable name. A
 // second call finds nothing left to release.
 func (b *Broker) release(c *conn) {
+	b.mu.Lock()
+	if c.clientID != "" && b.clientIDs[c.clientID] == c {
+		delete(b.clientIDs, c.clientID)
+	}
+	b.mu.Unlock()
 	c.mu.Lock()
 	subs := c.subs
 	c.subs = map[string]*subscription{}

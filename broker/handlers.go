@@ -37,6 +37,8 @@ const (
 	msgNoSpace            = "destination memory limit reached"
 	msgBadSelector        = "invalid selector"
 	msgNotStored          = "the persistent message could not be stored"
+	msgClientIDInUse      = "client-id already in use"
+	msgDurableWildcard    = "a durable subscription to a wildcard is not supported"
 	msgDurableNeeds       = "a durable subscription (activemq.subscriptionName) needs a /topic/ destination and a client-id on CONNECT"
 	msgTempNotOwner       = "Cannot subscribe to remote temporary destination" // ActiveMQ's words
 	msgTempGone           = "temporary destination does not exist"
@@ -143,7 +145,15 @@ func (c *conn) onConnect(f *stomp.Frame) error {
 	c.r.SetVersion(v)
 	c.connected = true
 	c.session = c.b.nextID("session")
-	c.clientID = f.Get("client-id")
+	if id := f.Get("client-id"); id != "" {
+		// One connection per client-id, as ActiveMQ (InvalidClientIDException):
+		// durable subscriptions are keyed by it, and two holders would
+		// take each other's messages.
+		if other := c.b.claimClientID(id, c); other != nil {
+			return c.fail(f, msgClientIDInUse, fmt.Sprintf("client-id %q is already connected from %s; give each connection its own client-id", id, other.remote))
+		}
+		c.clientID = id
+	}
 	reply := stomp.New(stomp.CONNECTED, "version", string(v), "server", "brokerlab/"+Version, "session", c.session)
 	if br := f.Get(hdrBridge); br != "" {
 		if err := c.b.acceptBridge(c, f); err != nil {
@@ -442,6 +452,10 @@ func (c *conn) onSubscribe(f *stomp.Frame) error {
 		c.mu.Unlock()
 		return c.fail(f, msgDuplicateSub, fmt.Sprintf("id %q", id))
 	}
+	if _, durable := f.Lookup("activemq.subscriptionName"); durable && isPattern(dest) {
+		c.mu.Unlock()
+		return c.fail(f, msgDurableWildcard, fmt.Sprintf("destination %q: subscribe durably to each topic, or to the pattern without activemq.subscriptionName", dest))
+	}
 	if isPattern(dest) {
 		w := &wildcardSub{conn: c, id: id, pattern: dest, ack: ack, window: window, selector: sel}
 		c.wild[id] = w
@@ -692,4 +706,16 @@ func (c *conn) settle(a ackRef) bool {
 	c.mu.Unlock()
 	c.finish(done, a.nack)
 	return true
+}
+
+// claimClientID registers c as the holder of id and returns nil, or
+// returns the connection that already holds it.
+func (b *Broker) claimClientID(id string, c *conn) *conn {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if other := b.clientIDs[id]; other != nil && other != c {
+		return other
+	}
+	b.clientIDs[id] = c
+	return nil
 }

@@ -1,0 +1,35 @@
+package broker_test
+
+import (
+	"testing"
+
+	"github.com/brokerlab/brokerlab/broker"
+	"github.com/brokerlab/brokerlab/broker/brokertest"
+)
+
+// One connection per client-id, as ActiveMQ: a second is refused with an
+// ERROR naming the first, and the id is free again once its holder has
+// disconnected.
+func TestClientIDIsOneConnection(t *testing.T) {
+	b := brokertest.NewBroker(t, broker.Options{})
+	first, _ := connectWire(t, b.Addr(), "accept-version:1.2", "client-id:orders")
+	second := dialWire(t, b.Addr())
+	second.send("CONNECT", "accept-version:1.2", "client-id:orders", "receipt:c2")
+	f := second.expectError("client-id already in use")
+	if f.Header.Get("receipt-id") != "c2" {
+		t.Errorf("the ERROR lacks receipt-id c2: %v", headerList(f))
+	}
+	first.send("DISCONNECT", "receipt:bye")
+	first.expectReceipt("bye")
+	connectWire(t, b.Addr(), "accept-version:1.2", "client-id:orders") // free again
+	connectWire(t, b.Addr(), "accept-version:1.2", "client-id:other")
+}
+
+// A durable subscription to a wildcard is refused out loud instead of
+// quietly becoming an ordinary one that keeps nothing while away.
+func TestDurableWildcardSubscriptionRefused(t *testing.T) {
+	b := brokertest.NewBroker(t, broker.Options{})
+	w, _ := connectWire(t, b.Addr(), "accept-version:1.2", "client-id:dw")
+	w.send("SUBSCRIBE", "id:1", "destination:/topic/W.>", "activemq.subscriptionName:n")
+	w.expectError("a durable subscription to a wildcard is not supported")
+}
