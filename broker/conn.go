@@ -12,6 +12,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/broker/security"
 	"github.com/brokerlab/brokerlab/broker/stomp"
 )
@@ -89,7 +90,12 @@ func newDelivery(s *subscription, m *message, seq uint64) *delivery {
 const maxQueued = 4096
 
 func (b *Broker) newConn(nc net.Conn, via string) *conn {
-	dr := &deadlineReader{nc: nc, limit: b.cfg.HandshakeTimeout}
+	// Until CONNECT one fixed deadline: a peer that never sends it is cut
+	// after HandshakeTimeout however it trickles bytes (a heart-beat LF
+	// every few seconds would otherwise keep pushing a sliding deadline
+	// forward for ever). setReadLimit starts the sliding one after CONNECT.
+	nc.SetReadDeadline(time.Now().Add(b.cfg.HandshakeTimeout))
+	dr := &deadlineReader{nc: nc}
 	return &conn{
 		b:       b,
 		nc:      nc,
@@ -133,14 +139,15 @@ func (d *deadlineReader) Read(p []byte) (int, error) {
 	return d.nc.Read(p)
 }
 
-// setReadLimit is called by the connection's reader (or before it runs).
+// setReadLimit is called by the connection's reader (or before it runs),
+// once CONNECT or CONNECTED has arrived.
 func (c *conn) setReadLimit(d time.Duration) {
 	c.readLimit = d
 	c.dr.limit = d
 	c.dr.deadline = time.Time{}
-	if d == 0 {
-		c.nc.SetReadDeadline(time.Time{})
-	}
+	// Either way the handshake's fixed deadline goes; with a limit the
+	// next read sets the sliding one.
+	c.nc.SetReadDeadline(time.Time{})
 }
 
 // send queues a frame for the writer.
@@ -322,7 +329,12 @@ func (c *conn) readLoop() {
 			default:
 				var ne net.Error
 				if errors.As(err, &ne) && ne.Timeout() {
-					err = fmt.Errorf("%w (nothing received for %v)", errPeerSilent, c.readLimit)
+					if !c.connected && c.bridge == nil {
+						err = fmt.Errorf("no CONNECT frame within %v (HandshakeTimeout)", c.b.cfg.HandshakeTimeout)
+						c.b.emit(events.Event{Kind: events.ConnRefused, Remote: c.remote, Local: c.local, Reason: err.Error()})
+					} else {
+						err = fmt.Errorf("%w (nothing received for %v)", errPeerSilent, c.readLimit)
+					}
 				}
 				c.close(err)
 			}
