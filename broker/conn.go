@@ -101,7 +101,7 @@ func (b *Broker) newConn(nc net.Conn, via string) *conn {
 		nc:      nc,
 		dr:      dr,
 		r:       stomp.NewReader(dr, b.cfg.Limits),
-		w:       stomp.NewWriter(nc),
+		w:       stomp.NewWriter(&deadlineWriter{nc: nc, limit: b.cfg.HandshakeTimeout + 10*time.Second}),
 		remote:  nc.RemoteAddr().String(),
 		local:   nc.LocalAddr().String(),
 		via:     via,
@@ -137,6 +137,24 @@ func (d *deadlineReader) Read(p []byte) (int, error) {
 		}
 	}
 	return d.nc.Read(p)
+}
+
+// deadlineWriter sets the write deadline afresh before each write, the
+// way deadlineReader moves the read one: a peer that stops reading is cut
+// once one write has waited the whole limit, while a slow one that keeps
+// taking bytes is not, and a write after a long quiet spell never meets a
+// deadline set long ago (one set at the last flush would cut a burst that
+// overflows the buffer after a quiet spell longer than the limit).
+// stomp.Writer writes a buffer of up to 64 KiB at a time, so this costs
+// what the deadline set once per flush did.
+type deadlineWriter struct {
+	nc    net.Conn
+	limit time.Duration
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	d.nc.SetWriteDeadline(time.Now().Add(d.limit))
+	return d.nc.Write(p)
 }
 
 // setReadLimit is called by the connection's reader (or before it runs),
@@ -277,11 +295,9 @@ func (c *conn) writeLoop() {
 	}
 }
 
-// flush writes what is buffered under a fresh deadline, so a peer that
-// stops reading is noticed, while a quiet link that only carries heart-beats
-// never trips over a deadline set long ago.
+// flush writes what is buffered; deadlineWriter gives each write its
+// deadline.
 func (c *conn) flush() error {
-	c.nc.SetWriteDeadline(time.Now().Add(c.b.cfg.HandshakeTimeout + 10*time.Second))
 	if err := c.w.Flush(); err != nil {
 		c.close(fmt.Errorf("write: %w", err))
 		return err
