@@ -358,10 +358,13 @@ func (b *Broker) release(c *conn) {
 	for s, ds := range bySub {
 		sortDeliveries(ds)
 		ms := make([]*message, len(ds))
+		var size int64
 		for i, d := range ds {
 			ms[i] = d.msg
+			size += d.size
 		}
 		s.dest.giveBack(s, ms)
+		s.dest.settled(size)
 	}
 	for _, s := range subs {
 		b.demandChanged(s.dest)
@@ -518,9 +521,11 @@ func (b *Broker) removeSubQuiet(s *subscription) {
 	c := s.conn
 	c.mu.Lock()
 	var ds []*delivery
+	var size int64
 	for k, d := range c.unacked {
 		if d.sub == s {
 			ds = append(ds, d)
+			size += d.size
 			delete(c.unacked, k)
 		}
 	}
@@ -532,6 +537,7 @@ func (b *Broker) removeSubQuiet(s *subscription) {
 		ms[i] = d.msg
 	}
 	s.dest.giveBack(s, ms)
+	s.dest.settled(size)
 }
 
 // deleteDest forgets a destination and whatever it held (a temporary

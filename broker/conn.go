@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -47,6 +48,23 @@ type conn struct {
 	once   sync.Once
 	reason error
 
+	// held is the bytes of MESSAGE frames queued for the writer. At
+	// heldLimit this connection's subscriptions have no room (hasRoom), so
+	// a consumer that reads slowly, or not at all, costs at most that much
+	// whatever its prefetch; what it cannot take waits in the destination,
+	// where it counts against the memory limit and pauses producers. Only
+	// the socket drains it, never the application's acknowledgements, so
+	// one subscription's unacknowledged messages never starve another's.
+	held      atomic.Int64
+	heldLimit int64
+	// Subscriptions that found no room because of held, to dispatch to
+	// again once it drops (starve, feedStarved). hungry says the list may
+	// not be empty, so the writer looks at it without a lock.
+	hungry    atomic.Bool
+	starvedMu sync.Mutex
+	starved   []*subscription
+	feeds     uint64 // feedStarved rounds, guarded by starvedMu
+
 	mu       sync.Mutex
 	subs     map[string]*subscription
 	wild     map[string]*wildcardSub
@@ -63,6 +81,7 @@ type outItem struct {
 	credit     *subscription         // auto ack: its window gets the credit back once the frame is written
 	pooled     bool                  // f is a pooled MESSAGE frame: recycled once written
 	lazy       func() []*stomp.Frame // frames made only when the writer gets here (a bridge's batched ACKs)
+	held       int64                 // bytes to take off conn.held once written
 	version    stomp.Version
 	closeAfter bool
 }
@@ -72,6 +91,7 @@ type delivery struct {
 	sub   *subscription
 	msg   *message
 	seq   uint64
+	size  int64    // what it counts in its destination's bytes until settled
 	idBuf [20]byte // ackID's bytes
 }
 
@@ -97,22 +117,23 @@ func (b *Broker) newConn(nc net.Conn, via string) *conn {
 	nc.SetReadDeadline(time.Now().Add(b.cfg.HandshakeTimeout))
 	dr := &deadlineReader{nc: nc}
 	return &conn{
-		b:       b,
-		nc:      nc,
-		dr:      dr,
-		r:       stomp.NewReader(dr, b.cfg.Limits),
-		w:       stomp.NewWriter(&deadlineWriter{nc: nc, limit: b.cfg.HandshakeTimeout + 10*time.Second}),
-		remote:  nc.RemoteAddr().String(),
-		local:   nc.LocalAddr().String(),
-		via:     via,
-		version: stomp.V10,
-		wake:    make(chan struct{}, 1),
-		closed:  make(chan struct{}),
-		subs:    map[string]*subscription{},
-		wild:    map[string]*wildcardSub{},
-		temps:   map[string]string{},
-		unacked: map[string]*delivery{},
-		tx:      map[string]*transaction{},
+		b:         b,
+		nc:        nc,
+		dr:        dr,
+		r:         stomp.NewReader(dr, b.cfg.Limits),
+		w:         stomp.NewWriter(&deadlineWriter{nc: nc, limit: b.cfg.HandshakeTimeout + 10*time.Second}),
+		heldLimit: b.cfg.ConnectionMemoryLimit,
+		remote:    nc.RemoteAddr().String(),
+		local:     nc.LocalAddr().String(),
+		via:       via,
+		version:   stomp.V10,
+		wake:      make(chan struct{}, 1),
+		closed:    make(chan struct{}),
+		subs:      map[string]*subscription{},
+		wild:      map[string]*wildcardSub{},
+		temps:     map[string]string{},
+		unacked:   map[string]*delivery{},
+		tx:        map[string]*transaction{},
 	}
 }
 
@@ -203,6 +224,7 @@ func (c *conn) writeLoop() {
 	var hb *time.Timer
 	var hbC <-chan time.Time
 	var credits []credit
+	var written int64 // held bytes of the batch's MESSAGE frames
 	for {
 		c.outMu.Lock()
 		items := c.out
@@ -222,6 +244,7 @@ func (c *conn) writeLoop() {
 				if it.pooled {
 					recycle(it.f)
 				}
+				written += it.held
 			}
 			if it.lazy != nil {
 				for _, f := range it.lazy() {
@@ -248,6 +271,10 @@ func (c *conn) writeLoop() {
 				return
 			}
 		}
+		// Room on this connection first, then the windows' credits: the
+		// dispatch that giving credits runs must find the connection's room.
+		c.unhold(written)
+		written = 0
 		credits = giveCredits(credits)
 		if cap(items) <= 2*maxQueued {
 			clear(items) // the pool's frames and the credited subscriptions must not stay reachable from here
@@ -438,20 +465,77 @@ func (c *conn) deliver(s *subscription, m *message, body []byte) {
 	}
 	f.Headers = append(f.Headers, m.headers...)
 	f.Body = body
+	// What the frame costs while this connection holds it: the message's
+	// size, and a spooled one's body, read back for this delivery only.
+	n := m.size()
+	if m.spooled {
+		n += int64(len(body))
+	}
+	c.held.Add(n)
 	if s.ack == ackAuto {
-		c.enqueue(outItem{f: f, credit: s, pooled: true})
+		c.enqueue(outItem{f: f, credit: s, pooled: true, held: n})
 		return
 	}
+	// m.size() is read under s.dest.mu, as size asks.
+	size := m.size()
 	c.mu.Lock()
 	c.ackSeq++
 	d := newDelivery(s, m, c.ackSeq)
+	d.size = size
 	c.unacked[d.ackID] = d
 	if s.ack == ackClient {
 		s.sent = append(s.sent, d)
 	}
 	c.mu.Unlock()
 	f.Add("ack", d.ackID)
-	c.enqueue(outItem{f: f, pooled: true})
+	c.enqueue(outItem{f: f, pooled: true, held: n})
+}
+
+// starve notes that s found no room because this connection holds its
+// limit (hasRoom), so that s is dispatched to again once the connection
+// drains (feedStarved). It reports whether room appeared meanwhile.
+// Called under s.dest.mu, only when the connection is full.
+func (c *conn) starve(s *subscription) bool {
+	if !s.starved {
+		s.starved = true
+		c.starvedMu.Lock()
+		c.starved = append(c.starved, s)
+		c.starvedMu.Unlock()
+	}
+	// hungry is set before held is read again, and unhold lowers held
+	// before it reads hungry: either this sees the room a concurrent
+	// unhold made, or that unhold sees s waiting. No wake-up is lost.
+	c.hungry.Store(true)
+	return c.held.Load() < c.heldLimit
+}
+
+// unhold takes n bytes off what the connection holds (frames written in
+// auto mode, deliveries settled) and, once under the limit, dispatches
+// again to the subscriptions that found no room.
+func (c *conn) unhold(n int64) {
+	if n == 0 {
+		return
+	}
+	if c.held.Add(-n) < c.heldLimit && c.hungry.Load() {
+		c.feedStarved()
+	}
+}
+
+func (c *conn) feedStarved() {
+	c.hungry.Store(false)
+	c.starvedMu.Lock()
+	ss := c.starved
+	c.starved = nil
+	c.feeds++
+	first := int(c.feeds % uint64(max(len(ss), 1)))
+	c.starvedMu.Unlock()
+	// The first fed fills the room there is, and all of them starve again
+	// in the same order; starting one further along each time gives every
+	// subscription its turn, so a busy one cannot keep the others waiting.
+	for i := range ss {
+		s := ss[(first+i)%len(ss)]
+		s.dest.feed(s)
+	}
 }
 
 // credit is n auto-ack deliveries to s written, whose window room can be
@@ -465,7 +549,7 @@ type credit struct {
 // empties the list for reuse.
 func giveCredits(credits []credit) []credit {
 	for i, cr := range credits {
-		cr.s.dest.release(cr.s, cr.n)
+		cr.s.dest.release(cr.s, cr.n, 0)
 		credits[i] = credit{}
 	}
 	return credits[:0]

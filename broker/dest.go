@@ -237,6 +237,7 @@ type subscription struct {
 	// guarded by dest.mu
 	inflight int
 	pending  []*message // topic subscriptions: copies not yet sent
+	starved  bool       // noted on its connection's starved list (conn.starve)
 
 	// Guarded by conn.mu. Client-ack (cumulative) subscriptions only:
 	// deliveries in the order sent, so an ACK settles a prefix instead of
@@ -275,7 +276,19 @@ func (m *message) header(name string) (string, bool) {
 	return "", false
 }
 
-func (s *subscription) hasRoom() bool { return s.inflight < s.window }
+// hasRoom says whether s may take one more message: its window has room,
+// and its connection holds less than its memory limit (conn.held).
+func (s *subscription) hasRoom() bool {
+	return s.inflight < s.window && (s.conn.held.Load() < s.conn.heldLimit || s.conn.starve(s))
+}
+
+// feed dispatches again to s, whose connection had no room and has drained.
+func (d *destination) feed(s *subscription) {
+	d.mu.Lock()
+	s.starved = false
+	d.dispatchLocked()
+	d.mu.Unlock()
+}
 
 // publish adds a message and dispatches what it can.
 func (d *destination) publish(m *message) {
@@ -376,8 +389,10 @@ func (d *destination) removeSub(s *subscription) {
 
 // freed takes a message out of the memory count and wakes paused
 // producers. Called under d.mu.
-func (d *destination) freed(m *message) {
-	d.bytes -= m.size()
+func (d *destination) freed(m *message) { d.freedBytes(m.size()) }
+
+func (d *destination) freedBytes(n int64) {
+	d.bytes -= n
 	if d.space != nil {
 		close(d.space)
 		d.space = nil
@@ -435,10 +450,26 @@ func (d *destination) giveBack(s *subscription, ms []*message) {
 	d.requeue(ms)
 }
 
-// release returns n credits to s (acked, or written in auto mode).
-func (d *destination) release(s *subscription, n int) {
+// settled takes the bytes of unacknowledged deliveries that ended some
+// other way than release (their subscriber left; giveBack has already
+// counted them again wherever they went) out of the memory count.
+func (d *destination) settled(size int64) {
+	if size == 0 {
+		return
+	}
+	d.mu.Lock()
+	d.freedBytes(size)
+	d.mu.Unlock()
+}
+
+// release returns n credits to s (acked, or written in auto mode); size
+// is the acknowledged deliveries' bytes, still counted here until now.
+func (d *destination) release(s *subscription, n int, size int64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if size != 0 {
+		d.freedBytes(size)
+	}
 	s.inflight -= n
 	d.dequeued += uint64(n)
 	d.dispatchLocked()
@@ -451,8 +482,8 @@ func (d *destination) dispatchLocked() {
 			for len(s.pending) > 0 && s.hasRoom() {
 				m := s.pending[0]
 				s.pending = popFront(s.pending)
-				d.freed(m)
 				if clock.expired(m) {
+					d.freed(m)
 					d.expired++
 					d.b.forgetFor(s, m)
 					continue
@@ -485,7 +516,6 @@ func (d *destination) dispatchLocked() {
 		} else {
 			d.pending = append(d.pending[:i], d.pending[i+1:]...)
 		}
-		d.freed(m)
 		s.deliver(m)
 	}
 }
@@ -548,13 +578,23 @@ func (d *destination) suppressed(s *subscription) bool {
 // deliver hands m to the subscription's connection. Called under dest.mu.
 // A spooled message's body is read back from the store for this delivery
 // only, so it never comes back into the destination's memory.
+//
+// An auto-ack delivery's bytes leave the destination now: until written
+// they are its connection's (conn.held), then gone. An unacknowledged one
+// stays counted here until settled, as ActiveMQ counts dispatched messages
+// against the memory limit until acknowledged: a client-ack consumer that
+// reads but does not acknowledge pauses producers, not itself.
 func (s *subscription) deliver(m *message) {
 	body, err := s.dest.b.body(m)
 	if err != nil {
+		s.dest.freed(m)
 		// It stays stored and unacknowledged: a restart delivers it.
 		s.dest.b.emit(events.Event{Kind: events.MessageDropped, Dest: m.dest, ID: m.id,
 			Reason: "not delivered: " + err.Error() + "; it stays in the store and is delivered after a restart"})
 		return
+	}
+	if s.ack == ackAuto {
+		s.dest.freed(m)
 	}
 	s.inflight++
 	if !s.network {

@@ -3,11 +3,16 @@ package broker_test
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-stomp/stomp/v3"
 
 	"github.com/brokerlab/brokerlab/broker"
 	"github.com/brokerlab/brokerlab/broker/brokertest"
@@ -130,5 +135,170 @@ func TestConnectTimeoutPlaintext(t *testing.T) {
 				t.Errorf("no conn-refused event naming HandshakeTimeout; last: %v", last)
 			}
 		})
+	}
+}
+
+// A consumer that asks for a huge prefetch and then never reads must not
+// take the broker's memory: its prefetch is cut to ActiveMQ's maximum, its
+// connection holds at most ConnectionMemoryLimit, the rest waits in the
+// queue against DestinationMemoryLimit, and the producer is paused.
+func TestSlowConsumerWithHugePrefetchPausesProducer(t *testing.T) {
+	const (
+		destLimit = 2 << 20
+		connLimit = 2 << 20
+		size      = 1024
+		most      = 64 << 20 / size // 64 MiB, far past both limits
+	)
+	b := brokertest.NewBroker(t, broker.Options{DestinationMemoryLimit: destLimit, ConnectionMemoryLimit: connLimit})
+	heapBefore := liveHeap()
+
+	cons := dialRaw(t, b.Addr(), "CONNECT\naccept-version:1.2\n\n\x00")
+	cons.nc.(*net.TCPConn).SetReadBuffer(4096)
+	cons.write("SUBSCRIBE\nid:s\ndestination:/queue/hog\nack:auto\nactivemq.prefetchSize:1000000000\nreceipt:sub\n\n\x00")
+	cons.expect("receipt-id:sub")
+	// From here on the consumer never reads.
+
+	prod := dialRaw(t, b.Addr(), "CONNECT\naccept-version:1.2\n\n\x00")
+	frame := "SEND\ndestination:/queue/hog\n\n" + strings.Repeat("x", size) + "\x00"
+	sent := make(chan int, 1)
+	go func() {
+		n := 0
+		deadline := time.Now().Add(30 * time.Second)
+		for ; n < most && time.Now().Before(deadline); n++ {
+			prod.nc.SetWriteDeadline(deadline)
+			if _, err := io.WriteString(prod.nc, frame); err != nil {
+				break // paused (deadline) or closed at the end of the test
+			}
+		}
+		sent <- n
+	}()
+	if _, ok, _ := b.Events.Wait(0, time.Now().Add(20*time.Second), func(e events.Event) bool {
+		return e.Kind == events.ProducerBlocked && e.Dest == "/queue/hog"
+	}, nil); !ok {
+		t.Fatal("the producer was never paused: the messages went somewhere unbounded")
+	}
+	var st broker.DestinationStats
+	for _, d := range b.Stats().Destinations {
+		if d.Name == "/queue/hog" {
+			st = d
+		}
+	}
+	if len(st.Consumers) != 1 || st.Consumers[0].Window != broker.MaxPrefetch {
+		t.Errorf("consumers %+v: want one, its prefetch cut to %d", st.Consumers, broker.MaxPrefetch)
+	}
+	if st.Bytes < destLimit/2 {
+		t.Errorf("the queue holds %d bytes; the backlog should wait there, near its limit %d", st.Bytes, destLimit)
+	}
+	// Both limits, the socket buffers and the producer's frames being
+	// read: a few MiB. Before the fix the whole flood was queued for the
+	// consumer's socket (64 MiB and more).
+	if grew := liveHeap() - heapBefore; grew > 24<<20 {
+		t.Errorf("live heap grew by %d MiB with a consumer that never reads; want it bounded near the limits (%d + %d MiB)", grew>>20, destLimit>>20, connLimit>>20)
+	}
+	prod.nc.Close()
+	if n := <-sent; n >= most {
+		t.Errorf("the producer sent all %d messages without being paused", n)
+	}
+}
+
+func liveHeap() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
+
+// A connection at its ConnectionMemoryLimit gets more as soon as it
+// drains, on every one of its subscriptions, whatever their ack mode:
+// nothing is left behind once the consumer keeps reading.
+func TestConnectionLimitDeliversEverything(t *testing.T) {
+	b := brokertest.NewBroker(t, broker.Options{ConnectionMemoryLimit: 8 << 10})
+	c := dial(t, b.Addr())
+	auto, err := c.Subscribe("/queue/la", stomp.AckAuto, stomp.SubscribeOpt.Header("activemq.prefetchSize", "100000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	indiv, err := c.Subscribe("/queue/li", stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.prefetchSize", "100000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := dial(t, b.Addr())
+	const n = 500
+	body := []byte(strings.Repeat("z", 1024))
+	for i := range n {
+		for _, q := range []string{"/queue/la", "/queue/li"} {
+			if err := p.Send(q, "text/plain", body, stomp.SendOpt.Header("n", strconv.Itoa(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Each subscription read on its own: go-stomp hands frames to
+	// subscriptions in the order they arrive, and one reader blocked on a
+	// full subscription would stall the other.
+	errs := make(chan error, 2)
+	for _, s := range []*stomp.Subscription{auto, indiv} {
+		go func() {
+			for i := range n {
+				select {
+				case m := <-s.C:
+					if m.Err != nil || m.Header.Get("n") != strconv.Itoa(i) {
+						errs <- fmt.Errorf("%s: message %d: n=%q, err %v", s.Destination(), i, m.Header.Get("n"), m.Err)
+						return
+					}
+					if s == indiv {
+						c.Ack(m)
+					}
+				case <-time.After(10 * time.Second):
+					errs <- fmt.Errorf("%s: message %d never came: %+v", s.Destination(), i, b.Stats().Destinations)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Messages a consumer has received but not acknowledged stay counted
+// against their destination's limit, as in ActiveMQ: a client that reads
+// everything and acknowledges nothing pauses the producer instead of
+// piling up unacknowledged messages in the broker.
+func TestUnacknowledgedMessagesCountAgainstTheLimit(t *testing.T) {
+	const limit = 256 << 10
+	b := brokertest.NewBroker(t, broker.Options{DestinationMemoryLimit: limit})
+	c := dial(t, b.Addr())
+	s, err := c.Subscribe("/queue/unacked", stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.prefetchSize", "1000000000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range s.C { // read, and never acknowledged
+		}
+	}()
+	prod := dialRaw(t, b.Addr(), "CONNECT\naccept-version:1.2\n\n\x00")
+	const most = 16 << 20 / 1024
+	frame := "SEND\ndestination:/queue/unacked\n\n" + strings.Repeat("u", 1024) + "\x00"
+	go func() {
+		deadline := time.Now().Add(30 * time.Second)
+		for i := 0; i < most && time.Now().Before(deadline); i++ {
+			prod.nc.SetWriteDeadline(deadline)
+			if _, err := io.WriteString(prod.nc, frame); err != nil {
+				return
+			}
+		}
+	}()
+	if _, ok, _ := b.Events.Wait(0, time.Now().Add(20*time.Second), func(e events.Event) bool {
+		return e.Kind == events.ProducerBlocked && e.Dest == "/queue/unacked"
+	}, nil); !ok {
+		t.Fatal("the producer was never paused while the consumer acknowledged nothing")
+	}
+	for _, d := range b.Stats().Destinations {
+		if d.Name == "/queue/unacked" && (d.Bytes < limit || d.Consumers[0].InFlight*1024 > 2*limit) {
+			t.Errorf("%+v: want the unacknowledged messages counted, about %d bytes of them", d, limit)
+		}
 	}
 }

@@ -382,9 +382,15 @@ func (c *conn) onSubscribe(f *stomp.Frame) error {
 	if p, ok := f.Lookup("activemq.prefetchSize"); ok {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 {
-			return c.fail(f, msgBadPrefetch, fmt.Sprintf("got %q", p))
+			if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange || strings.HasPrefix(p, "-") {
+				return c.fail(f, msgBadPrefetch, fmt.Sprintf("got %q", p))
+			}
+			n = MaxPrefetch // a number too large for an int is only a very large prefetch
 		}
-		window = n
+		// Cut to ActiveMQ's maximum, as its prefetch policy does: a window
+		// is a promise of that many messages in flight, and a client asking
+		// for a billion would otherwise be sent everything the queue holds.
+		window = min(n, MaxPrefetch)
 	}
 	if err := c.authorize(security.Read, dest); err != nil {
 		if c.bridge != nil {
@@ -557,6 +563,10 @@ func (c *conn) settle(id string, byMessageID, nack bool) bool {
 	if d.sub.ack == ackClient {
 		done = d.sub.settleThrough(c.unacked, d, done)
 	}
+	var size int64
+	for _, x := range done {
+		size += x.size
+	}
 	c.mu.Unlock()
 	dest := d.sub.dest
 	if !nack {
@@ -571,7 +581,7 @@ func (c *conn) settle(id string, byMessageID, nack bool) bool {
 		}
 		dest.requeue(ms)
 	}
-	dest.release(d.sub, len(done))
+	dest.release(d.sub, len(done), size)
 	if !nack && c.bridge != nil {
 		c.bridge.forwarded.Add(uint64(len(done)))
 		c.b.emit(events.Event{Kind: events.MessageForwarded, Link: c.bridge.link, Dest: dest.name, ID: d.msg.id, Peer: c.bridge.peer})
