@@ -388,11 +388,10 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 		return nil
 	}
 	c.waitStored()
-	if err := b.persistForDurables(b.dest(dest), m); err != nil {
+	if err := b.publishTo(b.dest(dest), m); err != nil {
 		return c.fail(f, msgNotStored, err.Error())
 	}
 	br.received.Add(1)
-	b.route(m)
 	ack()
 	return nil
 }

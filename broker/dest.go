@@ -291,7 +291,11 @@ func (d *destination) feed(s *subscription) {
 }
 
 // publish adds a message and dispatches what it can.
-func (d *destination) publish(m *message) {
+func (d *destination) publish(m *message) { d.publishKept(m, nil) }
+
+// publishKept is publish, given where the store holds each durable
+// subscription's copy of m (publishTo).
+func (d *destination) publishKept(m *message, locs []durableLoc) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.enqueued++
@@ -304,7 +308,7 @@ func (d *destination) publish(m *message) {
 		}
 		for _, dur := range d.durables {
 			if dur.active == nil {
-				dur.pending = append(dur.pending, m)
+				d.keep(dur, m, locFor(locs, dur.key))
 			}
 		}
 	} else {
@@ -377,12 +381,17 @@ func (d *destination) removeSub(s *subscription) {
 			break
 		}
 	}
-	for _, m := range s.pending {
-		d.freed(m)
-	}
 	if dur := s.durable; dur != nil && dur.active == s {
+		// Still counted: the durable subscription keeps them.
+		for _, m := range s.pending {
+			dur.bytes += m.size()
+		}
 		dur.pending = append(s.pending, dur.pending...)
 		dur.active = nil
+	} else {
+		for _, m := range s.pending {
+			d.freed(m)
+		}
 	}
 	s.pending = nil
 }
@@ -442,6 +451,8 @@ func (d *destination) giveBack(s *subscription, ms []*message) {
 		d.mu.Lock()
 		for _, m := range ms {
 			m.redelivered = true
+			dur.bytes += m.size()
+			d.bytes += m.size()
 		}
 		dur.pending = append(append([]*message(nil), ms...), dur.pending...)
 		d.mu.Unlock()
@@ -585,7 +596,13 @@ func (d *destination) suppressed(s *subscription) bool {
 // against the memory limit until acknowledged: a client-ack consumer that
 // reads but does not acknowledge pauses producers, not itself.
 func (s *subscription) deliver(m *message) {
-	body, err := s.dest.b.body(m)
+	var body []byte
+	var err error
+	if m.spooled && s.durable != nil {
+		body, err = s.dest.b.durableBody(m, s.durable)
+	} else {
+		body, err = s.dest.b.body(m)
+	}
 	if err != nil {
 		s.dest.freed(m)
 		// It stays stored and unacknowledged: a restart delivers it.

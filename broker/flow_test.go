@@ -302,3 +302,145 @@ func TestUnacknowledgedMessagesCountAgainstTheLimit(t *testing.T) {
 		}
 	}
 }
+
+// durableSub subscribes to topic as client-id id, durable name "kept",
+// and waits until the broker has the subscription unless it has messages
+// kept for it (they would stand in front of the receipt).
+func durableSub(t *testing.T, addr, id, topic string, kept bool) (*stomp.Conn, *stomp.Subscription) {
+	t.Helper()
+	c, err := stomp.Dial("tcp", addr, stomp.ConnOpt.Header("client-id", id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Subscribe(topic, stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.subscriptionName", "kept"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !kept {
+		// A receipt on a later frame proves the SUBSCRIBE was handled.
+		if err := c.Send("/queue/sync", "text/plain", nil, stomp.SendOpt.Receipt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c, s
+}
+
+func destStats(b *brokertest.Broker, name string) broker.DestinationStats {
+	for _, d := range b.Stats().Destinations {
+		if d.Name == name {
+			return d
+		}
+	}
+	return broker.DestinationStats{}
+}
+
+// What a topic keeps for a durable subscriber who is away counts against
+// the topic's memory limit: a flood pauses the producer instead of
+// growing without bound, /stats shows the backlog, and the subscriber
+// gets all of it on its return, after which the producer goes on.
+func TestDurableBacklogPausesProducer(t *testing.T) {
+	const limit = 64 << 10
+	b := brokertest.NewBroker(t, broker.Options{DestinationMemoryLimit: limit})
+	c, _ := durableSub(t, b.Addr(), "away", "/topic/kept", false)
+	c.Disconnect()
+	p := dial(t, b.Addr())
+	const n = 200 // 200 KiB, three times the limit
+	body := []byte(strings.Repeat("d", 1024))
+	sent := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := p.Send("/topic/kept", "text/plain", body, stomp.SendOpt.Header("n", strconv.Itoa(i))); err != nil {
+				sent <- err
+				return
+			}
+		}
+		sent <- p.Send("/queue/sync", "text/plain", nil, stomp.SendOpt.Receipt)
+	}()
+	if _, ok, _ := b.Events.Wait(0, time.Now().Add(10*time.Second), func(e events.Event) bool {
+		return e.Kind == events.ProducerBlocked && e.Dest == "/topic/kept"
+	}, nil); !ok {
+		t.Fatalf("the producer was never paused: %+v", destStats(b, "/topic/kept"))
+	}
+	if st := destStats(b, "/topic/kept"); st.Bytes < limit || st.Bytes > 2*limit || st.Pending == 0 || st.Pending >= n {
+		t.Errorf("%+v: want the durable backlog shown, about %d bytes of it", st, limit)
+	}
+	c, s := durableSub(t, b.Addr(), "away", "/topic/kept", true)
+	defer c.Disconnect()
+	for i := range n {
+		m := recv(t, s)
+		if m.Header.Get("n") != strconv.Itoa(i) {
+			t.Fatalf("message %d: n=%q", i, m.Header.Get("n"))
+		}
+		c.Ack(m)
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// With a store, the persistent messages kept for a durable subscriber
+// who is away wait there, as a queue's do, once the topic holds half its
+// limit: the producer is not paused, memory holds their headers, and the
+// subscriber gets every body back, in order.
+func TestDurableBacklogSpools(t *testing.T) {
+	const limit = 256 << 10
+	b := brokertest.NewBroker(t, broker.Options{DestinationMemoryLimit: limit, DataDir: t.TempDir()})
+	c, _ := durableSub(t, b.Addr(), "away", "/topic/spool", false)
+	c.Disconnect()
+	p := dial(t, b.Addr())
+	const n = 1000 // 1 MiB, four times the limit
+	for i := range n {
+		body := strings.Repeat(fmt.Sprintf("%04d", i), 256)
+		if err := p.Send("/topic/spool", "text/plain", []byte(body), stomp.SendOpt.Header("persistent", "true"), stomp.SendOpt.Header("n", strconv.Itoa(i))); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	if err := p.Send("/queue/sync", "text/plain", nil, stomp.SendOpt.Receipt); err != nil {
+		t.Fatal(err)
+	}
+	if _, blocked, _ := b.Events.Wait(0, time.Now(), func(e events.Event) bool { return e.Kind == events.ProducerBlocked }, nil); blocked {
+		t.Error("the producer of persistent messages was paused; their copies should have been spooled")
+	}
+	if st := destStats(b, "/topic/spool"); st.Pending != n || st.Spooled < n/2 || st.Bytes > limit {
+		t.Errorf("%+v: want all %d kept, most spooled, memory under the limit %d", st, n, limit)
+	}
+	c, s := durableSub(t, b.Addr(), "away", "/topic/spool", true)
+	defer c.Disconnect()
+	for i := range n {
+		m := recv(t, s)
+		if want := strings.Repeat(fmt.Sprintf("%04d", i), 256); m.Header.Get("n") != strconv.Itoa(i) || string(m.Body) != want {
+			t.Fatalf("message %d: n=%q, body %.20q… (%d bytes)", i, m.Header.Get("n"), m.Body, len(m.Body))
+		}
+		c.Ack(m)
+	}
+}
+
+// Messages a durable subscription kept across a restart are counted once
+// its subscriber is back, and uncounted as it acknowledges them: the
+// topic's bytes come back to zero, never below (which would lift its
+// limit).
+func TestDurableBacklogCountedAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	b1 := startOn(t, dir)
+	c, _ := durableSub(t, b1.Addr(), "away", "/topic/restart", false)
+	c.Disconnect()
+	p := dial(t, b1.Addr())
+	const n = 20
+	for range n {
+		p.Send("/topic/restart", "text/plain", []byte(strings.Repeat("r", 1000)), stomp.SendOpt.Receipt, stomp.SendOpt.Header("persistent", "true"))
+	}
+	b1.Kill()
+
+	b2 := startOn(t, dir)
+	c, s := durableSub(t, b2.Addr(), "away", "/topic/restart", true)
+	defer c.Disconnect()
+	for range n {
+		c.Ack(recv(t, s))
+	}
+	if err := c.Send("/queue/sync", "text/plain", nil, stomp.SendOpt.Receipt); err != nil { // the ACKs were handled
+		t.Fatal(err)
+	}
+	if st := destStats(b2, "/topic/restart"); st.Bytes != 0 {
+		t.Errorf("%+v: every kept message was acknowledged; want 0 bytes", st)
+	}
+}

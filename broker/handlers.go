@@ -336,10 +336,9 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	}
 	// A persistent queue message was pipelined above; what is left to
 	// store is a topic message's copies for its durable subscribers.
-	if err := c.b.persistForDurables(d, m); err != nil {
+	if err := c.b.publishTo(d, m); err != nil {
 		return c.fail(f, msgNotStored, err.Error())
 	}
-	d.publish(m)
 	return nil
 }
 

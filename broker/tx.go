@@ -56,10 +56,9 @@ func (c *conn) onTransaction(f *stomp.Frame) error {
 		return c.fail(f, msgNotStored, err.Error())
 	}
 	for _, m := range tx.sends {
-		if err := c.b.persistForDurables(c.b.dest(m.dest), m); err != nil {
+		if err := c.b.publishTo(c.b.dest(m.dest), m); err != nil {
 			return c.fail(f, msgNotStored, err.Error())
 		}
-		c.b.route(m)
 	}
 	for _, a := range tx.acks {
 		if !c.settle(a.id, a.byMessageID, a.nack) {
