@@ -218,7 +218,11 @@ func TestConnectionLimitDeliversEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	indiv, err := c.Subscribe("/queue/li", stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.prefetchSize", "100000"))
+	// 16: go-stomp hands a subscription's messages over a channel of 16,
+	// and its one goroutine also sends our ACKs; more in flight and it can
+	// block on a full channel with our ACKs queued behind it. 16 KiB in
+	// flight is still twice the connection's limit.
+	indiv, err := c.Subscribe("/queue/li", stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.prefetchSize", "16"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +316,9 @@ func durableSub(t *testing.T, addr, id, topic string, kept bool) (*stomp.Conn, *
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := c.Subscribe(topic, stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.subscriptionName", "kept"))
+	// Prefetch 16: see TestConnectionLimitDeliversEverything.
+	s, err := c.Subscribe(topic, stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.subscriptionName", "kept"),
+		stomp.SubscribeOpt.Header("activemq.prefetchSize", "16"))
 	if err != nil {
 		t.Fatal(err)
 	}
