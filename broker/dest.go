@@ -37,39 +37,50 @@ type message struct {
 }
 
 // dropBody forgets the body of a message that waits in the store. Its
-// header strings are copied first: they may share the body's allocation
-// (stomp.Reader reads a small body beside its frame's header text), which
-// would otherwise stay in memory with them.
+// header strings and id are copied first: they may share the body's
+// allocation (stomp.Reader reads a small body beside its frame's header
+// text), which would otherwise stay in memory with them.
 func (m *message) dropBody(d *destination) {
 	m.dest = d.name
+	m.id = strings.Clone(m.id) // a forwarded message's id is its frame's text
+	hs, path := detachHeaders(m.headers, m.path)
+	// The old headers are m's own (a messageBlock's inline room, or an
+	// array of their own, newMessageBlock): cleared, they stop holding the
+	// frame's text, body and all, for as long as m lives.
+	clear(m.headers[:cap(m.headers)])
+	m.headers, m.path = hs, path
+	m.body, m.spooled, m.sz = nil, true, 0
+}
+
+// detachHeaders copies headers and path into one allocation of their own.
+func detachHeaders(headers []stomp.Header, path []string) ([]stomp.Header, []string) {
 	var n int
-	for _, h := range m.headers {
+	for _, h := range headers {
 		n += len(h.Key) + len(h.Value)
 	}
-	for _, p := range m.path {
+	for _, p := range path {
 		n += len(p)
 	}
 	var sb strings.Builder
 	sb.Grow(n)
-	for _, h := range m.headers {
+	for _, h := range headers {
 		sb.WriteString(h.Key)
 		sb.WriteString(h.Value)
 	}
-	for _, p := range m.path {
+	for _, p := range path {
 		sb.WriteString(p)
 	}
 	all, at := sb.String(), 0
 	take := func(l int) string { s := all[at : at+l]; at += l; return s }
-	hs := make([]stomp.Header, len(m.headers))
-	for i, h := range m.headers {
+	hs := make([]stomp.Header, len(headers))
+	for i, h := range headers {
 		hs[i] = stomp.Header{Key: take(len(h.Key)), Value: take(len(h.Value))}
 	}
-	path := make([]string, len(m.path))
-	for i, p := range m.path {
-		path[i] = take(len(p))
+	ps := make([]string, len(path))
+	for i, p := range path {
+		ps[i] = take(len(p))
 	}
-	m.headers, m.path = hs, path
-	m.body, m.spooled, m.sz = nil, true, 0
+	return hs, ps
 }
 
 // expiryClock reads the time only when a message has an expiry to test

@@ -128,10 +128,10 @@ func (d *destination) keep(dur *durable, m *message, loc store.Location) {
 
 // keptCopy is a durable subscription's own copy of m, spooled: its
 // headers without the body, which is read back from loc, the copy's
-// record in the store (durableBody).
+// record in the store (durableBody). It shares nothing with m's frame.
 func (m *message) keptCopy(d *destination, loc store.Location) *message {
-	k := &message{id: strings.Clone(m.id), headers: m.headers, path: m.path, expires: m.expires, persistent: true, pr: m.pr, loc: loc}
-	k.dropBody(d) // copies headers and path, so the copy keeps nothing of m's frame
+	k := &message{id: strings.Clone(m.id), dest: d.name, expires: m.expires, persistent: true, pr: m.pr, loc: loc, spooled: true}
+	k.headers, k.path = detachHeaders(m.headers, m.path)
 	return k
 }
 

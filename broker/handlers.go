@@ -244,6 +244,12 @@ func newMessage(f *stomp.Frame) *message { return &newMessageBlock(f).message }
 func newMessageBlock(f *stomp.Frame) *messageBlock {
 	a := &messageBlock{}
 	a.headers = appendUserHeaders(a.room[:0], f)
+	if len(a.headers) > len(a.room) {
+		// They spilled into an array of their own; what room still holds
+		// would keep the frame's text alive once the body is dropped
+		// (dropBody clears only the array in use).
+		clear(a.room[:])
+	}
 	a.body = f.Body
 	return a
 }
