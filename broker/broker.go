@@ -341,6 +341,7 @@ func (b *Broker) release(c *conn) {
 	unacked := c.unacked
 	c.unacked = map[string]*delivery{}
 	c.tx = map[string]*transaction{}
+	c.txBytes = 0
 	c.mu.Unlock()
 	for _, s := range subs {
 		b.removeSubQuiet(s)

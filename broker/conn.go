@@ -74,6 +74,7 @@ type conn struct {
 	unacked  map[string]*delivery // ack id -> delivery
 	ackSeq   uint64
 	tx       map[string]*transaction
+	txBytes  int64 // what the open transactions buffer, against MaxTransactionBytes
 }
 
 type outItem struct {

@@ -33,6 +33,7 @@ const (
 	msgTooManyConnections = "too many connections"
 	msgWildcardSend       = "cannot send to a wildcard destination"
 	msgNoSpace            = "destination memory limit reached"
+	msgTxTooLarge         = "transaction too large"
 	msgBadSelector        = "invalid selector"
 	msgNotStored          = "the persistent message could not be stored"
 	msgDurableNeeds       = "a durable subscription (activemq.subscriptionName) needs a /topic/ destination and a client-id on CONNECT"
@@ -326,6 +327,9 @@ func (c *conn) onSend(f *stomp.Frame) error {
 		if tx == nil {
 			return c.fail(f, msgUnknownTx, fmt.Sprintf("transaction %q was not begun", txName))
 		}
+		if err := c.txBuffer(f, tx, m.size()); err != nil {
+			return err
+		}
 		tx.sends = append(tx.sends, m)
 		return nil
 	}
@@ -502,6 +506,9 @@ func (c *conn) onAck(f *stomp.Frame) error {
 		tx := c.txFor(txName)
 		if tx == nil {
 			return c.fail(f, msgUnknownTx, fmt.Sprintf("transaction %q was not begun", txName))
+		}
+		if err := c.txBuffer(f, tx, int64(len(id))+pendingAckCost); err != nil {
+			return err
 		}
 		tx.acks = append(tx.acks, pendingAck{id: id, byMessageID: key == "message-id", nack: f.Command == stomp.NACK})
 		return nil
