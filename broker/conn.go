@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -589,4 +591,21 @@ func (c *conn) resolveTemp(dest string) string {
 	real := prefix + c.session + "." + rest
 	c.temps[strings.Clone(dest)] = real
 	return real
+}
+
+// rawTCP is the TCP connection under nc, through TLS and the handshake's
+// byte counter; nil when there is none.
+func rawTCP(nc net.Conn) syscall.Conn {
+	for {
+		switch x := nc.(type) {
+		case *tls.Conn:
+			nc = x.NetConn()
+		case *countingConn:
+			nc = x.Conn
+		case syscall.Conn:
+			return x
+		default:
+			return nil
+		}
+	}
 }

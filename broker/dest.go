@@ -421,9 +421,16 @@ func (d *destination) freedBytes(n int64) {
 
 // reserve waits until the destination is under its memory limit. It
 // returns false at once when fail is set, or when stop is closed first.
-// paused is called once if it has to wait.
-func (d *destination) reserve(limit int64, fail bool, stop <-chan struct{}, paused func()) bool {
+// paused is called once if it has to wait; alive, every pausedCheck while
+// it waits, and when it says no, reserve gives up.
+func (d *destination) reserve(limit int64, fail bool, stop <-chan struct{}, paused func(), alive func() bool) bool {
 	told := false
+	var check *time.Ticker
+	defer func() {
+		if check != nil {
+			check.Stop()
+		}
+	}()
 	for {
 		d.mu.Lock()
 		if d.bytes < limit {
@@ -442,14 +449,23 @@ func (d *destination) reserve(limit int64, fail bool, stop <-chan struct{}, paus
 		if !told {
 			paused()
 			told = true
+			check = time.NewTicker(pausedCheck)
 		}
 		select {
 		case <-space:
 		case <-stop:
 			return false
+		case <-check.C:
+			if !alive() {
+				return false
+			}
 		}
 	}
 }
+
+// pausedCheck is how often a paused producer's connection is checked for
+// its peer having gone (conn.peerAlive).
+const pausedCheck = time.Second
 
 // giveBack returns what a departed subscriber held unacknowledged: to the
 // head of the queue, or to its durable subscription (before everything it

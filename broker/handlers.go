@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -358,7 +359,27 @@ func (c *conn) flowControl(d *destination) bool {
 	return d.reserve(c.b.cfg.DestinationMemoryLimit, c.b.cfg.SendFailIfNoSpace, c.closed, func() {
 		c.b.emit(events.Event{Kind: events.ProducerBlocked, Dest: d.name, Remote: c.remote,
 			Reason: fmt.Sprintf("memory limit %d bytes reached; producer paused until consumers make room", c.b.cfg.DestinationMemoryLimit)})
-	})
+	}, c.peerAlive)
+}
+
+// errPausedPeerGone ends a paused producer's connection whose peer closed
+// or reset it meanwhile.
+var errPausedPeerGone = errors.New("peer closed the connection while paused by flow control")
+
+// peerAlive is asked, while this connection's reader is paused by flow
+// control, whether the peer is still there. The reader is not reading, so
+// it cannot see EOF; and reading on while paused would mean buffering
+// without bound, or, to peek, reading bytes that a TLS record or the next
+// frame needs. The kernel's view of the TCP socket needs neither
+// (peerGone). A peer that is gone has its connection closed here, which
+// frees its slot and goroutines at once: what it sent that is still
+// unread had no receipt, since the broker had not read it.
+func (c *conn) peerAlive() bool {
+	if gone, _ := peerGone(c.nc); gone {
+		c.close(errPausedPeerGone)
+		return false
+	}
+	return true
 }
 
 func (c *conn) onSubscribe(f *stomp.Frame) error {
