@@ -77,6 +77,8 @@ type conn struct {
 	ackSeq   uint64
 	tx       map[string]*transaction
 	txBytes  int64 // what the open transactions buffer, against MaxTransactionBytes
+
+	hold ackHold // a bridge's ACKs held back while destinations are full (bridge_flow.go)
 }
 
 type outItem struct {

@@ -305,8 +305,9 @@ func (d *destination) feed(s *subscription) {
 func (d *destination) publish(m *message) { d.publishKept(m, nil) }
 
 // publishKept is publish, given where the store holds each durable
-// subscription's copy of m (publishTo).
-func (d *destination) publishKept(m *message, locs []durableLoc) {
+// subscription's copy of m (publishTo). It reports whether d is over its
+// memory limit once m is in and dispatched.
+func (d *destination) publishKept(m *message, locs []durableLoc) (full bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.enqueued++
@@ -333,6 +334,7 @@ func (d *destination) publishKept(m *message, locs []durableLoc) {
 		d.bytes += m.size()
 	}
 	d.dispatchLocked()
+	return d.bytes >= d.b.cfg.DestinationMemoryLimit
 }
 
 // requeue puts messages back at the head of the queue (ahead of the

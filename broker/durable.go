@@ -155,14 +155,14 @@ func locFor(locs []durableLoc, key string) store.Location {
 // durable subscriptions, then publishes it; any other message is only
 // published. It is persistForDurables that also keeps where each copy
 // went, so that a copy kept for a subscriber who is away can wait in the
-// store instead of in memory (destination.keep).
-func (b *Broker) publishTo(d *destination, m *message) error {
+// store instead of in memory (destination.keep). full says d is over its
+// memory limit once m is in.
+func (b *Broker) publishTo(d *destination, m *message) (full bool, err error) {
 	locs, err := b.storeForDurables(d, m)
 	if err != nil {
-		return err
+		return false, err
 	}
-	d.publishKept(m, locs)
-	return nil
+	return d.publishKept(m, locs), nil
 }
 
 func (b *Broker) storeForDurables(d *destination, m *message) ([]durableLoc, error) {

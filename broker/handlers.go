@@ -347,7 +347,7 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	}
 	// A persistent queue message was pipelined above; what is left to
 	// store is a topic message's copies for its durable subscribers.
-	if err := c.b.publishTo(d, m); err != nil {
+	if _, err := c.b.publishTo(d, m); err != nil {
 		return c.fail(f, msgNotStored, err.Error())
 	}
 	return nil
@@ -356,9 +356,18 @@ func (c *conn) onSend(f *stomp.Frame) error {
 // flowControl pauses this producer, by not reading its next frame, while
 // dest is over its memory limit. TCP then slows the producer itself.
 func (c *conn) flowControl(d *destination) bool {
-	return d.reserve(c.b.cfg.DestinationMemoryLimit, c.b.cfg.SendFailIfNoSpace, c.closed, func() {
-		c.b.emit(events.Event{Kind: events.ProducerBlocked, Dest: d.name, Remote: c.remote,
-			Reason: fmt.Sprintf("memory limit %d bytes reached; producer paused until consumers make room", c.b.cfg.DestinationMemoryLimit)})
+	return c.flowControlFor(d, c.b.cfg.SendFailIfNoSpace)
+}
+
+// flowControlFor is flowControl, refusing instead of pausing when fail.
+func (c *conn) flowControlFor(d *destination, fail bool) bool {
+	return d.reserve(c.b.cfg.DestinationMemoryLimit, fail, c.closed, func() {
+		e := events.Event{Kind: events.ProducerBlocked, Dest: d.name, Remote: c.remote,
+			Reason: fmt.Sprintf("memory limit %d bytes reached; producer paused until consumers make room", c.b.cfg.DestinationMemoryLimit)}
+		if c.bridge != nil {
+			e.Link, e.Peer = c.bridge.link, c.bridge.peer
+		}
+		c.b.emit(e)
 	}, c.peerAlive)
 }
 

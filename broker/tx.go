@@ -90,7 +90,7 @@ func (c *conn) onTransaction(f *stomp.Frame) error {
 		return c.fail(f, msgNotStored, err.Error())
 	}
 	for _, m := range tx.sends {
-		if err := c.b.publishTo(c.b.dest(m.dest), m); err != nil {
+		if _, err := c.b.publishTo(c.b.dest(m.dest), m); err != nil {
 			return c.fail(f, msgNotStored, err.Error())
 		}
 	}
