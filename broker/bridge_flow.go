@@ -106,7 +106,7 @@ func (br *bridge) releaseHeld() {
 		}
 		d := h.subs[h.order[0]].dest
 		h.mu.Unlock()
-		if !d.reserve(br.c.b.cfg.DestinationMemoryLimit, false, br.c.closed, func() {}, func() bool { return true }) {
+		if !d.reserve(br.c.b.cfg.DestinationMemoryLimit, false, br.c.closed, func(bool) {}, func() bool { return true }) {
 			return // closed: nothing is owed any more
 		}
 		br.release(d)

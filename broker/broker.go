@@ -51,6 +51,8 @@ type Broker struct {
 	wildcards []*wildcardSub      // guarded by mu
 	durables  map[string]*durable // guarded by mu
 
+	mem memoryUse // every destination's bytes, against BrokerMemoryLimit (memory.go)
+
 	demandMu sync.Mutex // serialises demand advertisement so peers see changes in order
 	audit    *audit
 
@@ -554,6 +556,7 @@ func (b *Broker) deleteDest(name string) {
 			b.forget(m)
 		}
 		d.pending, d.subs = nil, nil
+		d.forgetBytes()
 		d.mu.Unlock()
 	}
 }

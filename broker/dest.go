@@ -196,7 +196,8 @@ type destination struct {
 	durables []*durable    // topics: durable subscriptions, present or away
 	rr       int           // round-robin cursor over subs
 	special  int           // subs with a priority or suppression: pick must rank them
-	bytes    int64         // size of what waits here (pending, topic copies)
+	bytes    int64         // size of what waits here (pending, topic copies, durables' backlog, unacknowledged deliveries)
+	deleted  bool          // deleteDest: its bytes no longer count in the broker's
 	space    chan struct{} // closed when bytes drops, so paused producers look again
 	enqueued uint64        // messages published here
 	expired  uint64        // dropped unsent because their expires passed
@@ -315,7 +316,7 @@ func (d *destination) publishKept(m *message, locs []durableLoc) (full bool) {
 		for _, s := range d.subs {
 			if s.eligible(m) {
 				s.pending = enqueue(s.pending, m)
-				d.bytes += m.size()
+				d.grow(m.size())
 			}
 		}
 		for _, dur := range d.durables {
@@ -324,17 +325,18 @@ func (d *destination) publishKept(m *message, locs []durableLoc) (full bool) {
 			}
 		}
 	} else {
-		if m.loc.Valid() && !m.spooled && d.bytes+m.size() > d.b.cfg.DestinationMemoryLimit {
-			// Over the limit, a stored message waits on disk rather than
-			// pausing its producer: only its headers stay in memory.
+		if m.loc.Valid() && !m.spooled && (d.bytes+m.size() > d.b.cfg.DestinationMemoryLimit || d.b.memOver()) {
+			// Over the limit (its own or the broker's), a stored message
+			// waits on disk rather than pausing its producer: only its
+			// headers stay in memory.
 			m.dropBody(d)
 			d.spooled++
 		}
 		d.pending = enqueue(d.pending, m)
-		d.bytes += m.size()
+		d.grow(m.size())
 	}
 	d.dispatchLocked()
-	return d.bytes >= d.b.cfg.DestinationMemoryLimit
+	return d.bytes >= d.b.cfg.DestinationMemoryLimit || d.b.memOver()
 }
 
 // requeue puts messages back at the head of the queue (ahead of the
@@ -358,7 +360,7 @@ func (d *destination) requeue(ms []*message) {
 		back = append(back, m)
 	}
 	for _, m := range back {
-		d.bytes += m.size()
+		d.grow(m.size())
 	}
 	d.pending = requeueAhead(back, d.pending)
 	d.dispatchLocked()
@@ -413,19 +415,14 @@ func (d *destination) removeSub(s *subscription) {
 // producers. Called under d.mu.
 func (d *destination) freed(m *message) { d.freedBytes(m.size()) }
 
-func (d *destination) freedBytes(n int64) {
-	d.bytes -= n
-	if d.space != nil {
-		close(d.space)
-		d.space = nil
-	}
-}
+func (d *destination) freedBytes(n int64) { d.shrink(n) }
 
-// reserve waits until the destination is under its memory limit. It
-// returns false at once when fail is set, or when stop is closed first.
-// paused is called once if it has to wait; alive, every pausedCheck while
-// it waits, and when it says no, reserve gives up.
-func (d *destination) reserve(limit int64, fail bool, stop <-chan struct{}, paused func(), alive func() bool) bool {
+// reserve waits until the destination is under its memory limit, and the
+// broker under its own. It returns false at once when fail is set, or
+// when stop is closed first. paused is called once if it has to wait,
+// saying whether for the broker's limit; alive, every pausedCheck while it
+// waits, and when it says no, reserve gives up.
+func (d *destination) reserve(limit int64, fail bool, stop <-chan struct{}, paused func(broker bool), alive func() bool) bool {
 	told := false
 	var check *time.Ticker
 	defer func() {
@@ -435,7 +432,8 @@ func (d *destination) reserve(limit int64, fail bool, stop <-chan struct{}, paus
 	}()
 	for {
 		d.mu.Lock()
-		if d.bytes < limit {
+		room := d.bytes < limit
+		if room && !d.b.memOver() {
 			d.mu.Unlock()
 			return true
 		}
@@ -443,13 +441,21 @@ func (d *destination) reserve(limit int64, fail bool, stop <-chan struct{}, paus
 			d.mu.Unlock()
 			return false
 		}
-		if d.space == nil {
-			d.space = make(chan struct{})
+		var space <-chan struct{}
+		if !room {
+			if d.space == nil {
+				d.space = make(chan struct{})
+			}
+			space = d.space
 		}
-		space := d.space
 		d.mu.Unlock()
+		if room {
+			if space = d.b.memWait(); space == nil {
+				continue
+			}
+		}
 		if !told {
-			paused()
+			paused(room)
 			told = true
 			check = time.NewTicker(pausedCheck)
 		}
@@ -481,7 +487,7 @@ func (d *destination) giveBack(s *subscription, ms []*message) {
 		for _, m := range ms {
 			m.redelivered = true
 			dur.bytes += m.size()
-			d.bytes += m.size()
+			d.grow(m.size())
 		}
 		dur.pending = append(append([]*message(nil), ms...), dur.pending...)
 		d.mu.Unlock()

@@ -70,7 +70,7 @@ func (b *Broker) subscribeDurable(key string, s *subscription) error {
 	for _, m := range dur.pending {
 		size += m.size()
 	}
-	d.bytes += size - dur.bytes
+	d.grow(size - dur.bytes)
 	dur.bytes = 0
 	s.pending = append(dur.pending, s.pending...)
 	dur.pending = nil
@@ -117,13 +117,13 @@ func (b *Broker) dropDurable(key string) bool {
 // only at the limit would pause the producer a few messages later.
 // Called under d.mu.
 func (d *destination) keep(dur *durable, m *message, loc store.Location) {
-	if loc.Valid() && !m.spooled && d.bytes+m.size() > d.b.cfg.DestinationMemoryLimit/2 {
+	if loc.Valid() && !m.spooled && (d.bytes+m.size() > d.b.cfg.DestinationMemoryLimit/2 || d.b.memOver()) {
 		m = m.keptCopy(d, loc)
 		d.spooled++
 	}
 	dur.pending = append(dur.pending, m)
 	dur.bytes += m.size()
-	d.bytes += m.size()
+	d.grow(m.size())
 }
 
 // keptCopy is a durable subscription's own copy of m, spooled: its

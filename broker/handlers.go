@@ -34,6 +34,7 @@ const (
 	msgTooManyConnections = "too many connections"
 	msgWildcardSend       = "cannot send to a wildcard destination"
 	msgNoSpace            = "destination memory limit reached"
+	msgNoBrokerSpace      = "broker memory limit reached"
 	msgTxTooLarge         = "transaction too large"
 	msgBadSelector        = "invalid selector"
 	msgNotStored          = "the persistent message could not be stored"
@@ -343,7 +344,7 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	}
 	c.waitStored()
 	if !c.flowControl(d) {
-		return c.fail(f, msgNoSpace, fmt.Sprintf("%s holds more than %d bytes waiting for consumers; the producer was refused (SendFailIfNoSpace)", dest, c.b.cfg.DestinationMemoryLimit))
+		return c.noSpace(f, d, "the producer was refused")
 	}
 	// A persistent queue message was pipelined above; what is left to
 	// store is a topic message's copies for its durable subscribers.
@@ -361,14 +362,25 @@ func (c *conn) flowControl(d *destination) bool {
 
 // flowControlFor is flowControl, refusing instead of pausing when fail.
 func (c *conn) flowControlFor(d *destination, fail bool) bool {
-	return d.reserve(c.b.cfg.DestinationMemoryLimit, fail, c.closed, func() {
+	return d.reserve(c.b.cfg.DestinationMemoryLimit, fail, c.closed, func(broker bool) {
 		e := events.Event{Kind: events.ProducerBlocked, Dest: d.name, Remote: c.remote,
 			Reason: fmt.Sprintf("memory limit %d bytes reached; producer paused until consumers make room", c.b.cfg.DestinationMemoryLimit)}
+		if broker {
+			e.Reason = fmt.Sprintf("broker memory limit %d bytes reached (BrokerMemoryLimit, all destinations together); producer paused until consumers make room", c.b.cfg.BrokerMemoryLimit)
+		}
 		if c.bridge != nil {
 			e.Link, e.Peer = c.bridge.link, c.bridge.peer
 		}
 		c.b.emit(e)
 	}, c.peerAlive)
+}
+
+// noSpace refuses f (SendFailIfNoSpace): d, or the broker, is full.
+func (c *conn) noSpace(f *stomp.Frame, d *destination, what string) error {
+	if c.b.memOver() {
+		return c.fail(f, msgNoBrokerSpace, fmt.Sprintf("this broker holds more than %d bytes of messages in all its destinations (BrokerMemoryLimit); %s (SendFailIfNoSpace)", c.b.cfg.BrokerMemoryLimit, what))
+	}
+	return c.fail(f, msgNoSpace, fmt.Sprintf("%s holds more than %d bytes waiting for consumers; %s (SendFailIfNoSpace)", d.name, c.b.cfg.DestinationMemoryLimit, what))
 }
 
 // errPausedPeerGone ends a paused producer's connection whose peer closed

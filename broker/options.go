@@ -66,6 +66,12 @@ type Options struct {
 	// but not yet acknowledged stay counted in their destination, as in
 	// ActiveMQ.) 0: 16 MiB.
 	ConnectionMemoryLimit int64
+	// BrokerMemoryLimit bounds the bytes of messages in all destinations
+	// together (what DestinationMemoryLimit counts, summed): past it every
+	// producer is paused, or refused with SendFailIfNoSpace, and
+	// persistent messages spool, so many destinations each under their own
+	// limit cannot together take the machine's memory. 0: 1 GiB.
+	BrokerMemoryLimit int64
 	// MaxTransactionBytes bounds what one connection's open transactions
 	// buffer until COMMIT (their SENDs and ACKs); more is refused with an
 	// ERROR. 0: DestinationMemoryLimit.
@@ -89,6 +95,13 @@ const (
 	DefaultMaxRedeliveries        = 6
 	DefaultDestinationMemoryLimit = 64 << 20
 	DefaultConnectionMemoryLimit  = 16 << 20
+	// DefaultBrokerMemoryLimit is fixed rather than a share of the
+	// machine's memory: the harness runs many brokers in one process or
+	// on one machine (a hub and a hundred spokes), where a share would
+	// promise each of them the same memory, and a fixed figure behaves the
+	// same on a laptop and in CI. 1 GiB is sixteen destinations at their
+	// default limit.
+	DefaultBrokerMemoryLimit = 1 << 30
 	// MaxPrefetch is the largest prefetch a subscription gets; a larger
 	// activemq.prefetchSize is cut to it. ActiveMQ's
 	// ActiveMQPrefetchPolicy.MAX_PREFETCH_SIZE, Short.MAX_VALUE.
@@ -140,11 +153,14 @@ func (o Options) validate() (*config, error) {
 	if o.ConnectionMemoryLimit == 0 {
 		o.ConnectionMemoryLimit = DefaultConnectionMemoryLimit
 	}
+	if o.BrokerMemoryLimit == 0 {
+		o.BrokerMemoryLimit = DefaultBrokerMemoryLimit
+	}
 	if o.MaxTransactionBytes == 0 {
 		o.MaxTransactionBytes = o.DestinationMemoryLimit
 	}
-	if o.DestinationMemoryLimit < 0 || o.ConnectionMemoryLimit < 0 || o.MaxTransactionBytes < 0 {
-		bad("DestinationMemoryLimit/ConnectionMemoryLimit/MaxTransactionBytes", "must not be negative")
+	if o.DestinationMemoryLimit < 0 || o.ConnectionMemoryLimit < 0 || o.BrokerMemoryLimit < 0 || o.MaxTransactionBytes < 0 {
+		bad("DestinationMemoryLimit/ConnectionMemoryLimit/BrokerMemoryLimit/MaxTransactionBytes", "must not be negative")
 	}
 	if o.Prefetch > MaxPrefetch {
 		bad("Prefetch", "%d is more than the most a subscription may have in flight, %d (ActiveMQ's maximum prefetch)", o.Prefetch, MaxPrefetch)

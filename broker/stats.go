@@ -7,8 +7,11 @@ import "sort"
 // what /stats will serve, and what a failed scenario keeps to show where
 // messages stopped.
 type Stats struct {
-	Node         string             `json:"node"`
-	Connections  int                `json:"connections"`
+	Node        string `json:"node"`
+	Connections int    `json:"connections"`
+	// Bytes is every destination's bytes together, against the broker's
+	// memory limit (BrokerMemoryLimit).
+	Bytes        int64              `json:"bytes"`
 	Bridges      []string           `json:"bridges"`
 	Destinations []DestinationStats `json:"destinations"`
 	Durables     []DurableStats     `json:"durables,omitempty"`
@@ -56,7 +59,7 @@ type ConsumerStats struct {
 // Stats takes a snapshot.
 func (b *Broker) Stats() Stats {
 	b.mu.Lock()
-	st := Stats{Node: b.cfg.Name, Connections: len(b.conns)}
+	st := Stats{Node: b.cfg.Name, Connections: len(b.conns), Bytes: b.mem.bytes.Load()}
 	for c := range b.bridges {
 		st.Bridges = append(st.Bridges, c.bridge.link+" ("+c.remote+")")
 	}

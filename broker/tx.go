@@ -121,7 +121,7 @@ func (c *conn) txFlowControl(f *stomp.Frame, tx *transaction) error {
 		seen[m.dest] = true
 		d := c.b.dest(m.dest)
 		if !c.flowControl(d) {
-			return c.fail(f, msgNoSpace, fmt.Sprintf("%s holds more than %d bytes waiting for consumers; transaction %q was not committed (SendFailIfNoSpace)", d.name, c.b.cfg.DestinationMemoryLimit, tx.name))
+			return c.noSpace(f, d, fmt.Sprintf("transaction %q was not committed", tx.name))
 		}
 	}
 	return nil
