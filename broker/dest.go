@@ -413,9 +413,7 @@ func (d *destination) removeSub(s *subscription) {
 
 // freed takes a message out of the memory count and wakes paused
 // producers. Called under d.mu.
-func (d *destination) freed(m *message) { d.freedBytes(m.size()) }
-
-func (d *destination) freedBytes(n int64) { d.shrink(n) }
+func (d *destination) freed(m *message) { d.shrink(m.size()) }
 
 // reserve waits until the destination is under its memory limit, and the
 // broker under its own. It returns false at once when fail is set, or
@@ -504,7 +502,7 @@ func (d *destination) settled(size int64) {
 		return
 	}
 	d.mu.Lock()
-	d.freedBytes(size)
+	d.shrink(size)
 	d.mu.Unlock()
 }
 
@@ -514,7 +512,7 @@ func (d *destination) release(s *subscription, n int, size int64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if size != 0 {
-		d.freedBytes(size)
+		d.shrink(size)
 	}
 	s.inflight -= n
 	d.dequeued += uint64(n)

@@ -99,7 +99,7 @@ func (b *Broker) dropDurable(key string) bool {
 	}
 	kept := dur.pending
 	dur.pending = nil
-	d.freedBytes(dur.bytes)
+	d.shrink(dur.bytes)
 	dur.bytes = 0
 	d.mu.Unlock()
 	b.forgetDurable(dur, kept)
