@@ -352,8 +352,9 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 	id, dest := f.Get("message-id"), f.Get("destination")
 	ackID, sub := f.Get("ack"), f.Get("subscription")
 	// ACKs are cumulative (bridge_ack.go), so one may be sent only once
-	// every earlier message is stored and routed: pipelined ones included.
-	ack := func() { c.waitStored(); br.ackLater(sub, ackID) }
+	// every earlier message is stored and routed: pipelined ones included,
+	// and held ones too (bridge_flow.go).
+	ack := func() { c.waitStored(); br.ackOrHold(sub, ackID) }
 	if id == "" || (!isQueue(dest) && !isTopic(dest)) {
 		return c.fail(f, "bridge MESSAGE needs message-id and a /queue/ or /topic/ destination", "")
 	}
@@ -397,16 +398,27 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 	// fsync per message.
 	if st := b.currentStore(); m.persistent && st != nil {
 		br.received.Add(1)
-		c.sendStoredThen(f, m, b.dest(dest), st, func() { br.ackLater(sub, ackID) })
+		c.sendStoredThen(f, m, b.dest(dest), st, func() { br.ackOrHold(sub, ackID) })
 		return nil
 	}
 	c.waitStored()
-	if err := b.persistForDurables(b.dest(dest), m); err != nil {
+	if !br.holdBound() {
+		return errPeerClosed // closed while paused
+	}
+	d := b.dest(dest)
+	size := m.size() // m is not shared yet
+	full, err := b.publishTo(d, m)
+	if err != nil {
 		return c.fail(f, msgNotStored, err.Error())
 	}
 	br.received.Add(1)
-	b.route(m)
-	ack()
+	if full {
+		// Routed, but acknowledged only once d has room: the peer's
+		// window, not our reader, holds it back (bridge_flow.go).
+		br.hold(sub, ackID, d, size)
+		return nil
+	}
+	br.ackOrHold(sub, ackID)
 	return nil
 }
 

@@ -53,6 +53,7 @@ type Broker struct {
 	durables  map[string]*durable // guarded by mu
 
 	temps tempRegistry // temporary destinations made here, by owner (temp.go)
+	mem   memoryUse    // every destination's bytes, against BrokerMemoryLimit (memory.go)
 
 	demandMu sync.Mutex // serialises demand advertisement so peers see changes in order
 	audit    *audit
@@ -359,6 +360,7 @@ func (b *Broker) release(c *conn) {
 	unacked := c.unacked
 	c.unacked = map[string]*delivery{}
 	c.tx = map[string]*transaction{}
+	c.txBytes = 0
 	c.mu.Unlock()
 	for _, s := range subs {
 		b.removeSubQuiet(s)
@@ -377,10 +379,13 @@ func (b *Broker) release(c *conn) {
 	for s, ds := range bySub {
 		sortDeliveries(ds)
 		ms := make([]*message, len(ds))
+		var size int64
 		for i, d := range ds {
 			ms[i] = d.msg
+			size += d.size
 		}
 		s.dest.giveBack(s, ms)
+		s.dest.settled(size)
 	}
 	for _, s := range subs {
 		b.demandChanged(s.dest)
@@ -537,9 +542,11 @@ func (b *Broker) removeSubQuiet(s *subscription) {
 	c := s.conn
 	c.mu.Lock()
 	var ds []*delivery
+	var size int64
 	for k, d := range c.unacked {
 		if d.sub == s {
 			ds = append(ds, d)
+			size += d.size
 			delete(c.unacked, k)
 		}
 	}
@@ -551,6 +558,7 @@ func (b *Broker) removeSubQuiet(s *subscription) {
 		ms[i] = d.msg
 	}
 	s.dest.giveBack(s, ms)
+	s.dest.settled(size)
 }
 
 // deleteDest forgets a destination and whatever it held (a temporary
@@ -566,6 +574,7 @@ func (b *Broker) deleteDest(name string) {
 			b.forget(m)
 		}
 		d.pending, d.subs = nil, nil
+		d.forgetBytes()
 		d.mu.Unlock()
 	}
 }

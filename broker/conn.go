@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -9,9 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
+	"github.com/brokerlab/brokerlab/broker/events"
 	"github.com/brokerlab/brokerlab/broker/security"
 	"github.com/brokerlab/brokerlab/broker/stomp"
 )
@@ -46,6 +50,23 @@ type conn struct {
 	once   sync.Once
 	reason error
 
+	// held is the bytes of MESSAGE frames queued for the writer. At
+	// heldLimit this connection's subscriptions have no room (hasRoom), so
+	// a consumer that reads slowly, or not at all, costs at most that much
+	// whatever its prefetch; what it cannot take waits in the destination,
+	// where it counts against the memory limit and pauses producers. Only
+	// the socket drains it, never the application's acknowledgements, so
+	// one subscription's unacknowledged messages never starve another's.
+	held      atomic.Int64
+	heldLimit int64
+	// Subscriptions that found no room because of held, to dispatch to
+	// again once it drops (starve, feedStarved). hungry says the list may
+	// not be empty, so the writer looks at it without a lock.
+	hungry    atomic.Bool
+	starvedMu sync.Mutex
+	starved   []*subscription
+	feeds     uint64 // feedStarved rounds, guarded by starvedMu
+
 	mu       sync.Mutex
 	subs     map[string]*subscription
 	wild     map[string]*wildcardSub
@@ -55,6 +76,9 @@ type conn struct {
 	unacked  map[string]*delivery // ack id -> delivery
 	ackSeq   uint64
 	tx       map[string]*transaction
+	txBytes  int64 // what the open transactions buffer, against MaxTransactionBytes
+
+	hold ackHold // a bridge's ACKs held back while destinations are full (bridge_flow.go)
 }
 
 type outItem struct {
@@ -63,6 +87,7 @@ type outItem struct {
 	consumed   *message              // auto ack of a stored message: forgotten by the store once the frame is written
 	pooled     bool                  // f is a pooled MESSAGE frame: recycled once written
 	lazy       func() []*stomp.Frame // frames made only when the writer gets here (a bridge's batched ACKs)
+	held       int64                 // bytes to take off conn.held once written
 	version    stomp.Version
 	closeAfter bool
 }
@@ -72,6 +97,7 @@ type delivery struct {
 	sub   *subscription
 	msg   *message
 	seq   uint64
+	size  int64    // what it counts in its destination's bytes until settled
 	idBuf [20]byte // ackID's bytes
 }
 
@@ -90,24 +116,30 @@ func newDelivery(s *subscription, m *message, seq uint64) *delivery {
 const maxQueued = 4096
 
 func (b *Broker) newConn(nc net.Conn, via string) *conn {
-	dr := &deadlineReader{nc: nc, limit: b.cfg.HandshakeTimeout}
+	// Until CONNECT one fixed deadline: a peer that never sends it is cut
+	// after HandshakeTimeout however it trickles bytes (a heart-beat LF
+	// every few seconds would otherwise keep pushing a sliding deadline
+	// forward for ever). setReadLimit starts the sliding one after CONNECT.
+	nc.SetReadDeadline(time.Now().Add(b.cfg.HandshakeTimeout))
+	dr := &deadlineReader{nc: nc}
 	return &conn{
-		b:       b,
-		nc:      nc,
-		dr:      dr,
-		r:       stomp.NewReader(dr, b.cfg.Limits),
-		w:       stomp.NewWriter(nc),
-		remote:  nc.RemoteAddr().String(),
-		local:   nc.LocalAddr().String(),
-		via:     via,
-		version: stomp.V10,
-		wake:    make(chan struct{}, 1),
-		closed:  make(chan struct{}),
-		subs:    map[string]*subscription{},
-		wild:    map[string]*wildcardSub{},
-		temps:   map[string]string{},
-		unacked: map[string]*delivery{},
-		tx:      map[string]*transaction{},
+		b:         b,
+		nc:        nc,
+		dr:        dr,
+		r:         stomp.NewReader(dr, b.cfg.Limits),
+		w:         stomp.NewWriter(&deadlineWriter{nc: nc, limit: b.cfg.HandshakeTimeout + 10*time.Second}),
+		heldLimit: b.cfg.ConnectionMemoryLimit,
+		remote:    nc.RemoteAddr().String(),
+		local:     nc.LocalAddr().String(),
+		via:       via,
+		version:   stomp.V10,
+		wake:      make(chan struct{}, 1),
+		closed:    make(chan struct{}),
+		subs:      map[string]*subscription{},
+		wild:      map[string]*wildcardSub{},
+		temps:     map[string]string{},
+		unacked:   map[string]*delivery{},
+		tx:        map[string]*transaction{},
 	}
 }
 
@@ -134,14 +166,33 @@ func (d *deadlineReader) Read(p []byte) (int, error) {
 	return d.nc.Read(p)
 }
 
-// setReadLimit is called by the connection's reader (or before it runs).
+// deadlineWriter sets the write deadline afresh before each write, the
+// way deadlineReader moves the read one: a peer that stops reading is cut
+// once one write has waited the whole limit, while a slow one that keeps
+// taking bytes is not, and a write after a long quiet spell never meets a
+// deadline set long ago (one set at the last flush would cut a burst that
+// overflows the buffer after a quiet spell longer than the limit).
+// stomp.Writer writes a buffer of up to 64 KiB at a time, so this costs
+// what the deadline set once per flush did.
+type deadlineWriter struct {
+	nc    net.Conn
+	limit time.Duration
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	d.nc.SetWriteDeadline(time.Now().Add(d.limit))
+	return d.nc.Write(p)
+}
+
+// setReadLimit is called by the connection's reader (or before it runs),
+// once CONNECT or CONNECTED has arrived.
 func (c *conn) setReadLimit(d time.Duration) {
 	c.readLimit = d
 	c.dr.limit = d
 	c.dr.deadline = time.Time{}
-	if d == 0 {
-		c.nc.SetReadDeadline(time.Time{})
-	}
+	// Either way the handshake's fixed deadline goes; with a limit the
+	// next read sets the sliding one.
+	c.nc.SetReadDeadline(time.Time{})
 }
 
 // send queues a frame for the writer.
@@ -179,6 +230,7 @@ func (c *conn) writeLoop() {
 	var hb *time.Timer
 	var hbC <-chan time.Time
 	var credits []credit
+	var written int64 // held bytes of the batch's MESSAGE frames
 	for {
 		c.outMu.Lock()
 		items := c.out
@@ -198,6 +250,7 @@ func (c *conn) writeLoop() {
 				if it.pooled {
 					recycle(it.f)
 				}
+				written += it.held
 			}
 			if it.lazy != nil {
 				for _, f := range it.lazy() {
@@ -227,6 +280,10 @@ func (c *conn) writeLoop() {
 				return
 			}
 		}
+		// Room on this connection first, then the windows' credits: the
+		// dispatch that giving credits runs must find the connection's room.
+		c.unhold(written)
+		written = 0
 		credits = giveCredits(credits)
 		if cap(items) <= 2*maxQueued {
 			clear(items) // the pool's frames and the credited subscriptions must not stay reachable from here
@@ -274,11 +331,9 @@ func (c *conn) writeLoop() {
 	}
 }
 
-// flush writes what is buffered under a fresh deadline, so a peer that
-// stops reading is noticed, while a quiet link that only carries heart-beats
-// never trips over a deadline set long ago.
+// flush writes what is buffered; deadlineWriter gives each write its
+// deadline.
 func (c *conn) flush() error {
-	c.nc.SetWriteDeadline(time.Now().Add(c.b.cfg.HandshakeTimeout + 10*time.Second))
 	if err := c.w.Flush(); err != nil {
 		c.close(fmt.Errorf("write: %w", err))
 		return err
@@ -326,7 +381,12 @@ func (c *conn) readLoop() {
 			default:
 				var ne net.Error
 				if errors.As(err, &ne) && ne.Timeout() {
-					err = fmt.Errorf("%w (nothing received for %v)", errPeerSilent, c.readLimit)
+					if !c.connected && c.bridge == nil {
+						err = fmt.Errorf("no CONNECT frame within %v (HandshakeTimeout)", c.b.cfg.HandshakeTimeout)
+						c.b.emit(events.Event{Kind: events.ConnRefused, Remote: c.remote, Local: c.local, Reason: err.Error()})
+					} else {
+						err = fmt.Errorf("%w (nothing received for %v)", errPeerSilent, c.readLimit)
+					}
 				}
 				c.close(err)
 			}
@@ -415,8 +475,15 @@ func (c *conn) deliver(s *subscription, m *message, body []byte) {
 	}
 	f.Headers = append(f.Headers, m.headers...)
 	f.Body = body
+	// What the frame costs while this connection holds it: the message's
+	// size, and a spooled one's body, read back for this delivery only.
+	n := m.size()
+	if m.spooled {
+		n += int64(len(body))
+	}
+	c.held.Add(n)
 	if s.ack == ackAuto {
-		it := outItem{f: f, credit: s, pooled: true}
+		it := outItem{f: f, credit: s, pooled: true, held: n}
 		if m.persistent {
 			// Consumed once written, as ActiveMQ counts an auto-ack
 			// dispatch: the store must forget it then, or every restart
@@ -427,19 +494,69 @@ func (c *conn) deliver(s *subscription, m *message, body []byte) {
 		return
 	}
 	if s.parent != nil {
-		c.deliverChild(s, m, f) // wildcard.go
+		c.deliverChild(s, m, f, n) // wildcard.go
 		return
 	}
+	// m.size() is read under s.dest.mu, as size asks.
+	size := m.size()
 	c.mu.Lock()
 	c.ackSeq++
 	d := newDelivery(s, m, c.ackSeq)
+	d.size = size
 	c.unacked[d.ackID] = d
 	if s.ack == ackClient {
 		s.sent = append(s.sent, d)
 	}
 	c.mu.Unlock()
 	f.Add("ack", d.ackID)
-	c.enqueue(outItem{f: f, pooled: true})
+	c.enqueue(outItem{f: f, pooled: true, held: n})
+}
+
+// starve notes that s found no room because this connection holds its
+// limit (hasRoom), so that s is dispatched to again once the connection
+// drains (feedStarved). It reports whether room appeared meanwhile.
+// Called under s.dest.mu, only when the connection is full.
+func (c *conn) starve(s *subscription) bool {
+	if !s.starved {
+		s.starved = true
+		c.starvedMu.Lock()
+		c.starved = append(c.starved, s)
+		c.starvedMu.Unlock()
+	}
+	// hungry is set before held is read again, and unhold lowers held
+	// before it reads hungry: either this sees the room a concurrent
+	// unhold made, or that unhold sees s waiting. No wake-up is lost.
+	c.hungry.Store(true)
+	return c.held.Load() < c.heldLimit
+}
+
+// unhold takes n bytes off what the connection holds (frames written in
+// auto mode, deliveries settled) and, once under the limit, dispatches
+// again to the subscriptions that found no room.
+func (c *conn) unhold(n int64) {
+	if n == 0 {
+		return
+	}
+	if c.held.Add(-n) < c.heldLimit && c.hungry.Load() {
+		c.feedStarved()
+	}
+}
+
+func (c *conn) feedStarved() {
+	c.hungry.Store(false)
+	c.starvedMu.Lock()
+	ss := c.starved
+	c.starved = nil
+	c.feeds++
+	first := int(c.feeds % uint64(max(len(ss), 1)))
+	c.starvedMu.Unlock()
+	// The first fed fills the room there is, and all of them starve again
+	// in the same order; starting one further along each time gives every
+	// subscription its turn, so a busy one cannot keep the others waiting.
+	for i := range ss {
+		s := ss[(first+i)%len(ss)]
+		s.dest.feed(s)
+	}
 }
 
 // credit is n auto-ack deliveries to s written, whose window room can be
@@ -453,7 +570,7 @@ type credit struct {
 // empties the list for reuse.
 func giveCredits(credits []credit) []credit {
 	for i, cr := range credits {
-		cr.s.dest.release(cr.s, cr.n)
+		cr.s.dest.release(cr.s, cr.n, 0)
 		credits[i] = credit{}
 	}
 	return credits[:0]
@@ -492,4 +609,21 @@ func (c *conn) resolveTemp(dest string) string {
 	real := prefix + c.session + "." + rest
 	c.temps[strings.Clone(dest)] = real
 	return real
+}
+
+// rawTCP is the TCP connection under nc, through TLS and the handshake's
+// byte counter; nil when there is none.
+func rawTCP(nc net.Conn) syscall.Conn {
+	for {
+		switch x := nc.(type) {
+		case *tls.Conn:
+			nc = x.NetConn()
+		case *countingConn:
+			nc = x.Conn
+		case syscall.Conn:
+			return x
+		default:
+			return nil
+		}
+	}
 }

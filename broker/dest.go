@@ -37,39 +37,50 @@ type message struct {
 }
 
 // dropBody forgets the body of a message that waits in the store. Its
-// header strings are copied first: they may share the body's allocation
-// (stomp.Reader reads a small body beside its frame's header text), which
-// would otherwise stay in memory with them.
+// header strings and id are copied first: they may share the body's
+// allocation (stomp.Reader reads a small body beside its frame's header
+// text), which would otherwise stay in memory with them.
 func (m *message) dropBody(d *destination) {
 	m.dest = d.name
+	m.id = strings.Clone(m.id) // a forwarded message's id is its frame's text
+	hs, path := detachHeaders(m.headers, m.path)
+	// The old headers are m's own (a messageBlock's inline room, or an
+	// array of their own, newMessageBlock): cleared, they stop holding the
+	// frame's text, body and all, for as long as m lives.
+	clear(m.headers[:cap(m.headers)])
+	m.headers, m.path = hs, path
+	m.body, m.spooled, m.sz = nil, true, 0
+}
+
+// detachHeaders copies headers and path into one allocation of their own.
+func detachHeaders(headers []stomp.Header, path []string) ([]stomp.Header, []string) {
 	var n int
-	for _, h := range m.headers {
+	for _, h := range headers {
 		n += len(h.Key) + len(h.Value)
 	}
-	for _, p := range m.path {
+	for _, p := range path {
 		n += len(p)
 	}
 	var sb strings.Builder
 	sb.Grow(n)
-	for _, h := range m.headers {
+	for _, h := range headers {
 		sb.WriteString(h.Key)
 		sb.WriteString(h.Value)
 	}
-	for _, p := range m.path {
+	for _, p := range path {
 		sb.WriteString(p)
 	}
 	all, at := sb.String(), 0
 	take := func(l int) string { s := all[at : at+l]; at += l; return s }
-	hs := make([]stomp.Header, len(m.headers))
-	for i, h := range m.headers {
+	hs := make([]stomp.Header, len(headers))
+	for i, h := range headers {
 		hs[i] = stomp.Header{Key: take(len(h.Key)), Value: take(len(h.Value))}
 	}
-	path := make([]string, len(m.path))
-	for i, p := range m.path {
-		path[i] = take(len(p))
+	ps := make([]string, len(path))
+	for i, p := range path {
+		ps[i] = take(len(p))
 	}
-	m.headers, m.path = hs, path
-	m.body, m.spooled, m.sz = nil, true, 0
+	return hs, ps
 }
 
 // expiryClock reads the time only when a message has an expiry to test
@@ -185,7 +196,8 @@ type destination struct {
 	durables []*durable    // topics: durable subscriptions, present or away
 	rr       int           // round-robin cursor over subs
 	special  int           // subs with a priority or suppression: pick must rank them
-	bytes    int64         // size of what waits here (pending, topic copies)
+	bytes    int64         // size of what waits here (pending, topic copies, durables' backlog, unacknowledged deliveries)
+	deleted  bool          // deleteDest: its bytes no longer count in the broker's
 	space    chan struct{} // closed when bytes drops, so paused producers look again
 	enqueued uint64        // messages published here
 	expired  uint64        // dropped unsent because their expires passed
@@ -237,6 +249,7 @@ type subscription struct {
 	// guarded by dest.mu
 	inflight int
 	pending  []*message // topic subscriptions: copies not yet sent
+	starved  bool       // noted on its connection's starved list (conn.starve)
 
 	// Guarded by conn.mu. Client-ack (cumulative) subscriptions only:
 	// deliveries in the order sent, so an ACK settles a prefix instead of
@@ -280,15 +293,35 @@ func (m *message) header(name string) (string, bool) {
 	return "", false
 }
 
+// hasRoom says whether s may take one more message: its window has room
+// (for a wildcard's child, the wildcard's one window), and its connection
+// holds less than its memory limit (conn.held).
 func (s *subscription) hasRoom() bool {
 	if s.parent != nil {
-		return s.parent.room(s) // one window for all of a wildcard's children
+		if !s.parent.room(s) { // one window for all of a wildcard's children
+			return false
+		}
+	} else if s.inflight >= s.window {
+		return false
 	}
-	return s.inflight < s.window
+	return s.conn.held.Load() < s.conn.heldLimit || s.conn.starve(s)
+}
+
+// feed dispatches again to s, whose connection had no room and has drained.
+func (d *destination) feed(s *subscription) {
+	d.mu.Lock()
+	s.starved = false
+	d.dispatchLocked()
+	d.mu.Unlock()
 }
 
 // publish adds a message and dispatches what it can.
-func (d *destination) publish(m *message) {
+func (d *destination) publish(m *message) { d.publishKept(m, nil) }
+
+// publishKept is publish, given where the store holds each durable
+// subscription's copy of m (publishTo). It reports whether d is over its
+// memory limit once m is in and dispatched.
+func (d *destination) publishKept(m *message, locs []durableLoc) (full bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.enqueued++
@@ -296,25 +329,27 @@ func (d *destination) publish(m *message) {
 		for _, s := range d.subs {
 			if s.eligible(m) {
 				s.pending = enqueue(s.pending, m)
-				d.bytes += m.size()
+				d.grow(m.size())
 			}
 		}
 		for _, dur := range d.durables {
 			if dur.active == nil {
-				dur.pending = append(dur.pending, m)
+				d.keep(dur, m, locFor(locs, dur.key))
 			}
 		}
 	} else {
-		if m.loc.Valid() && !m.spooled && d.bytes+m.size() > d.b.cfg.DestinationMemoryLimit {
-			// Over the limit, a stored message waits on disk rather than
-			// pausing its producer: only its headers stay in memory.
+		if m.loc.Valid() && !m.spooled && (d.bytes+m.size() > d.b.cfg.DestinationMemoryLimit || d.b.memOver()) {
+			// Over the limit (its own or the broker's), a stored message
+			// waits on disk rather than pausing its producer: only its
+			// headers stay in memory.
 			m.dropBody(d)
 			d.spooled++
 		}
 		d.pending = enqueue(d.pending, m)
-		d.bytes += m.size()
+		d.grow(m.size())
 	}
 	d.dispatchLocked()
+	return d.bytes >= d.b.cfg.DestinationMemoryLimit || d.b.memOver()
 }
 
 // requeue puts messages back at the head of the queue (ahead of the
@@ -338,7 +373,7 @@ func (d *destination) requeue(ms []*message) {
 		back = append(back, m)
 	}
 	for _, m := range back {
-		d.bytes += m.size()
+		d.grow(m.size())
 	}
 	d.pending = requeueAhead(back, d.pending)
 	d.dispatchLocked()
@@ -374,34 +409,42 @@ func (d *destination) removeSub(s *subscription) {
 			break
 		}
 	}
-	for _, m := range s.pending {
-		d.freed(m)
-	}
 	if dur := s.durable; dur != nil && dur.active == s {
+		// Still counted: the durable subscription keeps them.
+		for _, m := range s.pending {
+			dur.bytes += m.size()
+		}
 		dur.pending = append(s.pending, dur.pending...)
 		dur.active = nil
+	} else {
+		for _, m := range s.pending {
+			d.freed(m)
+		}
 	}
 	s.pending = nil
 }
 
 // freed takes a message out of the memory count and wakes paused
 // producers. Called under d.mu.
-func (d *destination) freed(m *message) {
-	d.bytes -= m.size()
-	if d.space != nil {
-		close(d.space)
-		d.space = nil
-	}
-}
+func (d *destination) freed(m *message) { d.shrink(m.size()) }
 
-// reserve waits until the destination is under its memory limit. It
-// returns false at once when fail is set, or when stop is closed first.
-// paused is called once if it has to wait.
-func (d *destination) reserve(limit int64, fail bool, stop <-chan struct{}, paused func()) bool {
+// reserve waits until the destination is under its memory limit, and the
+// broker under its own. It returns false at once when fail is set, or
+// when stop is closed first. paused is called once if it has to wait,
+// saying whether for the broker's limit; alive, every pausedCheck while it
+// waits, and when it says no, reserve gives up.
+func (d *destination) reserve(limit int64, fail bool, stop <-chan struct{}, paused func(broker bool), alive func() bool) bool {
 	told := false
+	var check *time.Ticker
+	defer func() {
+		if check != nil {
+			check.Stop()
+		}
+	}()
 	for {
 		d.mu.Lock()
-		if d.bytes < limit {
+		room := d.bytes < limit
+		if room && !d.b.memOver() {
 			d.mu.Unlock()
 			return true
 		}
@@ -409,22 +452,39 @@ func (d *destination) reserve(limit int64, fail bool, stop <-chan struct{}, paus
 			d.mu.Unlock()
 			return false
 		}
-		if d.space == nil {
-			d.space = make(chan struct{})
+		var space <-chan struct{}
+		if !room {
+			if d.space == nil {
+				d.space = make(chan struct{})
+			}
+			space = d.space
 		}
-		space := d.space
 		d.mu.Unlock()
+		if room {
+			if space = d.b.memWait(); space == nil {
+				continue
+			}
+		}
 		if !told {
-			paused()
+			paused(room)
 			told = true
+			check = time.NewTicker(pausedCheck)
 		}
 		select {
 		case <-space:
 		case <-stop:
 			return false
+		case <-check.C:
+			if !alive() {
+				return false
+			}
 		}
 	}
 }
+
+// pausedCheck is how often a paused producer's connection is checked for
+// its peer having gone (conn.peerAlive).
+const pausedCheck = time.Second
 
 // giveBack returns what a departed subscriber held unacknowledged: to the
 // head of the queue, or to its durable subscription (before everything it
@@ -437,6 +497,8 @@ func (d *destination) giveBack(s *subscription, ms []*message) {
 		d.mu.Lock()
 		for _, m := range ms {
 			m.redelivered = true
+			dur.bytes += m.size()
+			d.grow(m.size())
 		}
 		dur.pending = append(append([]*message(nil), ms...), dur.pending...)
 		d.mu.Unlock()
@@ -445,9 +507,25 @@ func (d *destination) giveBack(s *subscription, ms []*message) {
 	d.requeue(ms)
 }
 
-// release returns n credits to s (acked, or written in auto mode).
-func (d *destination) release(s *subscription, n int) {
+// settled takes the bytes of unacknowledged deliveries that ended some
+// other way than release (their subscriber left; giveBack has already
+// counted them again wherever they went) out of the memory count.
+func (d *destination) settled(size int64) {
+	if size == 0 {
+		return
+	}
 	d.mu.Lock()
+	d.shrink(size)
+	d.mu.Unlock()
+}
+
+// release returns n credits to s (acked, or written in auto mode); size
+// is the acknowledged deliveries' bytes, still counted here until now.
+func (d *destination) release(s *subscription, n int, size int64) {
+	d.mu.Lock()
+	if size != 0 {
+		d.shrink(size)
+	}
 	s.inflight -= n
 	d.dequeued += uint64(n)
 	if s.parent != nil {
@@ -472,8 +550,8 @@ func (d *destination) dispatchLocked() {
 					break // a sibling on another destination took the wildcard's last credit
 				}
 				s.pending = popFront(s.pending)
-				d.freed(m)
 				if clock.expired(m) {
+					d.freed(m)
 					d.expired++
 					d.b.forgetFor(s, m)
 					continue
@@ -509,7 +587,6 @@ func (d *destination) dispatchLocked() {
 		} else {
 			d.pending = append(d.pending[:i], d.pending[i+1:]...)
 		}
-		d.freed(m)
 		s.deliver(m)
 	}
 }
@@ -572,9 +649,22 @@ func (d *destination) suppressed(s *subscription) bool {
 // deliver hands m to the subscription's connection. Called under dest.mu.
 // A spooled message's body is read back from the store for this delivery
 // only, so it never comes back into the destination's memory.
+//
+// An auto-ack delivery's bytes leave the destination now: until written
+// they are its connection's (conn.held), then gone. An unacknowledged one
+// stays counted here until settled, as ActiveMQ counts dispatched messages
+// against the memory limit until acknowledged: a client-ack consumer that
+// reads but does not acknowledge pauses producers, not itself.
 func (s *subscription) deliver(m *message) {
-	body, err := s.dest.b.body(m)
+	var body []byte
+	var err error
+	if m.spooled && s.durable != nil {
+		body, err = s.dest.b.durableBody(m, s.durable)
+	} else {
+		body, err = s.dest.b.body(m)
+	}
 	if err != nil {
+		s.dest.freed(m)
 		// It stays stored and unacknowledged: a restart delivers it.
 		s.dest.b.emit(events.Event{Kind: events.MessageDropped, Dest: m.dest, ID: m.id,
 			Reason: "not delivered: " + err.Error() + "; it stays in the store and is delivered after a restart"})
@@ -585,6 +675,9 @@ func (s *subscription) deliver(m *message) {
 			go w.wake()
 		}
 		return
+	}
+	if s.ack == ackAuto {
+		s.dest.freed(m)
 	}
 	s.inflight++
 	if !s.network {

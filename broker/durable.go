@@ -3,6 +3,9 @@ package broker
 import (
 	"fmt"
 	"slices"
+	"strings"
+
+	"github.com/brokerlab/brokerlab/broker/store"
 )
 
 // durable is a durable topic subscription: CONNECT's client-id plus
@@ -14,6 +17,11 @@ type durable struct {
 	dest    *destination
 	active  *subscription // nil while away; guarded by dest.mu
 	pending []*message    // kept while away; guarded by dest.mu
+	// bytes is what pending counts in dest.bytes; guarded by dest.mu.
+	// Messages recovered from the store (recoverDurable) are kept without
+	// being counted, so this can be less than pending's size until the
+	// subscriber comes back and they are counted as its own.
+	bytes int64
 }
 
 func durableKey(clientID, name string) string { return clientID + ":" + name }
@@ -56,6 +64,14 @@ func (b *Broker) subscribeDurable(key string, s *subscription) error {
 	}
 	dur.active = s
 	s.durable = dur
+	// Every copy waiting for s counts in d.bytes, what the durable kept
+	// uncounted (recovered from the store) included.
+	var size int64
+	for _, m := range dur.pending {
+		size += m.size()
+	}
+	d.grow(size - dur.bytes)
+	dur.bytes = 0
 	s.pending = append(dur.pending, s.pending...)
 	dur.pending = nil
 	d.mu.Unlock()
@@ -83,8 +99,123 @@ func (b *Broker) dropDurable(key string) bool {
 	}
 	kept := dur.pending
 	dur.pending = nil
+	d.shrink(dur.bytes)
+	dur.bytes = 0
 	d.mu.Unlock()
 	b.forgetDurable(dur, kept)
 	b.demandChanged(d) // a durable subscription away is demand on the network too
 	return true
+}
+
+// keep adds m to what dur keeps for its subscriber, who is away, and
+// counts it against the topic's memory limit. A persistent message whose
+// copy for dur is in the store (loc) is kept without its body once the
+// topic holds half its limit, as a queue spools: the copy is read back
+// when dur's subscriber returns. Half, not all: a topic's producers are
+// paused at the limit (a live subscriber's copies have nowhere else to
+// go), and a spooled copy still costs its headers, so spooling that began
+// only at the limit would pause the producer a few messages later.
+// Called under d.mu.
+func (d *destination) keep(dur *durable, m *message, loc store.Location) {
+	if loc.Valid() && !m.spooled && (d.bytes+m.size() > d.b.cfg.DestinationMemoryLimit/2 || d.b.memOver()) {
+		m = m.keptCopy(d, loc)
+		d.spooled++
+	}
+	dur.pending = append(dur.pending, m)
+	dur.bytes += m.size()
+	d.grow(m.size())
+}
+
+// keptCopy is a durable subscription's own copy of m, spooled: its
+// headers without the body, which is read back from loc, the copy's
+// record in the store (durableBody). It shares nothing with m's frame.
+func (m *message) keptCopy(d *destination, loc store.Location) *message {
+	k := &message{id: strings.Clone(m.id), dest: d.name, expires: m.expires, persistent: true, pr: m.pr, loc: loc, spooled: true}
+	k.headers, k.path = detachHeaders(m.headers, m.path)
+	return k
+}
+
+// durableLoc says where the store holds a durable subscription's copy of
+// a message.
+type durableLoc struct {
+	key string
+	loc store.Location
+}
+
+func locFor(locs []durableLoc, key string) store.Location {
+	for _, l := range locs {
+		if l.key == key {
+			return l.loc
+		}
+	}
+	return store.Location{}
+}
+
+// publishTo stores a persistent topic message's copies for the topic's
+// durable subscriptions, then publishes it; any other message is only
+// published. It is persistForDurables that also keeps where each copy
+// went, so that a copy kept for a subscriber who is away can wait in the
+// store instead of in memory (destination.keep). full says d is over its
+// memory limit once m is in.
+func (b *Broker) publishTo(d *destination, m *message) (full bool, err error) {
+	locs, err := b.storeForDurables(d, m)
+	if err != nil {
+		return false, err
+	}
+	return d.publishKept(m, locs), nil
+}
+
+func (b *Broker) storeForDurables(d *destination, m *message) ([]durableLoc, error) {
+	if !d.topic {
+		return nil, nil
+	}
+	if v, _ := m.header("persistent"); v != "true" {
+		return nil, nil
+	}
+	st := b.currentStore()
+	if st == nil {
+		return nil, nil
+	}
+	d.mu.Lock()
+	locs := make([]durableLoc, 0, len(d.durables))
+	for _, dur := range d.durables {
+		locs = append(locs, durableLoc{key: dur.key})
+	}
+	d.mu.Unlock()
+	if len(locs) == 0 {
+		return nil, nil
+	}
+	recs := make([]store.Record, 0, len(locs))
+	for _, l := range locs {
+		r := putRecord(m)
+		r.ID = durableRecordID(m.id, l.key)
+		r.Headers = append(r.Headers, store.Header{Key: hdrDurable, Value: l.key})
+		recs = append(recs, r)
+	}
+	m.persistent = true
+	at, err := st.AppendAt(recs...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range locs {
+		locs[i].loc = at[i]
+	}
+	return locs, nil
+}
+
+// durableBody reads back the body of dur's spooled copy of m: its record
+// is the durable copy's, not the message's own (durableRecordID).
+func (b *Broker) durableBody(m *message, dur *durable) ([]byte, error) {
+	st := b.currentStore()
+	if st == nil {
+		return nil, fmt.Errorf("the store holding %s's body is closed", m.id)
+	}
+	r, err := st.Read(m.loc)
+	if err != nil {
+		return nil, err
+	}
+	if want := durableRecordID(m.id, dur.key); r.ID != want {
+		return nil, fmt.Errorf("store: read %s: found %s at its location", want, r.ID)
+	}
+	return r.Body, nil
 }

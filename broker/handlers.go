@@ -2,6 +2,7 @@ package broker
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -35,6 +36,8 @@ const (
 	msgTooManyConnections = "too many connections"
 	msgWildcardSend       = "cannot send to a wildcard destination"
 	msgNoSpace            = "destination memory limit reached"
+	msgNoBrokerSpace      = "broker memory limit reached"
+	msgTxTooLarge         = "transaction too large"
 	msgBadSelector        = "invalid selector"
 	msgNotStored          = "the persistent message could not be stored"
 	msgClientIDInUse      = "client-id already in use"
@@ -268,6 +271,12 @@ func newMessage(f *stomp.Frame) *message { return &newMessageBlock(f).message }
 func newMessageBlock(f *stomp.Frame) *messageBlock {
 	a := &messageBlock{}
 	a.headers = appendUserHeaders(a.room[:0], f)
+	if len(a.headers) > len(a.room) {
+		// They spilled into an array of their own; what room still holds
+		// would keep the frame's text alive once the body is dropped
+		// (dropBody clears only the array in use).
+		clear(a.room[:])
+	}
 	a.body = f.Body
 	return a
 }
@@ -348,6 +357,9 @@ func (c *conn) onSend(f *stomp.Frame) error {
 		if tx == nil {
 			return c.fail(f, msgUnknownTx, fmt.Sprintf("transaction %q was not begun", txName))
 		}
+		if err := c.txBuffer(f, tx, m.size()); err != nil {
+			return err
+		}
 		tx.sends = append(tx.sends, m)
 		return nil
 	}
@@ -360,14 +372,13 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	}
 	c.waitStored()
 	if !c.flowControl(d) {
-		return c.fail(f, msgNoSpace, fmt.Sprintf("%s holds more than %d bytes waiting for consumers; the producer was refused (SendFailIfNoSpace)", dest, c.b.cfg.DestinationMemoryLimit))
+		return c.noSpace(f, d, "the producer was refused")
 	}
 	// A persistent queue message was pipelined above; what is left to
 	// store is a topic message's copies for its durable subscribers.
-	if err := c.b.persistForDurables(d, m); err != nil {
+	if _, err := c.b.publishTo(d, m); err != nil {
 		return c.fail(f, msgNotStored, err.Error())
 	}
-	d.publish(m)
 	if temp && !c.b.tempAlive(dest) {
 		// Its owner left between the check above and the publish, and
 		// b.dest made it again: delete it, or the message waits forever.
@@ -382,10 +393,50 @@ const tempGoneDetail = "the connection that created it has ended (or never exist
 // flowControl pauses this producer, by not reading its next frame, while
 // dest is over its memory limit. TCP then slows the producer itself.
 func (c *conn) flowControl(d *destination) bool {
-	return d.reserve(c.b.cfg.DestinationMemoryLimit, c.b.cfg.SendFailIfNoSpace, c.closed, func() {
-		c.b.emit(events.Event{Kind: events.ProducerBlocked, Dest: d.name, Remote: c.remote,
-			Reason: fmt.Sprintf("memory limit %d bytes reached; producer paused until consumers make room", c.b.cfg.DestinationMemoryLimit)})
-	})
+	return c.flowControlFor(d, c.b.cfg.SendFailIfNoSpace)
+}
+
+// flowControlFor is flowControl, refusing instead of pausing when fail.
+func (c *conn) flowControlFor(d *destination, fail bool) bool {
+	return d.reserve(c.b.cfg.DestinationMemoryLimit, fail, c.closed, func(broker bool) {
+		e := events.Event{Kind: events.ProducerBlocked, Dest: d.name, Remote: c.remote,
+			Reason: fmt.Sprintf("memory limit %d bytes reached; producer paused until consumers make room", c.b.cfg.DestinationMemoryLimit)}
+		if broker {
+			e.Reason = fmt.Sprintf("broker memory limit %d bytes reached (BrokerMemoryLimit, all destinations together); producer paused until consumers make room", c.b.cfg.BrokerMemoryLimit)
+		}
+		if c.bridge != nil {
+			e.Link, e.Peer = c.bridge.link, c.bridge.peer
+		}
+		c.b.emit(e)
+	}, c.peerAlive)
+}
+
+// noSpace refuses f (SendFailIfNoSpace): d, or the broker, is full.
+func (c *conn) noSpace(f *stomp.Frame, d *destination, what string) error {
+	if c.b.memOver() {
+		return c.fail(f, msgNoBrokerSpace, fmt.Sprintf("this broker holds more than %d bytes of messages in all its destinations (BrokerMemoryLimit); %s (SendFailIfNoSpace)", c.b.cfg.BrokerMemoryLimit, what))
+	}
+	return c.fail(f, msgNoSpace, fmt.Sprintf("%s holds more than %d bytes waiting for consumers; %s (SendFailIfNoSpace)", d.name, c.b.cfg.DestinationMemoryLimit, what))
+}
+
+// errPausedPeerGone ends a paused producer's connection whose peer closed
+// or reset it meanwhile.
+var errPausedPeerGone = errors.New("peer closed the connection while paused by flow control")
+
+// peerAlive is asked, while this connection's reader is paused by flow
+// control, whether the peer is still there. The reader is not reading, so
+// it cannot see EOF; and reading on while paused would mean buffering
+// without bound, or, to peek, reading bytes that a TLS record or the next
+// frame needs. The kernel's view of the TCP socket needs neither
+// (peerGone). A peer that is gone has its connection closed here, which
+// frees its slot and goroutines at once: what it sent that is still
+// unread had no receipt, since the broker had not read it.
+func (c *conn) peerAlive() bool {
+	if gone, _ := peerGone(c.nc); gone {
+		c.close(errPausedPeerGone)
+		return false
+	}
+	return true
 }
 
 func (c *conn) onSubscribe(f *stomp.Frame) error {
@@ -425,9 +476,15 @@ func (c *conn) onSubscribe(f *stomp.Frame) error {
 	if p, ok := f.Lookup("activemq.prefetchSize"); ok {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 {
-			return c.fail(f, msgBadPrefetch, fmt.Sprintf("got %q", p))
+			if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange || strings.HasPrefix(p, "-") {
+				return c.fail(f, msgBadPrefetch, fmt.Sprintf("got %q", p))
+			}
+			n = MaxPrefetch // a number too large for an int is only a very large prefetch
 		}
-		window = n
+		// Cut to ActiveMQ's maximum, as its prefetch policy does: a window
+		// is a promise of that many messages in flight, and a client asking
+		// for a billion would otherwise be sent everything the queue holds.
+		window = min(n, MaxPrefetch)
 	}
 	if err := c.authorize(security.Read, dest); err != nil {
 		if c.bridge != nil {
@@ -557,6 +614,9 @@ func (c *conn) onAck(f *stomp.Frame) error {
 		if tx == nil {
 			return c.fail(f, msgUnknownTx, fmt.Sprintf("transaction %q was not begun", txName))
 		}
+		if err := c.txBuffer(f, tx, int64(len(id))+pendingAckCost); err != nil {
+			return err
+		}
 		c.mu.Lock()
 		d := c.find(a, tx)
 		if d != nil {
@@ -685,7 +745,11 @@ func (c *conn) finish(done []*delivery, nack bool) {
 			}
 			dest.requeue(ms)
 		}
-		dest.release(d.sub, len(done))
+		var size int64
+		for _, x := range done {
+			size += x.size
+		}
+		dest.release(d.sub, len(done), size)
 	}
 	if !nack && c.bridge != nil {
 		c.bridge.forwarded.Add(uint64(len(done)))

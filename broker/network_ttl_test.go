@@ -70,12 +70,3 @@ func networkHops(b *brokertest.Broker, dest string) []int {
 	}
 	return hops
 }
-
-func destStats(b *brokertest.Broker, dest string) broker.DestinationStats {
-	for _, d := range b.Stats().Destinations {
-		if d.Name == dest {
-			return d
-		}
-	}
-	return broker.DestinationStats{Name: dest}
-}

@@ -52,11 +52,30 @@ type Options struct {
 	// /metrics and /events there; Broker.AdminAddr reads the bound address.
 	AdminAddr string
 	// DestinationMemoryLimit bounds the bytes of messages waiting in one
-	// destination (queue backlog, or topic copies not yet sent). A client
+	// destination (queue backlog, topic copies not yet sent, messages
+	// delivered but not yet acknowledged). A client
 	// producer that would exceed it is paused until consumers make room,
 	// or refused when SendFailIfNoSpace is set. 0: 64 MiB.
 	DestinationMemoryLimit int64
 	SendFailIfNoSpace      bool
+	// ConnectionMemoryLimit bounds the bytes of messages queued for one
+	// connection's socket. At the limit its subscriptions are given
+	// nothing more until the socket drains, whatever their prefetch, so
+	// the messages wait in their destination, count against
+	// DestinationMemoryLimit and pause producers there. (Messages written
+	// but not yet acknowledged stay counted in their destination, as in
+	// ActiveMQ.) 0: 16 MiB.
+	ConnectionMemoryLimit int64
+	// BrokerMemoryLimit bounds the bytes of messages in all destinations
+	// together (what DestinationMemoryLimit counts, summed): past it every
+	// producer is paused, or refused with SendFailIfNoSpace, and
+	// persistent messages spool, so many destinations each under their own
+	// limit cannot together take the machine's memory. 0: 1 GiB.
+	BrokerMemoryLimit int64
+	// MaxTransactionBytes bounds what one connection's open transactions
+	// buffer until COMMIT (their SENDs and ACKs); more is refused with an
+	// ERROR. 0: DestinationMemoryLimit.
+	MaxTransactionBytes int64
 	// DataDir, when set, holds the store of persistent messages: a message
 	// sent with persistent:true to a queue is on disk before its RECEIPT,
 	// and a restart on the same DataDir delivers it again.
@@ -75,6 +94,18 @@ const (
 	DefaultMaxConnections         = 10000
 	DefaultMaxRedeliveries        = 6
 	DefaultDestinationMemoryLimit = 64 << 20
+	DefaultConnectionMemoryLimit  = 16 << 20
+	// DefaultBrokerMemoryLimit is fixed rather than a share of the
+	// machine's memory: the harness runs many brokers in one process or
+	// on one machine (a hub and a hundred spokes), where a share would
+	// promise each of them the same memory, and a fixed figure behaves the
+	// same on a laptop and in CI. 1 GiB is sixteen destinations at their
+	// default limit.
+	DefaultBrokerMemoryLimit = 1 << 30
+	// MaxPrefetch is the largest prefetch a subscription gets; a larger
+	// activemq.prefetchSize is cut to it. ActiveMQ's
+	// ActiveMQPrefetchPolicy.MAX_PREFETCH_SIZE, Short.MAX_VALUE.
+	MaxPrefetch = 32767
 )
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -118,6 +149,21 @@ func (o Options) validate() (*config, error) {
 	}
 	if o.DestinationMemoryLimit == 0 {
 		o.DestinationMemoryLimit = DefaultDestinationMemoryLimit
+	}
+	if o.ConnectionMemoryLimit == 0 {
+		o.ConnectionMemoryLimit = DefaultConnectionMemoryLimit
+	}
+	if o.BrokerMemoryLimit == 0 {
+		o.BrokerMemoryLimit = DefaultBrokerMemoryLimit
+	}
+	if o.MaxTransactionBytes == 0 {
+		o.MaxTransactionBytes = o.DestinationMemoryLimit
+	}
+	if o.DestinationMemoryLimit < 0 || o.ConnectionMemoryLimit < 0 || o.BrokerMemoryLimit < 0 || o.MaxTransactionBytes < 0 {
+		bad("DestinationMemoryLimit/ConnectionMemoryLimit/BrokerMemoryLimit/MaxTransactionBytes", "must not be negative")
+	}
+	if o.Prefetch > MaxPrefetch {
+		bad("Prefetch", "%d is more than the most a subscription may have in flight, %d (ActiveMQ's maximum prefetch)", o.Prefetch, MaxPrefetch)
 	}
 	if o.MaxConnections == 0 {
 		o.MaxConnections = DefaultMaxConnections

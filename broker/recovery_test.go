@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/metrics"
 	"strings"
 	"sync"
@@ -29,14 +28,6 @@ import (
 // back from the wrong place, or out of order, is caught.
 func backlogBody(i, size int) []byte {
 	return bytes.Repeat(fmt.Appendf(nil, "%07d|", i), size/8)
-}
-
-// liveHeap is the heap the program holds after a full collection.
-func liveHeap() uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
 }
 
 // heapPeak samples the heap's size until stop is called and returns the
@@ -77,7 +68,7 @@ func TestRestartSpoolsBacklogOverMemoryLimit(t *testing.T) {
 	dir := t.TempDir()
 	// Measured before the first broker, so that anything it leaves behind
 	// counts against the second.
-	base := liveHeap()
+	base := uint64(liveHeap())
 	opts := broker.Options{Name: "p", DataDir: dir, DestinationMemoryLimit: limit}
 	// The first broker is not a brokertest one, whose cleanup would keep
 	// it, and its memory, reachable while the second one is measured.
@@ -111,7 +102,7 @@ func TestRestartSpoolsBacklogOverMemoryLimit(t *testing.T) {
 	peak := heapPeak()
 	b2 := brokertest.NewBroker(t, opts)
 	top := peak()
-	kept := liveHeap()
+	kept := uint64(liveHeap())
 	var st broker.DestinationStats
 	for _, d := range b2.Stats().Destinations {
 		if d.Name == "/queue/p" {

@@ -11,8 +11,11 @@ import (
 // what /stats will serve, and what a failed scenario keeps to show where
 // messages stopped.
 type Stats struct {
-	Node         string             `json:"node"`
-	Connections  int                `json:"connections"`
+	Node        string `json:"node"`
+	Connections int    `json:"connections"`
+	// Bytes is every destination's bytes together, against the broker's
+	// memory limit (BrokerMemoryLimit).
+	Bytes        int64              `json:"bytes"`
 	Bridges      []string           `json:"bridges"`
 	Destinations []DestinationStats `json:"destinations"`
 	Durables     []DurableStats     `json:"durables,omitempty"`
@@ -53,13 +56,16 @@ type DurableStats struct {
 
 // DestinationStats describes one queue or topic.
 type DestinationStats struct {
-	Name     string `json:"name"`
+	Name string `json:"name"`
+	// Pending is what waits: a queue's backlog, or what a topic keeps for
+	// its durable subscribers while they are away.
 	Pending  int    `json:"pending"`
 	Enqueued uint64 `json:"enqueued"`
 	Dequeued uint64 `json:"dequeued"`
 	Expired  uint64 `json:"expired"`
 	// Spooled counts persistent messages that waited in the store rather
-	// than in memory, their queue being over its memory limit.
+	// than in memory, their queue being over its memory limit (a topic:
+	// copies kept for durable subscribers away, over half its limit).
 	Spooled   uint64          `json:"spooled"`
 	Bytes     int64           `json:"bytes"`
 	Consumers []ConsumerStats `json:"consumers,omitempty"`
@@ -81,7 +87,7 @@ type ConsumerStats struct {
 // Stats takes a snapshot.
 func (b *Broker) Stats() Stats {
 	b.mu.Lock()
-	st := Stats{Node: b.cfg.Name, Connections: len(b.conns)}
+	st := Stats{Node: b.cfg.Name, Connections: len(b.conns), Bytes: b.mem.bytes.Load()}
 	for c := range b.bridges {
 		st.Bridges = append(st.Bridges, c.bridge.link+" ("+c.remote+")")
 	}
@@ -106,6 +112,11 @@ func (b *Broker) Stats() Stats {
 	for _, d := range dests {
 		d.mu.Lock()
 		ds := DestinationStats{Name: d.name, Pending: len(d.pending), Enqueued: d.enqueued, Dequeued: d.dequeued, Expired: d.expired, Spooled: d.spooled, Bytes: d.bytes}
+		for _, dur := range d.durables {
+			if dur.active == nil {
+				ds.Pending += len(dur.pending) // a topic's depth: what it keeps for subscribers away
+			}
+		}
 		for _, s := range d.subs {
 			ds.Consumers = append(ds.Consumers, ConsumerStats{ID: s.id, Network: s.network, Peer: s.peer, Hops: s.hops, Ack: s.ack,
 				InFlight: s.inflight, Window: s.window, Pending: len(s.pending), Remote: s.conn.remote})

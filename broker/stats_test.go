@@ -56,7 +56,7 @@ func TestStatsMarshalJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `{"node":"","connections":0,"bridges":[],"destinations":[]}`; string(data) != want {
+	if want := `{"node":"","connections":0,"bytes":0,"bridges":[],"destinations":[]}`; string(data) != want {
 		t.Errorf("zero Stats = %s, want %s", data, want)
 	}
 

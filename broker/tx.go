@@ -10,9 +10,36 @@ import (
 // disconnect drops them, so nothing of an unfinished transaction happens.
 // Only the connection's reading goroutine touches one.
 type transaction struct {
+	name  string
 	sends []*message
 	acks  []pendingAck
 	named map[*delivery]bool // the deliveries acks name
+	bytes int64              // counted in conn.txBytes
+}
+
+// What a transaction and a buffered ACK cost besides their names, roughly:
+// enough that a client cannot buffer without bound in empty transactions
+// or ACKs either.
+const (
+	transactionCost = 128
+	pendingAckCost  = 48
+)
+
+// txBuffer counts n more bytes buffered by tx against MaxTransactionBytes,
+// which bounds all of one connection's open transactions together (a
+// client could otherwise open many). Past it the client gets an ERROR
+// saying so and how to raise it, and the connection ends, dropping them.
+// Only the connection's reader calls it.
+func (c *conn) txBuffer(f *stomp.Frame, tx *transaction, n int64) error {
+	c.mu.Lock()
+	c.txBytes += n
+	total := c.txBytes
+	c.mu.Unlock()
+	tx.bytes += n
+	if limit := c.b.cfg.MaxTransactionBytes; total > limit {
+		return c.fail(f, msgTxTooLarge, fmt.Sprintf("transaction %q: this connection's open transactions would buffer more than %d bytes until COMMIT (MaxTransactionBytes); commit in smaller transactions, or raise the broker's MaxTransactionBytes", tx.name, limit))
+	}
+	return nil
 }
 
 // pendingAck is an ACK or NACK inside a transaction: the delivery it named
@@ -53,11 +80,15 @@ func (c *conn) onTransaction(f *stomp.Frame) error {
 			c.mu.Unlock()
 			return c.fail(f, msgTxExists, fmt.Sprintf("transaction %q", name))
 		}
-		c.tx[name] = &transaction{}
+		tx = &transaction{name: name}
+		c.tx[name] = tx
 		c.mu.Unlock()
-		return nil
+		return c.txBuffer(f, tx, int64(len(name))+transactionCost)
 	}
 	delete(c.tx, name)
+	if exists {
+		c.txBytes -= tx.bytes
+	}
 	c.mu.Unlock()
 	if !exists {
 		return c.fail(f, msgUnknownTx, fmt.Sprintf("transaction %q was not begun", name))
@@ -71,7 +102,8 @@ func (c *conn) onTransaction(f *stomp.Frame) error {
 // commit applies a transaction all or nothing: everything that could refuse
 // it is checked before anything is stored, routed or settled, so a COMMIT
 // answered with ERROR has changed nothing (the connection then ends, and
-// its unacknowledged messages go back as after any disconnect).
+// its unacknowledged messages go back as after any disconnect). Only a
+// store failing half-way through the durable copies can leave part of it.
 func (c *conn) commit(f *stomp.Frame, name string, tx *transaction) error {
 	c.mu.Lock()
 	for _, a := range tx.acks {
@@ -88,13 +120,16 @@ func (c *conn) commit(f *stomp.Frame, name string, tx *transaction) error {
 			return c.fail(f, msgTempGone+": "+m.dest, tempGoneDetail+"; nothing of the transaction was applied")
 		}
 	}
+	if err := c.txFlowControl(f, tx); err != nil {
+		return err
+	}
 	// The transaction's persistent messages are stored in one append: after a
 	// crash, all of them are there or none.
 	if err := c.b.persist(tx.sends...); err != nil {
 		return c.fail(f, msgNotStored, err.Error())
 	}
 	for _, m := range tx.sends {
-		if err := c.b.persistForDurables(c.b.dest(m.dest), m); err != nil {
+		if _, err := c.b.publishTo(c.b.dest(m.dest), m); err != nil {
 			return c.fail(f, msgNotStored, err.Error())
 		}
 	}
@@ -112,11 +147,33 @@ func (c *conn) commit(f *stomp.Frame, name string, tx *transaction) error {
 		}
 	}
 	c.mu.Unlock()
-	for _, m := range tx.sends {
-		c.b.route(m)
-	}
 	for _, s := range all {
 		c.finish(s.done, s.nack)
+	}
+	return nil
+}
+
+// txFlowControl applies flow control to a COMMIT, before any of it takes
+// effect: it waits (or, with SendFailIfNoSpace, refuses the COMMIT) until
+// every destination the transaction sends to is under its memory limit,
+// as a SEND outside a transaction would. Then all of it is routed at once,
+// so a destination passes its limit by at most one transaction, itself
+// bounded by MaxTransactionBytes; pausing between its messages instead
+// would let others see a half-committed transaction, and refusing half-way
+// would leave one. Persistent queue messages are exempt, as outside a
+// transaction: with a store they wait there (spool), not in memory.
+func (c *conn) txFlowControl(f *stomp.Frame, tx *transaction) error {
+	stored := c.b.currentStore() != nil
+	seen := map[string]bool{}
+	for _, m := range tx.sends {
+		if (m.persistent && stored && isQueue(m.dest)) || seen[m.dest] {
+			continue
+		}
+		seen[m.dest] = true
+		d := c.b.dest(m.dest)
+		if !c.flowControl(d) {
+			return c.noSpace(f, d, fmt.Sprintf("transaction %q was not committed", tx.name))
+		}
 	}
 	return nil
 }

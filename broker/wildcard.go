@@ -193,17 +193,19 @@ func (d *destination) kick() {
 // taken and its place in w.sent: ack ids then reach the client in the order
 // of w.sent, though the children's destinations dispatch concurrently, so a
 // cumulative ACK never settles a message still behind it on the wire.
-func (c *conn) deliverChild(s *subscription, m *message, f *stomp.Frame) {
+func (c *conn) deliverChild(s *subscription, m *message, f *stomp.Frame, held int64) {
+	size := m.size() // under s.dest.mu, as size asks
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ackSeq++
 	d := newDelivery(s, m, c.ackSeq)
+	d.size = size
 	c.unacked[d.ackID] = d
 	if s.ack == ackClient {
 		s.parent.sent = append(s.parent.sent, d)
 	}
 	f.Add("ack", d.ackID)
-	c.enqueue(outItem{f: f, pooled: true})
+	c.enqueue(outItem{f: f, pooled: true, held: held})
 }
 
 // releaseAcross settles what an ACK or NACK on a wildcard subscription
@@ -213,8 +215,9 @@ func (c *conn) deliverChild(s *subscription, m *message, f *stomp.Frame) {
 func releaseAcross(done []*delivery, nack bool) {
 	sortDeliveries(done)
 	type share struct {
-		s  *subscription
-		ms []*message
+		s    *subscription
+		ms   []*message
+		size int64 // what they count in the destination until settled
 	}
 	var shares []share
 next:
@@ -222,16 +225,17 @@ next:
 		for i := range shares {
 			if shares[i].s == x.sub {
 				shares[i].ms = append(shares[i].ms, x.msg)
+				shares[i].size += x.size
 				continue next
 			}
 		}
-		shares = append(shares, share{x.sub, []*message{x.msg}})
+		shares = append(shares, share{x.sub, []*message{x.msg}, x.size})
 	}
 	for _, sh := range shares {
 		if nack {
 			sh.s.dest.requeue(sh.ms)
 		}
-		sh.s.dest.release(sh.s, len(sh.ms))
+		sh.s.dest.release(sh.s, len(sh.ms), sh.size)
 	}
 }
 
