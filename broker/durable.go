@@ -153,10 +153,9 @@ func locFor(locs []durableLoc, key string) store.Location {
 
 // publishTo stores a persistent topic message's copies for the topic's
 // durable subscriptions, then publishes it; any other message is only
-// published. It is persistForDurables that also keeps where each copy
-// went, so that a copy kept for a subscriber who is away can wait in the
-// store instead of in memory (destination.keep). full says d is over its
-// memory limit once m is in.
+// published. The copies' locations are kept, so that a copy kept for a
+// subscriber who is away can wait in the store instead of in memory
+// (destination.keep). full says d is over its memory limit once m is in.
 func (b *Broker) publishTo(d *destination, m *message) (full bool, err error) {
 	locs, err := b.storeForDurables(d, m)
 	if err != nil {

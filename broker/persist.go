@@ -265,41 +265,6 @@ func (b *Broker) forgetDurable(dur *durable, kept []*message) {
 	st.Append(recs...)
 }
 
-// persistForDurables stores, for a message sent to a topic with
-// persistent:true, one copy per durable subscription of the topic, before
-// the caller routes it; the message is then persistent. Any other message
-// passes untouched.
-func (b *Broker) persistForDurables(d *destination, m *message) error {
-	if !isTopic(m.dest) {
-		return nil
-	}
-	if v, _ := m.header("persistent"); v != "true" {
-		return nil
-	}
-	st := b.currentStore()
-	if st == nil {
-		return nil
-	}
-	d.mu.Lock()
-	keys := make([]string, 0, len(d.durables))
-	for _, dur := range d.durables {
-		keys = append(keys, dur.key)
-	}
-	d.mu.Unlock()
-	if len(keys) == 0 {
-		return nil
-	}
-	recs := make([]store.Record, 0, len(keys))
-	for _, k := range keys {
-		r := putRecord(m)
-		r.ID = durableRecordID(m.id, k)
-		r.Headers = append(r.Headers, store.Header{Key: hdrDurable, Value: k})
-		recs = append(recs, r)
-	}
-	m.persistent = true
-	return st.Append(recs...)
-}
-
 // forgetFor records that sub's subscriber is done with m: the queue copy,
 // or a durable subscription's own copy.
 func (b *Broker) forgetFor(s *subscription, m *message) {
