@@ -333,7 +333,7 @@ func (d *destination) publishKept(m *message, locs []durableLoc) (full bool) {
 			}
 		}
 		for _, dur := range d.durables {
-			if dur.active == nil {
+			if dur.active == nil && dur.wants(m) {
 				d.keep(dur, m, locFor(locs, dur.key))
 			}
 		}
@@ -380,6 +380,48 @@ func (d *destination) requeue(ms []*message) {
 	d.mu.Unlock()
 	// Routed outside d.mu: the DLQ is another destination with its own lock.
 	for _, m := range dead {
+		d.b.deadLetter(m, fmt.Sprintf("delivered %d times, more than 1+maximumRedeliveries (%d)", m.deliveries, d.b.cfg.MaxRedeliveries))
+	}
+}
+
+// refused takes back what s's consumer NACKed: a queue's messages go back
+// to the queue for any consumer; a topic's are s's own copies, so they go
+// back to s alone.
+func (d *destination) refused(s *subscription, ms []*message) {
+	if d.topic {
+		d.redeliverTo(s, ms)
+		return
+	}
+	d.requeue(ms)
+}
+
+// redeliverTo puts a topic subscriber's NACKed messages back ahead of what
+// waits for it, marked redelivered; past MaxRedeliveries one goes to the
+// DLQ instead, as a queue's does. Each becomes s's own copy here: the
+// original may still be on its way to the topic's other subscribers, who
+// must not see it redelivered.
+func (d *destination) redeliverTo(s *subscription, ms []*message) {
+	if len(ms) == 0 {
+		return
+	}
+	var dead []*message
+	d.mu.Lock()
+	back := make([]*message, 0, len(ms))
+	for _, m := range ms {
+		own := *m
+		own.redelivered = true
+		if own.deliveries > d.b.cfg.MaxRedeliveries && d.name != DeadLetterQueue {
+			dead = append(dead, &own)
+			continue
+		}
+		back = append(back, &own)
+		d.grow(own.size())
+	}
+	s.pending = requeueAhead(back, s.pending)
+	d.dispatchLocked()
+	d.mu.Unlock()
+	for _, m := range dead {
+		d.b.forgetFor(s, m) // a durable subscription's stored copy
 		d.b.deadLetter(m, fmt.Sprintf("delivered %d times, more than 1+maximumRedeliveries (%d)", m.deliveries, d.b.cfg.MaxRedeliveries))
 	}
 }

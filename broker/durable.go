@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/brokerlab/brokerlab/broker/selector"
 	"github.com/brokerlab/brokerlab/broker/store"
 )
 
@@ -22,6 +23,22 @@ type durable struct {
 	// being counted, so this can be less than pending's size until the
 	// subscriber comes back and they are counted as its own.
 	bytes int64
+	// selector is the subscription's own (nil: every message). It decides
+	// what is kept, and stored, while the subscriber is away too: a copy
+	// it would never be given must not wait for it, in memory or on disk.
+	selector *selector.Selector
+}
+
+// wants says whether dur's subscriber would be given m.
+func (dur *durable) wants(m *message) bool {
+	return dur.selector == nil || dur.selector.Match(m.header)
+}
+
+func selectorText(s *selector.Selector) string {
+	if s == nil {
+		return ""
+	}
+	return s.String()
 }
 
 func durableKey(clientID, name string) string { return clientID + ":" + name }
@@ -32,9 +49,9 @@ func durableKey(clientID, name string) string { return clientID + ":" + name }
 func (b *Broker) subscribeDurable(key string, s *subscription) error {
 	b.mu.Lock()
 	dur := b.durables[key]
-	if dur != nil && dur.dest != s.dest {
-		// Re-subscribing under the same name to another topic replaces the
-		// subscription, as in JMS.
+	if dur != nil && (dur.dest != s.dest || selectorText(dur.selector) != selectorText(s.selector)) {
+		// Re-subscribing under the same name to another topic, or with
+		// another selector, replaces the subscription, as in JMS.
 		b.mu.Unlock()
 		b.dropDurable(key)
 		b.mu.Lock()
@@ -42,7 +59,7 @@ func (b *Broker) subscribeDurable(key string, s *subscription) error {
 	}
 	created := dur == nil
 	if created {
-		dur = &durable{key: key, dest: s.dest}
+		dur = &durable{key: key, dest: s.dest, selector: s.selector}
 		b.durables[key] = dur
 	}
 	b.mu.Unlock()
@@ -178,7 +195,9 @@ func (b *Broker) storeForDurables(d *destination, m *message) ([]durableLoc, err
 	d.mu.Lock()
 	locs := make([]durableLoc, 0, len(d.durables))
 	for _, dur := range d.durables {
-		locs = append(locs, durableLoc{key: dur.key})
+		if dur.wants(m) {
+			locs = append(locs, durableLoc{key: dur.key})
+		}
 	}
 	d.mu.Unlock()
 	if len(locs) == 0 {

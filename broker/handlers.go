@@ -743,7 +743,7 @@ func (c *conn) finish(done []*delivery, nack bool) {
 			for i, x := range done {
 				ms[i] = x.msg
 			}
-			dest.requeue(ms)
+			dest.refused(d.sub, ms)
 		}
 		var size int64
 		for _, x := range done {

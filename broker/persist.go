@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/brokerlab/brokerlab/broker/events"
+	"github.com/brokerlab/brokerlab/broker/selector"
 	"github.com/brokerlab/brokerlab/broker/stomp"
 	"github.com/brokerlab/brokerlab/broker/store"
 )
@@ -247,7 +248,11 @@ func (b *Broker) storeDurable(dur *durable) error {
 	if st == nil {
 		return nil
 	}
-	return st.Append(store.Record{Kind: store.Put, ID: durablePrefix + dur.key, Dest: dur.dest.name})
+	r := store.Record{Kind: store.Put, ID: durablePrefix + dur.key, Dest: dur.dest.name}
+	if dur.selector != nil {
+		r.Headers = []store.Header{{Key: "selector", Value: dur.selector.String()}}
+	}
+	return st.Append(r)
 }
 
 // forgetDurable drops a deleted durable subscription and what it kept.
@@ -284,6 +289,13 @@ func (b *Broker) recoverDurable(r store.Record) bool {
 	if key, ok := strings.CutPrefix(r.ID, durablePrefix); ok {
 		d := b.dest(r.Dest)
 		dur := &durable{key: key, dest: d}
+		for _, h := range r.Headers {
+			if h.Key == "selector" {
+				// Parsed when it was subscribed; if this version no longer
+				// takes it, the subscriber's next SUBSCRIBE says so.
+				dur.selector, _ = selector.Parse(h.Value)
+			}
+		}
 		b.mu.Lock()
 		b.durables[key] = dur
 		b.mu.Unlock()

@@ -233,7 +233,7 @@ next:
 	}
 	for _, sh := range shares {
 		if nack {
-			sh.s.dest.requeue(sh.ms)
+			sh.s.dest.refused(sh.s, sh.ms)
 		}
 		sh.s.dest.release(sh.s, len(sh.ms), sh.size)
 	}

@@ -1,0 +1,128 @@
+package broker_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/go-stomp/stomp/v3"
+	"github.com/go-stomp/stomp/v3/frame"
+
+	"github.com/brokerlab/brokerlab/broker"
+	"github.com/brokerlab/brokerlab/broker/brokertest"
+)
+
+// A durable subscription's selector holds while its subscriber is away:
+// only what it would have been given is kept for it.
+func TestDurableSelectorWhileAway(t *testing.T) {
+	b := brokertest.NewBroker(t, broker.Options{})
+	sub := func() (*stomp.Conn, *stomp.Subscription) {
+		c := dial(t, b.Addr(), stomp.ConnOpt.Header("client-id", "cid"))
+		s, err := c.Subscribe("/topic/ds", stomp.AckAuto, stomp.SubscribeOpt.Header("activemq.subscriptionName", "n"), stomp.SubscribeOpt.Header("selector", "k = 'yes'"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, s
+	}
+	c, _ := sub()
+	c.Disconnect()
+	p := dial(t, b.Addr())
+	for _, k := range []string{"no", "yes", "no"} {
+		if err := p.Send("/topic/ds", "text/plain", []byte(k), stomp.SendOpt.Receipt, stomp.SendOpt.Header("k", k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, s := sub()
+	if m := recv(t, s); string(m.Body) != "yes" {
+		t.Fatalf("got %q first, want the one message the selector takes", m.Body)
+	}
+	select {
+	case m := <-s.C:
+		t.Fatalf("a message the durable subscription's selector refuses was kept for it: %q", m.Body)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// With a store, a persistent message the selector refuses is not stored
+// for the durable subscription, so a restart does not deliver it either;
+// and the selector itself survives the restart.
+func TestDurableSelectorSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	b1 := brokertest.NewBroker(t, broker.Options{Name: "p", DataDir: dir})
+	c := dial(t, b1.Addr(), stomp.ConnOpt.Header("client-id", "cid"))
+	if _, err := c.Subscribe("/topic/ds", stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.subscriptionName", "n"), stomp.SubscribeOpt.Header("selector", "k = 'yes'")); err != nil {
+		t.Fatal(err)
+	}
+	p := dial(t, b1.Addr())
+	if err := p.Send("/topic/ds", "text/plain", []byte("online-no"), stomp.SendOpt.Receipt, stomp.SendOpt.Header("k", "no"), stomp.SendOpt.Header("persistent", "true")); err != nil {
+		t.Fatal(err)
+	}
+	c.Disconnect()
+	for _, k := range []string{"no", "yes"} {
+		if err := p.Send("/topic/ds", "text/plain", []byte("away-"+k), stomp.SendOpt.Receipt, stomp.SendOpt.Header("k", k), stomp.SendOpt.Header("persistent", "true")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	b1.Shutdown(ctx)
+	cancel()
+	b2 := brokertest.NewBroker(t, broker.Options{Name: "p", DataDir: dir})
+	c2 := dial(t, b2.Addr(), stomp.ConnOpt.Header("client-id", "cid"))
+	s2, err := c2.Subscribe("/topic/ds", stomp.AckAuto, stomp.SubscribeOpt.Header("activemq.subscriptionName", "n"), stomp.SubscribeOpt.Header("selector", "k = 'yes'"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := recv(t, s2); string(m.Body) != "away-yes" {
+		t.Fatalf("after the restart got %q first, want away-yes", m.Body)
+	}
+	select {
+	case m := <-s2.C:
+		t.Fatalf("after the restart a message the selector refuses arrived: %q", m.Body)
+	case <-time.After(200 * time.Millisecond):
+	}
+	// Kept while the broker runs on: once more, away.
+	c2.Disconnect()
+	p2 := dial(t, b2.Addr())
+	for _, k := range []string{"no", "yes"} {
+		if err := p2.Send("/topic/ds", "text/plain", []byte("later-"+k), stomp.SendOpt.Receipt, stomp.SendOpt.Header("k", k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range b2.Stats().Destinations {
+		if d.Name == "/topic/ds" && d.Pending != 1 {
+			t.Fatalf("the recovered durable subscription keeps %d while away, want 1 (its selector was lost)", d.Pending)
+		}
+	}
+}
+
+// A NACK on a topic subscription gives the message back to that
+// subscription, marked redelivered, durable or not; it is not lost.
+func TestTopicNackRedeliversToTheSubscriber(t *testing.T) {
+	for _, durable := range []bool{false, true} {
+		b := brokertest.NewBroker(t, broker.Options{})
+		c := dial(t, b.Addr(), stomp.ConnOpt.Header("client-id", "nk"))
+		opts := []func(*frame.Frame) error{}
+		if durable {
+			opts = append(opts, stomp.SubscribeOpt.Header("activemq.subscriptionName", "n"))
+		}
+		s, err := c.Subscribe("/topic/nk", stomp.AckClientIndividual, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := dial(t, b.Addr())
+		if err := p.Send("/topic/nk", "text/plain", []byte("m"), stomp.SendOpt.Receipt); err != nil {
+			t.Fatal(err)
+		}
+		m := recv(t, s)
+		if err := c.Nack(m); err != nil {
+			t.Fatal(err)
+		}
+		again := recv(t, s)
+		if string(again.Body) != "m" || again.Header.Get("redelivered") != "true" {
+			t.Fatalf("durable=%v: after the NACK got %q redelivered=%q, want m again, redelivered", durable, again.Body, again.Header.Get("redelivered"))
+		}
+		if err := c.Ack(again); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
