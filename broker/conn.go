@@ -476,8 +476,10 @@ func (c *conn) deliver(s *subscription, m *message, body []byte) {
 	f.Headers = append(f.Headers, m.headers...)
 	f.Body = body
 	// What the frame costs while this connection holds it: the message's
-	// size, and a spooled one's body, read back for this delivery only.
-	n := m.size()
+	// size (read under s.dest.mu, as size asks), and a spooled one's body,
+	// read back for this delivery only.
+	size := m.size()
+	n := size
 	if m.spooled {
 		n += int64(len(body))
 	}
@@ -494,11 +496,9 @@ func (c *conn) deliver(s *subscription, m *message, body []byte) {
 		return
 	}
 	if s.parent != nil {
-		c.deliverChild(s, m, f, n) // wildcard.go
+		c.deliverChild(s, m, f, size, n) // wildcard.go
 		return
 	}
-	// m.size() is read under s.dest.mu, as size asks.
-	size := m.size()
 	c.mu.Lock()
 	c.ackSeq++
 	d := newDelivery(s, m, c.ackSeq)

@@ -361,9 +361,19 @@ func (d *destination) requeue(ms []*message) {
 	if len(ms) == 0 || d.topic {
 		return
 	}
-	var dead []*message
 	d.mu.Lock()
-	back := make([]*message, 0, len(ms)+len(d.pending))
+	back, dead := d.redelivered(ms)
+	d.pending = requeueAhead(back, d.pending)
+	d.dispatchLocked()
+	d.mu.Unlock()
+	d.deadLetterAll(nil, dead)
+}
+
+// redelivered marks refused messages redelivered and splits them: those
+// that may be delivered again, counted back in d, and those delivered more
+// than 1+MaxRedeliveries times, for the DLQ. Called under d.mu.
+func (d *destination) redelivered(ms []*message) (back, dead []*message) {
+	back = make([]*message, 0, len(ms))
 	for _, m := range ms {
 		m.redelivered = true
 		if m.deliveries > d.b.cfg.MaxRedeliveries && d.name != DeadLetterQueue {
@@ -371,15 +381,20 @@ func (d *destination) requeue(ms []*message) {
 			continue
 		}
 		back = append(back, m)
-	}
-	for _, m := range back {
 		d.grow(m.size())
 	}
-	d.pending = requeueAhead(back, d.pending)
-	d.dispatchLocked()
-	d.mu.Unlock()
-	// Routed outside d.mu: the DLQ is another destination with its own lock.
+	return back, dead
+}
+
+// deadLetterAll routes what redelivered set aside to the DLQ, first
+// forgetting a topic subscription's stored copy (s nil for a queue, whose
+// record deadLetter acknowledges itself). Outside d.mu: the DLQ is another
+// destination with its own lock.
+func (d *destination) deadLetterAll(s *subscription, dead []*message) {
 	for _, m := range dead {
+		if s != nil {
+			d.b.forgetFor(s, m)
+		}
 		d.b.deadLetter(m, fmt.Sprintf("delivered %d times, more than 1+maximumRedeliveries (%d)", m.deliveries, d.b.cfg.MaxRedeliveries))
 	}
 }
@@ -404,26 +419,17 @@ func (d *destination) redeliverTo(s *subscription, ms []*message) {
 	if len(ms) == 0 {
 		return
 	}
-	var dead []*message
-	d.mu.Lock()
-	back := make([]*message, 0, len(ms))
-	for _, m := range ms {
-		own := *m
-		own.redelivered = true
-		if own.deliveries > d.b.cfg.MaxRedeliveries && d.name != DeadLetterQueue {
-			dead = append(dead, &own)
-			continue
-		}
-		back = append(back, &own)
-		d.grow(own.size())
+	own := make([]*message, len(ms))
+	for i, m := range ms {
+		c := *m
+		own[i] = &c
 	}
+	d.mu.Lock()
+	back, dead := d.redelivered(own)
 	s.pending = requeueAhead(back, s.pending)
 	d.dispatchLocked()
 	d.mu.Unlock()
-	for _, m := range dead {
-		d.b.forgetFor(s, m) // a durable subscription's stored copy
-		d.b.deadLetter(m, fmt.Sprintf("delivered %d times, more than 1+maximumRedeliveries (%d)", m.deliveries, d.b.cfg.MaxRedeliveries))
-	}
+	d.deadLetterAll(s, dead)
 }
 
 func (d *destination) addSub(s *subscription) {
@@ -701,7 +707,8 @@ func (s *subscription) deliver(m *message) {
 	var body []byte
 	var err error
 	if m.spooled && s.durable != nil {
-		body, err = s.dest.b.durableBody(m, s.durable)
+		// A durable subscription's kept copy, read from its own record.
+		body, err = s.dest.b.storedBody(m, durableRecordID(m.id, s.durable.key))
 	} else {
 		body, err = s.dest.b.body(m)
 	}

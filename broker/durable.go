@@ -145,7 +145,8 @@ func (d *destination) keep(dur *durable, m *message, loc store.Location) {
 
 // keptCopy is a durable subscription's own copy of m, spooled: its
 // headers without the body, which is read back from loc, the copy's
-// record in the store (durableBody). It shares nothing with m's frame.
+// record in the store (storedBody, under durableRecordID). It shares
+// nothing with m's frame.
 func (m *message) keptCopy(d *destination, loc store.Location) *message {
 	k := &message{id: strings.Clone(m.id), dest: d.name, expires: m.expires, persistent: true, pr: m.pr, loc: loc, spooled: true}
 	k.headers, k.path = detachHeaders(m.headers, m.path)
@@ -219,21 +220,4 @@ func (b *Broker) storeForDurables(d *destination, m *message) ([]durableLoc, err
 		locs[i].loc = at[i]
 	}
 	return locs, nil
-}
-
-// durableBody reads back the body of dur's spooled copy of m: its record
-// is the durable copy's, not the message's own (durableRecordID).
-func (b *Broker) durableBody(m *message, dur *durable) ([]byte, error) {
-	st := b.currentStore()
-	if st == nil {
-		return nil, fmt.Errorf("the store holding %s's body is closed", m.id)
-	}
-	r, err := st.Read(m.loc)
-	if err != nil {
-		return nil, err
-	}
-	if want := durableRecordID(m.id, dur.key); r.ID != want {
-		return nil, fmt.Errorf("store: read %s: found %s at its location", want, r.ID)
-	}
-	return r.Body, nil
 }

@@ -53,6 +53,9 @@ func TestDurableSelectorSurvivesRestart(t *testing.T) {
 	if _, err := c.Subscribe("/topic/ds", stomp.AckClientIndividual, stomp.SubscribeOpt.Header("activemq.subscriptionName", "n"), stomp.SubscribeOpt.Header("selector", "k = 'yes'")); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.Send("/topic/brokerlab.test.fence", "", nil, stomp.SendOpt.Receipt); err != nil {
+		t.Fatal(err)
+	}
 	p := dial(t, b1.Addr())
 	if err := p.Send("/topic/ds", "text/plain", []byte("online-no"), stomp.SendOpt.Receipt, stomp.SendOpt.Header("k", "no"), stomp.SendOpt.Header("persistent", "true")); err != nil {
 		t.Fatal(err)
@@ -107,6 +110,11 @@ func TestTopicNackRedeliversToTheSubscriber(t *testing.T) {
 		}
 		s, err := c.Subscribe("/topic/nk", stomp.AckClientIndividual, opts...)
 		if err != nil {
+			t.Fatal(err)
+		}
+		// A receipt on the same connection: the SUBSCRIBE has taken
+		// effect before anything is published to the topic.
+		if err := c.Send("/topic/brokerlab.test.fence", "", nil, stomp.SendOpt.Receipt); err != nil {
 			t.Fatal(err)
 		}
 		p := dial(t, b.Addr())

@@ -101,6 +101,18 @@ func waitDemand(t *testing.T, node *brokertest.Broker, dest string) {
 	t.Fatalf("%s never learned of a consumer for %s", node.Name(), dest)
 }
 
+// waitWildcardDemand is waitDemand for a consumer of a pattern.
+func waitWildcardDemand(t *testing.T, node *brokertest.Broker, pattern string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !node.Broker.HasWildcardDemand(pattern) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never learned of a wildcard consumer for %s", node.Name(), pattern)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func TestSpokeToSpokeNeedsTTL2(t *testing.T) {
 	_, spokes := hubAndSpokes(t, 2, "server-a", "server-b")
 	c, s, p := subscribeAcross(t, spokes["server-b"].Addr(), spokes["server-a"].Addr(), "/queue/orders")

@@ -128,6 +128,13 @@ func (b *Broker) body(m *message) ([]byte, error) {
 	if !m.spooled {
 		return m.body, nil
 	}
+	return b.storedBody(m, m.id)
+}
+
+// storedBody reads back the body of spooled m from the record id, which
+// must be the one at m.loc: the message's own, or a durable subscription's
+// copy of it (durableRecordID).
+func (b *Broker) storedBody(m *message, id string) ([]byte, error) {
 	st := b.currentStore()
 	if st == nil {
 		return nil, fmt.Errorf("the store holding %s's body is closed", m.id)
@@ -136,8 +143,8 @@ func (b *Broker) body(m *message) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.ID != m.id {
-		return nil, fmt.Errorf("store: read %s: found %s at its location", m.id, r.ID)
+	if r.ID != id {
+		return nil, fmt.Errorf("store: read %s: found %s at its location", id, r.ID)
 	}
 	return r.Body, nil
 }

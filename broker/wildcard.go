@@ -193,8 +193,7 @@ func (d *destination) kick() {
 // taken and its place in w.sent: ack ids then reach the client in the order
 // of w.sent, though the children's destinations dispatch concurrently, so a
 // cumulative ACK never settles a message still behind it on the wire.
-func (c *conn) deliverChild(s *subscription, m *message, f *stomp.Frame, held int64) {
-	size := m.size() // under s.dest.mu, as size asks
+func (c *conn) deliverChild(s *subscription, m *message, f *stomp.Frame, size, held int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ackSeq++

@@ -274,13 +274,7 @@ func TestNetworkWildcardAcksSettleEveryDestination(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !a.Broker.HasWildcardDemand("/queue/NW.*") {
-		if time.Now().After(deadline) {
-			t.Fatal("server-a never learned of the hub's wildcard consumer")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitWildcardDemand(t, a, "/queue/NW.*")
 	p := dial(t, a.Addr())
 	// Sent without waiting, so the bridge carries them in bursts and the
 	// hub acknowledges a burst with one ACK, for whichever queue came last.
