@@ -100,6 +100,13 @@ func (b *Broker) advertisePatterns(br *bridge) {
 			want[w.pattern] = hops
 		}
 	}
+	if !br.opts.dynamicOnly {
+		// A durable pattern whose subscriber is away is demand too, as a
+		// durable subscription on one topic is (advertise).
+		for _, dp := range b.durablePatterns {
+			want[dp.pattern] = 0
+		}
+	}
 	b.mu.Unlock()
 	patterns := make([]string, 0, len(want))
 	for p := range want {

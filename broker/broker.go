@@ -51,6 +51,9 @@ type Broker struct {
 	wildcards []*wildcardSub      // guarded by mu
 	clientIDs map[string]*conn    // guarded by mu: CONNECT's client-id, one connection each
 	durables  map[string]*durable // guarded by mu
+	// durablePatterns are durable subscriptions to wildcard topics, by the
+	// same keys as durables (a key is in one map or neither); guarded by mu.
+	durablePatterns map[string]*durablePattern
 
 	temps tempRegistry // temporary destinations made here, by owner (temp.go)
 	mem   memoryUse    // every destination's bytes, against BrokerMemoryLimit (memory.go)
@@ -86,18 +89,19 @@ func New(o Options) (*Broker, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Broker{
-		cfg:       cfg,
-		idPrefix:  "ID:" + cfg.Name,
-		selfPath:  []string{cfg.Name},
-		runID:     strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
-		dests:     map[string]*destination{},
-		clientIDs: map[string]*conn{},
-		conns:     map[*conn]struct{}{},
-		bridges:   map[*conn]struct{}{},
-		durables:  map[string]*durable{},
-		audit:     newAudit(1 << 16),
-		ctx:       ctx,
-		cancel:    cancel,
+		cfg:             cfg,
+		idPrefix:        "ID:" + cfg.Name,
+		selfPath:        []string{cfg.Name},
+		runID:           strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
+		dests:           map[string]*destination{},
+		clientIDs:       map[string]*conn{},
+		conns:           map[*conn]struct{}{},
+		bridges:         map[*conn]struct{}{},
+		durables:        map[string]*durable{},
+		durablePatterns: map[string]*durablePattern{},
+		audit:           newAudit(1 << 16),
+		ctx:             ctx,
+		cancel:          cancel,
 	}
 	if cfg.AdminAddr != "" {
 		hub, metrics := admin.NewHub(admin.DefaultKeep), admin.NewMetrics(cfg.Name)

@@ -24,12 +24,3 @@ func TestClientIDIsOneConnection(t *testing.T) {
 	connectWire(t, b.Addr(), "accept-version:1.2", "client-id:orders") // free again
 	connectWire(t, b.Addr(), "accept-version:1.2", "client-id:other")
 }
-
-// A durable subscription to a wildcard is refused out loud instead of
-// quietly becoming an ordinary one that keeps nothing while away.
-func TestDurableWildcardSubscriptionRefused(t *testing.T) {
-	b := brokertest.NewBroker(t, broker.Options{})
-	w, _ := connectWire(t, b.Addr(), "accept-version:1.2", "client-id:dw")
-	w.send("SUBSCRIBE", "id:1", "destination:/topic/W.>", "activemq.subscriptionName:n")
-	w.expectError("a durable subscription to a wildcard is not supported")
-}

@@ -27,6 +27,10 @@ type durable struct {
 	// what is kept, and stored, while the subscriber is away too: a copy
 	// it would never be given must not wait for it, in memory or on disk.
 	selector *selector.Selector
+	// gone is set, under dest.mu, once the subscription is deleted: a
+	// subscriber binding to it late, or a pattern's topic adding it late,
+	// must not bring it back to keep messages for nobody.
+	gone bool
 }
 
 // wants says whether dur's subscriber would be given m.
@@ -49,7 +53,7 @@ func durableKey(clientID, name string) string { return clientID + ":" + name }
 func (b *Broker) subscribeDurable(key string, s *subscription) error {
 	b.mu.Lock()
 	dur := b.durables[key]
-	if dur != nil && (dur.dest != s.dest || selectorText(dur.selector) != selectorText(s.selector)) {
+	if b.durablePatterns[key] != nil || dur != nil && (dur.dest != s.dest || selectorText(dur.selector) != selectorText(s.selector)) {
 		// Re-subscribing under the same name to another topic, or with
 		// another selector, replaces the subscription, as in JMS.
 		b.mu.Unlock()
@@ -66,15 +70,25 @@ func (b *Broker) subscribeDurable(key string, s *subscription) error {
 	if created {
 		// Stored before the SUBSCRIBE's RECEIPT: a restart keeps it, and
 		// keeps collecting for it while its subscriber is away.
-		if err := b.storeDurable(dur); err != nil {
+		if err := b.storeDurable(key, s.dest.name, s.selector); err != nil {
 			return fmt.Errorf("could not store durable subscription %q: %v", key, err)
 		}
 	}
+	return b.bindDurable(dur, s)
+}
+
+// bindDurable makes s dur's subscriber, which is given first what dur kept
+// while it was away.
+func (b *Broker) bindDurable(dur *durable, s *subscription) error {
 	d := s.dest
 	d.mu.Lock()
+	if dur.gone {
+		d.mu.Unlock()
+		return fmt.Errorf("durable subscription %q was deleted meanwhile; subscribe again", dur.key)
+	}
 	if dur.active != nil {
 		d.mu.Unlock()
-		return fmt.Errorf("durable subscription %q is already in use by another connection", key)
+		return fmt.Errorf("durable subscription %q is already in use by another connection", dur.key)
 	}
 	if !slices.Contains(d.durables, dur) {
 		d.durables = append(d.durables, dur)
@@ -97,31 +111,57 @@ func (b *Broker) subscribeDurable(key string, s *subscription) error {
 }
 
 // dropDurable deletes a durable subscription and what it kept
-// (UNSUBSCRIBE with activemq.subscriptionName).
+// (UNSUBSCRIBE with activemq.subscriptionName): one topic's, or a
+// pattern's on every topic it matched.
 func (b *Broker) dropDurable(key string) bool {
 	b.mu.Lock()
-	dur := b.durables[key]
+	var durs []*durable
+	if dur := b.durables[key]; dur != nil {
+		durs = append(durs, dur)
+	}
+	dp := b.durablePatterns[key]
+	if dp != nil {
+		for _, dur := range dp.children {
+			durs = append(durs, dur)
+		}
+	}
 	delete(b.durables, key)
+	delete(b.durablePatterns, key)
 	b.mu.Unlock()
-	if dur == nil {
+	if len(durs) == 0 && dp == nil {
 		return false
 	}
+	var kept []*message
+	for _, dur := range durs {
+		kept = append(kept, dur.detach()...)
+	}
+	b.forgetDurable(key, kept)
+	for _, dur := range durs {
+		b.demandChanged(dur.dest) // a durable subscription away is demand on the network too
+	}
+	if dp != nil {
+		b.patternsChanged()
+	}
+	return true
+}
+
+// detach takes dur off its topic, for good, and returns what it kept.
+func (dur *durable) detach() []*message {
 	d := dur.dest
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	for i, x := range d.durables {
 		if x == dur {
 			d.durables = append(d.durables[:i:i], d.durables[i+1:]...)
 			break
 		}
 	}
+	dur.gone = true
 	kept := dur.pending
 	dur.pending = nil
 	d.shrink(dur.bytes)
 	dur.bytes = 0
-	d.mu.Unlock()
-	b.forgetDurable(dur, kept)
-	b.demandChanged(d) // a durable subscription away is demand on the network too
-	return true
+	return kept
 }
 
 // keep adds m to what dur keeps for its subscriber, who is away, and

@@ -41,7 +41,6 @@ const (
 	msgBadSelector        = "invalid selector"
 	msgNotStored          = "the persistent message could not be stored"
 	msgClientIDInUse      = "client-id already in use"
-	msgDurableWildcard    = "a durable subscription to a wildcard is not supported"
 	msgDurableNeeds       = "a durable subscription (activemq.subscriptionName) needs a /topic/ destination and a client-id on CONNECT"
 	msgTempNotOwner       = "Cannot subscribe to remote temporary destination" // ActiveMQ's words
 	msgTempGone           = "temporary destination does not exist"
@@ -509,24 +508,30 @@ func (c *conn) onSubscribe(f *stomp.Frame) error {
 		c.mu.Unlock()
 		return c.fail(f, msgDuplicateSub, fmt.Sprintf("id %q", id))
 	}
-	if _, durable := f.Lookup("activemq.subscriptionName"); durable && isPattern(dest) {
+	name, durableSub := f.Lookup("activemq.subscriptionName")
+	if durableSub && (!isTopic(dest) || c.clientID == "") {
 		c.mu.Unlock()
-		return c.fail(f, msgDurableWildcard, fmt.Sprintf("destination %q: subscribe durably to each topic, or to the pattern without activemq.subscriptionName", dest))
+		return c.fail(f, msgDurableNeeds, fmt.Sprintf("destination %q, client-id %q", dest, c.clientID))
 	}
 	if isPattern(dest) {
 		w := &wildcardSub{conn: c, id: id, pattern: dest, ack: ack, window: window, selector: sel}
 		c.wild[id] = w
 		c.mu.Unlock()
+		if durableSub {
+			if err := c.b.subscribeDurablePattern(durableKey(c.clientID, name), w); err != nil {
+				c.mu.Lock()
+				delete(c.wild, id)
+				c.mu.Unlock()
+				return c.fail(f, err.Error(), "")
+			}
+			return nil
+		}
 		c.b.subscribePattern(w)
 		return nil
 	}
 	c.mu.Unlock()
 	d := c.b.dest(dest)
 	s := &subscription{conn: c, id: id, ack: ack, window: window, dest: d, selector: sel}
-	name, durableSub := f.Lookup("activemq.subscriptionName")
-	if durableSub && (!isTopic(dest) || c.clientID == "") {
-		return c.fail(f, msgDurableNeeds, fmt.Sprintf("destination %q, client-id %q", dest, c.clientID))
-	}
 	c.mu.Lock()
 	c.subs[id] = s
 	c.mu.Unlock()

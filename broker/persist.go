@@ -52,7 +52,7 @@ func (b *Broker) openStore() error {
 	// a queue's memory limit exactly as it does for a live producer: a
 	// backlog bigger than memory restarts like any other.
 	err = st.ReadRecovered(rec.Messages, func(i int, r store.Record) error {
-		if b.recoverDurable(r) {
+		if b.recoverDurable(r, rec.Messages[i].Loc) {
 			return nil
 		}
 		m := &message{id: r.ID, dest: r.Dest, body: r.Body, path: []string{b.cfg.Name}, persistent: true,
@@ -250,28 +250,30 @@ const (
 
 func durableRecordID(msgID, key string) string { return msgID + "@" + key }
 
-func (b *Broker) storeDurable(dur *durable) error {
+// storeDurable registers durable subscription key to dest, a topic or a
+// pattern of topics.
+func (b *Broker) storeDurable(key, dest string, sel *selector.Selector) error {
 	st := b.currentStore()
 	if st == nil {
 		return nil
 	}
-	r := store.Record{Kind: store.Put, ID: durablePrefix + dur.key, Dest: dur.dest.name}
-	if dur.selector != nil {
-		r.Headers = []store.Header{{Key: "selector", Value: dur.selector.String()}}
+	r := store.Record{Kind: store.Put, ID: durablePrefix + key, Dest: dest}
+	if sel != nil {
+		r.Headers = []store.Header{{Key: "selector", Value: sel.String()}}
 	}
 	return st.Append(r)
 }
 
 // forgetDurable drops a deleted durable subscription and what it kept.
-func (b *Broker) forgetDurable(dur *durable, kept []*message) {
+func (b *Broker) forgetDurable(key string, kept []*message) {
 	st := b.currentStore()
 	if st == nil {
 		return
 	}
-	recs := []store.Record{{Kind: store.Ack, ID: durablePrefix + dur.key}}
+	recs := []store.Record{{Kind: store.Ack, ID: durablePrefix + key}}
 	for _, m := range kept {
 		if m.persistent {
-			recs = append(recs, store.Record{Kind: store.Ack, ID: durableRecordID(m.id, dur.key)})
+			recs = append(recs, store.Record{Kind: store.Ack, ID: durableRecordID(m.id, key)})
 		}
 	}
 	st.Append(recs...)
@@ -291,18 +293,26 @@ func (b *Broker) forgetFor(s *subscription, m *message) {
 }
 
 // recoverDurable rebuilds durable subscriptions and what they kept, from
-// the records Open returned (registrations come before their copies).
-func (b *Broker) recoverDurable(r store.Record) bool {
+// the records Open returned (registrations come before their copies). A
+// kept copy comes back spooled, as it was kept: its body stays in the
+// store, at loc, until its subscriber is given it, so a backlog kept for
+// subscribers away restarts in little memory however large it is.
+func (b *Broker) recoverDurable(r store.Record, loc store.Location) bool {
 	if key, ok := strings.CutPrefix(r.ID, durablePrefix); ok {
-		d := b.dest(r.Dest)
-		dur := &durable{key: key, dest: d}
+		var sel *selector.Selector
 		for _, h := range r.Headers {
 			if h.Key == "selector" {
 				// Parsed when it was subscribed; if this version no longer
 				// takes it, the subscriber's next SUBSCRIBE says so.
-				dur.selector, _ = selector.Parse(h.Value)
+				sel, _ = selector.Parse(h.Value)
 			}
 		}
+		if isPattern(r.Dest) {
+			b.addDurablePattern(&durablePattern{key: key, pattern: r.Dest, selector: sel})
+			return true
+		}
+		d := b.dest(r.Dest)
+		dur := &durable{key: key, dest: d, selector: sel}
 		b.mu.Lock()
 		b.durables[key] = dur
 		b.mu.Unlock()
@@ -321,12 +331,20 @@ func (b *Broker) recoverDurable(r store.Record) bool {
 		return false
 	}
 	b.mu.Lock()
-	dur := b.durables[key]
+	dur, dp := b.durables[key], b.durablePatterns[key]
 	b.mu.Unlock()
+	if dur == nil && dp != nil {
+		dur = b.durableChild(dp, b.dest(r.Dest))
+	}
 	if dur == nil {
 		return true // its subscription was deleted; the copy is stale
 	}
-	m := &message{id: strings.TrimSuffix(r.ID, "@"+key), dest: r.Dest, body: r.Body, path: []string{b.cfg.Name}, persistent: true, redelivered: true}
+	m := &message{id: strings.TrimSuffix(r.ID, "@"+key), dest: r.Dest, path: []string{b.cfg.Name}, persistent: true, redelivered: true}
+	if loc.Valid() {
+		m.loc, m.spooled = loc, true
+	} else {
+		m.body = r.Body
+	}
 	for _, h := range r.Headers {
 		if h.Key != hdrDurable {
 			m.headers = append(m.headers, stomp.Header{Key: h.Key, Value: h.Value})
@@ -334,6 +352,9 @@ func (b *Broker) recoverDurable(r store.Record) bool {
 	}
 	dur.dest.mu.Lock()
 	dur.pending = append(dur.pending, m)
+	if m.spooled {
+		dur.dest.spooled++
+	}
 	dur.dest.mu.Unlock()
 	return true
 }

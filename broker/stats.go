@@ -48,8 +48,8 @@ func (s Stats) MarshalJSON() ([]byte, error) {
 
 // DurableStats describes a durable topic subscription.
 type DurableStats struct {
-	Key     string `json:"key"` // client-id:subscription-name
-	Topic   string `json:"topic"`
+	Key     string `json:"key"`   // client-id:subscription-name
+	Topic   string `json:"topic"` // a pattern (/topic/PRICE.>) for a durable wildcard subscription
 	Active  bool   `json:"active"`
 	Pending int    `json:"pending"` // kept while its subscriber is away
 }
@@ -99,13 +99,33 @@ func (b *Broker) Stats() Stats {
 	for _, d := range b.durables {
 		durs = append(durs, d)
 	}
+	type patternStats struct {
+		DurableStats
+		children []*durable
+	}
+	pats := make([]patternStats, 0, len(b.durablePatterns))
+	for _, dp := range b.durablePatterns {
+		ps := patternStats{DurableStats: DurableStats{Key: dp.key, Topic: dp.pattern, Active: dp.active != nil}}
+		for _, dur := range dp.children {
+			ps.children = append(ps.children, dur)
+		}
+		pats = append(pats, ps)
+	}
 	b.mu.Unlock()
-	sort.Slice(durs, func(i, j int) bool { return durs[i].key < durs[j].key })
 	for _, dur := range durs {
 		dur.dest.mu.Lock()
 		st.Durables = append(st.Durables, DurableStats{Key: dur.key, Topic: dur.dest.name, Active: dur.active != nil, Pending: len(dur.pending)})
 		dur.dest.mu.Unlock()
 	}
+	for _, ps := range pats {
+		for _, dur := range ps.children {
+			dur.dest.mu.Lock()
+			ps.Pending += len(dur.pending)
+			dur.dest.mu.Unlock()
+		}
+		st.Durables = append(st.Durables, ps.DurableStats)
+	}
+	sort.Slice(st.Durables, func(i, j int) bool { return st.Durables[i].Key < st.Durables[j].Key })
 	sort.Strings(st.Bridges)
 	st.Network = b.bridgeStats()
 	sort.Slice(dests, func(i, j int) bool { return dests[i].name < dests[j].name })

@@ -94,6 +94,7 @@ type wildcardSub struct {
 	selector *selector.Selector
 	children []*subscription // guarded by conn.mu
 	net      *netWild        // a peer broker's wildcard demand (bridge_wildcard.go); nil for clients
+	durable  *durablePattern // a durable subscription's (durable_pattern.go); nil for others
 	sent     []*delivery     // guarded by conn.mu; client mode: the children's deliveries in the order written
 
 	mu       sync.Mutex
@@ -239,8 +240,10 @@ next:
 }
 
 // attachWildcards gives a newly created destination its children of every
-// matching wildcard subscription.
+// matching wildcard subscription, and its durables of every matching
+// durable pattern (first: a durable one's child binds to it).
 func (b *Broker) attachWildcards(d *destination) {
+	b.durableChildren(d)
 	b.mu.Lock()
 	var ws []*wildcardSub
 	for _, w := range b.wildcards {
@@ -264,6 +267,13 @@ func (b *Broker) attach(w *wildcardSub, d *destination) {
 	w.conn.mu.Lock()
 	w.children = append(w.children, s)
 	w.conn.mu.Unlock()
+	if w.durable != nil {
+		if dur := b.durableChild(w.durable, d); dur != nil && b.bindDurable(dur, s) == nil {
+			return
+		}
+		// Deleted meanwhile (UNSUBSCRIBE by name from elsewhere): the
+		// subscriber still gets what is published from now on.
+	}
 	b.addSub(s)
 }
 
@@ -308,5 +318,6 @@ func (b *Broker) unsubscribePattern(w *wildcardSub) {
 	for _, s := range children {
 		b.removeSub(s)
 	}
+	b.leaveDurablePattern(w)
 	b.patternsChanged()
 }
