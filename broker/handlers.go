@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -364,8 +365,15 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	}
 	d := c.b.dest(dest)
 	if st := c.b.currentStore(); m.persistent && st != nil {
-		// Pipelined (see storedsend.go). It never pauses its producer for
-		// memory: over the limit it waits in the store instead (publish).
+		// Pipelined (see storedsend.go). Over its queue's limit it waits in
+		// the store instead of pausing its producer (publish), as in
+		// ActiveMQ. A spooled message still keeps its headers in memory,
+		// though, so once the broker as a whole is full it pauses too: a
+		// backlog of millions stays bounded by BrokerMemoryLimit.
+		if c.b.memOver() && !c.brokerFlowControl(d) {
+			c.waitStored()
+			return c.noSpace(f, d, "the producer was refused")
+		}
 		c.sendStored(f, m, d, st)
 		return errReceiptLater
 	}
@@ -397,7 +405,17 @@ func (c *conn) flowControl(d *destination) bool {
 
 // flowControlFor is flowControl, refusing instead of pausing when fail.
 func (c *conn) flowControlFor(d *destination, fail bool) bool {
-	return d.reserve(c.b.cfg.DestinationMemoryLimit, fail, c.closed, func(broker bool) {
+	return c.reserve(d, c.b.cfg.DestinationMemoryLimit, fail)
+}
+
+// brokerFlowControl pauses (or refuses) this producer while the broker as
+// a whole is over BrokerMemoryLimit, whatever d holds.
+func (c *conn) brokerFlowControl(d *destination) bool {
+	return c.reserve(d, math.MaxInt64, c.b.cfg.SendFailIfNoSpace)
+}
+
+func (c *conn) reserve(d *destination, limit int64, fail bool) bool {
+	return d.reserve(limit, fail, c.closed, func(broker bool) {
 		e := events.Event{Kind: events.ProducerBlocked, Dest: d.name, Remote: c.remote,
 			Reason: fmt.Sprintf("memory limit %d bytes reached; producer paused until consumers make room", c.b.cfg.DestinationMemoryLimit)}
 		if broker {

@@ -167,3 +167,47 @@ func TestMemoryAccountingReturnsToZero(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Persistent messages to a queue over its limit wait in the store, not in
+// memory, and do not pause their producer, as in ActiveMQ; but each still
+// keeps its headers in memory, so a backlog of them is bounded by the
+// broker's limit: past it the producer is paused, and goes on as a
+// consumer drains the queue, every message delivered. The limit is passed
+// by at most what the producer had in flight to the store when it was
+// reached (up to 1024 messages a connection, storedsend.go), where without
+// the pause the backlog grows with every message sent.
+func TestSpooledBacklogPausesAtBrokerLimit(t *testing.T) {
+	const brokerLimit, n, inFlight, perMessage = 128 << 10, 8000, 1024, 400
+	b := brokertest.NewBroker(t, broker.Options{DataDir: t.TempDir(), DestinationMemoryLimit: 16 << 10, BrokerMemoryLimit: brokerLimit})
+	p := dialRaw(t, b.Addr(), "CONNECT\naccept-version:1.2\n\n\x00")
+	note := strings.Repeat("h", 200) // headers stay in memory when the body is spooled
+	go func() {
+		for i := range n {
+			p.nc.SetWriteDeadline(time.Now().Add(20 * time.Second))
+			if _, err := fmt.Fprintf(p.nc, "SEND\ndestination:/queue/spool\npersistent:true\nnote:%s\n\nmessage %d\x00", note, i); err != nil {
+				return
+			}
+		}
+		io.WriteString(p.nc, "SEND\ndestination:/queue/spool.done\nreceipt:done\n\n\x00")
+	}()
+	if _, ok, last := b.Events.Wait(0, time.Now().Add(10*time.Second), func(e events.Event) bool {
+		return e.Kind == events.ProducerBlocked && strings.Contains(e.Reason, "BrokerMemoryLimit")
+	}, func(e events.Event) bool { return e.Kind == events.ProducerBlocked }); !ok {
+		t.Fatalf("the producer of persistent messages was never paused at the broker's limit; last pause: %v; broker holds %d bytes", last, b.Stats().Bytes)
+	}
+	d := destStats(b, "/queue/spool")
+	if st := b.Stats(); st.Bytes > brokerLimit+inFlight*perMessage || d.Spooled == 0 || d.Pending >= n/2 {
+		t.Errorf("paused with the broker holding %d bytes (limit %d), the queue %+v: want at most the limit and what was in flight to the store, most of it spooled", st.Bytes, brokerLimit, d)
+	}
+	c := dial(t, b.Addr())
+	s, err := c.Subscribe("/queue/spool", stomp.AckAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if m := recv(t, s); string(m.Body) != fmt.Sprintf("message %d", i) {
+			t.Fatalf("message %d: got %q", i, m.Body)
+		}
+	}
+	p.expect("receipt-id:done")
+}
