@@ -223,14 +223,29 @@ func (b *Broker) publishTo(d *destination, m *message) (full bool, err error) {
 }
 
 func (b *Broker) storeForDurables(d *destination, m *message) ([]durableLoc, error) {
-	if !d.topic {
+	locs, recs := b.durableRecords(d, m)
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	at, err := b.currentStore().AppendAt(recs...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range locs {
+		locs[i].loc = at[i]
+	}
+	return locs, nil
+}
+
+// durableRecords is what storing a persistent topic message's copies for
+// d's durable subscriptions appends: one record per subscription that
+// wants it, in the order of the returned keys. Nothing for any other
+// message, or without a store.
+func (b *Broker) durableRecords(d *destination, m *message) ([]durableLoc, []store.Record) {
+	if !d.topic || b.currentStore() == nil {
 		return nil, nil
 	}
 	if v, _ := m.header("persistent"); v != "true" {
-		return nil, nil
-	}
-	st := b.currentStore()
-	if st == nil {
 		return nil, nil
 	}
 	d.mu.Lock()
@@ -252,12 +267,5 @@ func (b *Broker) storeForDurables(d *destination, m *message) ([]durableLoc, err
 		recs = append(recs, r)
 	}
 	m.persistent = true
-	at, err := st.AppendAt(recs...)
-	if err != nil {
-		return nil, err
-	}
-	for i := range locs {
-		locs[i].loc = at[i]
-	}
-	return locs, nil
+	return locs, recs
 }

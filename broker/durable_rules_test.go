@@ -2,6 +2,7 @@ package broker_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -131,6 +132,63 @@ func TestTopicNackRedeliversToTheSubscriber(t *testing.T) {
 		}
 		if err := c.Ack(again); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// A committed transaction's persistent queue message and its persistent
+// topic message's copy for a durable subscriber away are stored together
+// (one append) and both come back after a crash; an aborted one leaves
+// neither.
+func TestTransactionStoresDurableCopiesWithItsMessages(t *testing.T) {
+	dir := t.TempDir()
+	b1 := startOn(t, dir)
+	c, _ := durableSub(t, b1.Addr(), "txd", "/topic/txd", false)
+	c.Disconnect()
+	p := dial(t, b1.Addr())
+	for _, commit := range []bool{false, true} {
+		tx := p.Begin()
+		for _, dest := range []string{"/queue/txd", "/topic/txd"} {
+			if err := tx.Send(dest, "text/plain", []byte(fmt.Sprintf("%s commit=%v", dest, commit)), stomp.SendOpt.Header("persistent", "true")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var err error
+		if commit {
+			err = tx.Commit()
+		} else {
+			err = tx.Abort()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A receipted frame after the COMMIT: it took effect before this.
+	if err := p.Send("/queue/brokerlab.test.fence", "", nil, stomp.SendOpt.Receipt); err != nil {
+		t.Fatal(err)
+	}
+	b1.Kill()
+
+	b2 := startOn(t, dir)
+	q := dial(t, b2.Addr())
+	qs, err := q.Subscribe("/queue/txd", stomp.AckAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := recv(t, qs); string(m.Body) != "/queue/txd commit=true" {
+		t.Fatalf("queue after the crash: %q", m.Body)
+	}
+	d, ds := durableSub(t, b2.Addr(), "txd", "/topic/txd", true)
+	m := recv(t, ds)
+	if string(m.Body) != "/topic/txd commit=true" {
+		t.Fatalf("durable subscriber after the crash: %q", m.Body)
+	}
+	d.Ack(m)
+	for _, s := range []*stomp.Subscription{qs, ds} {
+		select {
+		case m := <-s.C:
+			t.Fatalf("an aborted transaction's message came back: %q", m.Body)
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }

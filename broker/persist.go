@@ -94,32 +94,48 @@ func putRecord(m *message) store.Record {
 	return r
 }
 
-// persist stores the persistent ones among ms in one append (all or none
-// after a crash), before the caller routes them.
-func (b *Broker) persist(ms ...*message) error {
+// persistAll stores, in one append, the persistent ones among ms and the
+// copies the persistent topic messages among them make for durable
+// subscriptions (storeForDurables): after a crash all of them are there or
+// none, so a transaction is never half committed. It returns each
+// message's copies' locations, for publishKept.
+func (b *Broker) persistAll(ms []*message) ([][]durableLoc, error) {
 	st := b.currentStore()
+	copies := make([][]durableLoc, len(ms))
 	if st == nil {
-		return nil
+		return copies, nil
 	}
 	var recs []store.Record
-	var stored []*message
-	for _, m := range ms {
+	type at struct{ msg, copy int } // copy -1: the message's own record
+	var where []at
+	for i, m := range ms {
 		if m.persistent {
 			recs = append(recs, putRecord(m))
-			stored = append(stored, m)
+			where = append(where, at{i, -1})
+			continue
+		}
+		locs, rs := b.durableRecords(b.dest(m.dest), m)
+		copies[i] = locs
+		recs = append(recs, rs...)
+		for j := range rs {
+			where = append(where, at{i, j})
 		}
 	}
 	if len(recs) == 0 {
-		return nil
+		return copies, nil
 	}
 	locs, err := st.AppendAt(recs...)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for i, m := range stored {
-		m.loc = locs[i]
+	for k, w := range where {
+		if w.copy < 0 {
+			ms[w.msg].loc = locs[k]
+		} else {
+			copies[w.msg][w.copy].loc = locs[k]
+		}
 	}
-	return nil
+	return copies, nil
 }
 
 // body is m's body: in memory, or read back from the store when m was

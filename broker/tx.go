@@ -102,8 +102,7 @@ func (c *conn) onTransaction(f *stomp.Frame) error {
 // commit applies a transaction all or nothing: everything that could refuse
 // it is checked before anything is stored, routed or settled, so a COMMIT
 // answered with ERROR has changed nothing (the connection then ends, and
-// its unacknowledged messages go back as after any disconnect). Only a
-// store failing half-way through the durable copies can leave part of it.
+// its unacknowledged messages go back as after any disconnect).
 func (c *conn) commit(f *stomp.Frame, name string, tx *transaction) error {
 	c.mu.Lock()
 	for _, a := range tx.acks {
@@ -123,15 +122,15 @@ func (c *conn) commit(f *stomp.Frame, name string, tx *transaction) error {
 	if err := c.txFlowControl(f, tx); err != nil {
 		return err
 	}
-	// The transaction's persistent messages are stored in one append: after a
-	// crash, all of them are there or none.
-	if err := c.b.persist(tx.sends...); err != nil {
-		return c.fail(f, msgNotStored, err.Error())
+	// The transaction's persistent messages, and its topic messages' copies
+	// for durable subscribers, are stored in one append: after a crash, all
+	// of them are there or none.
+	copies, err := c.b.persistAll(tx.sends)
+	if err != nil {
+		return c.fail(f, msgNotStored, err.Error()+"; nothing of the transaction was applied")
 	}
-	for _, m := range tx.sends {
-		if _, err := c.b.publishTo(c.b.dest(m.dest), m); err != nil {
-			return c.fail(f, msgNotStored, err.Error())
-		}
+	for i, m := range tx.sends {
+		c.b.dest(m.dest).publishKept(m, copies[i])
 	}
 	type settled struct {
 		done []*delivery
@@ -160,13 +159,20 @@ func (c *conn) commit(f *stomp.Frame, name string, tx *transaction) error {
 // so a destination passes its limit by at most one transaction, itself
 // bounded by MaxTransactionBytes; pausing between its messages instead
 // would let others see a half-committed transaction, and refusing half-way
-// would leave one. Persistent queue messages are exempt, as outside a
-// transaction: with a store they wait there (spool), not in memory.
+// would leave one. Persistent queue messages wait only for the broker's
+// limit, as outside a transaction: with a store they wait there (spool),
+// not in memory, but their headers do not.
 func (c *conn) txFlowControl(f *stomp.Frame, tx *transaction) error {
 	stored := c.b.currentStore() != nil
 	seen := map[string]bool{}
 	for _, m := range tx.sends {
-		if (m.persistent && stored && isQueue(m.dest)) || seen[m.dest] {
+		if seen[m.dest] {
+			continue
+		}
+		if m.persistent && stored && isQueue(m.dest) {
+			if c.b.memOver() && !c.brokerFlowControl(c.b.dest(m.dest)) {
+				return c.noSpace(f, c.b.dest(m.dest), fmt.Sprintf("transaction %q was not committed", tx.name))
+			}
 			continue
 		}
 		seen[m.dest] = true
