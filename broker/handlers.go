@@ -72,7 +72,12 @@ func (c *conn) handle(f *stomp.Frame) error {
 	switch f.Command {
 	case stomp.SEND:
 		if err = c.onSend(f); err == errReceiptLater {
-			return nil
+			return nil // the store pipeline holds f until its RECEIPT
+		}
+		if err == nil && c.r != nil {
+			// Handled: the message holds copies of the headers and the
+			// body, never f itself, so the next frame may be read into it.
+			defer c.r.Recycle(f)
 		}
 	case stomp.SUBSCRIBE:
 		err = c.onSubscribe(f)

@@ -45,8 +45,35 @@ func FuzzReadFrame(f *testing.F) {
 			for _, fr := range small {
 				checkRoundTrip(t, v, fr)
 			}
+			recycled, rerr := readRecycling(NewReader(bytes.NewReader(data), fuzzLimits), v)
+			if !reflect.DeepEqual(small, recycled) || !sameErr(err, rerr) {
+				t.Fatalf("%s: recycling frames changed the outcome:\n fresh    %v, %v\n recycled %v, %v", v, small, err, recycled, rerr)
+			}
 		}
 	})
+}
+
+// readRecycling reads every frame, keeping what Recycle lets a caller keep
+// (header strings and body), and recycles each: an earlier frame's text
+// must survive the frames read into its place.
+func readRecycling(r *Reader, v Version) ([]*Frame, error) {
+	r.SetVersion(v)
+	var kept []*Frame
+	for {
+		f, err := r.ReadFrame()
+		if err == io.EOF {
+			return kept, nil
+		}
+		if err != nil {
+			return kept, err
+		}
+		k := &Frame{Command: f.Command, Body: f.Body}
+		if f.Headers != nil {
+			k.Headers = append([]Header{}, f.Headers...)
+		}
+		kept = append(kept, k)
+		r.Recycle(f)
+	}
 }
 
 func fuzzRead(r *Reader, v Version) ([]*Frame, error) {

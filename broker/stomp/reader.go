@@ -47,6 +47,11 @@ type Reader struct {
 	line  []byte // assembles lines longer than br's buffer
 	text  []byte // unescaped header keys and values, back to back
 	spans []span // where each header ends in text
+
+	// last is the frame ReadFrame returned last; spare is it again once
+	// the caller has said, with Recycle, that it keeps no reference to
+	// it, and the next frame is read into it instead of a new allocation.
+	last, spare *frameAndHeaders
 }
 
 // span marks one header in Reader.text: the key ends at k, the value at v,
@@ -189,8 +194,17 @@ func (r *Reader) readFrame() (f *Frame, started bool, err error) {
 		return nil, true, err
 	}
 
-	// The frame and, for the usual handful, its headers in one allocation.
-	fh := &frameAndHeaders{Frame: Frame{Command: cmd}}
+	// The frame and, for the usual handful, its headers in one allocation,
+	// or the last one's again (Recycle).
+	fh := r.spare
+	if fh != nil {
+		r.spare = nil
+		clear(fh.inline[:]) // no header text of an earlier frame stays reachable through it
+		fh.Frame = Frame{Command: cmd}
+	} else {
+		fh = &frameAndHeaders{Frame: Frame{Command: cmd}}
+	}
+	r.last = fh
 	f = &fh.Frame
 	if len(r.spans) > 0 {
 		// One string for all headers instead of two per header: the
@@ -223,6 +237,17 @@ func (r *Reader) readFrame() (f *Frame, started bool, err error) {
 		return nil, true, err
 	}
 	return f, true, nil
+}
+
+// Recycle says the caller is done with f, the frame ReadFrame returned
+// last, and keeps no reference to it or to its Headers slice (the header
+// strings and the Body stay valid: they are never reused), so the next
+// frame may be read into it. A busy connection then reads its frames
+// without allocating one each. Any other frame is ignored.
+func (r *Reader) Recycle(f *Frame) {
+	if r.last != nil && f == &r.last.Frame {
+		r.spare, r.last = r.last, nil
+	}
 }
 
 // spanLookup is Frame.Lookup on the headers still in r.text: the value of

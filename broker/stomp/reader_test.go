@@ -477,3 +477,41 @@ func TestReadFrameBodyBeyondHeadersIsItsOwn(t *testing.T) {
 		}
 	}
 }
+
+// Recycle lets the next frame be read into the last one's allocation,
+// and only that: the earlier frame's header strings and body stay as
+// they were, and a frame that is not the last one read is ignored.
+func TestRecycle(t *testing.T) {
+	r := NewReader(strings.NewReader("SEND\ndestination:/queue/a\nk:1\n\none\x00SEND\ndestination:/queue/b\n\ntwo\x00SEND\ndestination:/queue/c\n\nthree\x00"), DefaultLimits)
+	r.SetVersion(V12)
+	first, err := r.ReadFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dest, k, body := first.Get("destination"), first.Get("k"), first.Body
+	r.Recycle(first)
+	second, err := r.ReadFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second != first {
+		t.Errorf("the recycled frame was not reused")
+	}
+	if dest != "/queue/a" || k != "1" || string(body) != "one" {
+		t.Errorf("the first frame's text changed under its holder: %q %q %q", dest, k, body)
+	}
+	if len(second.Headers) != 1 || second.Get("destination") != "/queue/b" || string(second.Body) != "two" {
+		t.Errorf("second frame: %v", second)
+	}
+	r.Recycle(first) // the same pointer, but now the second frame: fine
+	r.Recycle(&Frame{})
+	third, err := r.ReadFrame()
+	if err != nil || third != second || third.Get("destination") != "/queue/c" {
+		t.Fatalf("third frame: %v, %v", third, err)
+	}
+	r.Recycle(&Frame{}) // not the last frame: ignored
+	fresh, err := r.ReadFrame()
+	if err != io.EOF || fresh != nil {
+		t.Fatalf("after the last frame: %v, %v", fresh, err)
+	}
+}
