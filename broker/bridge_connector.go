@@ -182,7 +182,8 @@ func (b *Broker) bridgeSession(ctx context.Context, cfg network.Config, connID, 
 	if peer == b.cfg.Name {
 		return network.Fail(network.FailDispose, "", fmt.Errorf("connector %s points at its own broker %s", link, peer))
 	}
-	c.version, c.connected = stomp.V12, true
+	c.version = stomp.V12
+	c.connected.Store(true)
 	c.r.SetVersion(stomp.V12)
 	c.w.SetVersion(stomp.V12)
 	c.bridge = newBridge(c, peer, link, true, cfg.Duplex, cfg.MessageTTL, cfg.ConsumerTTL, bridgeOptionsOf(cfg))

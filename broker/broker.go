@@ -330,7 +330,7 @@ func (b *Broker) connClosed(c *conn) {
 
 	b.release(c)
 	b.removeConnection(c)
-	if c.connected || wasBridge {
+	if c.connected.Load() || wasBridge {
 		b.emit(events.Event{Kind: events.ConnClosed, Remote: c.remote, Local: c.local, Reason: errString(c.closeReason())})
 	}
 	if wasBridge {

@@ -34,9 +34,11 @@ type conn struct {
 	local  string
 	via    string // listener URI, or "" when we dialled
 
+	// connected is set by the reading goroutine once CONNECT succeeds, and
+	// read by whichever goroutine closes the connection.
+	connected atomic.Bool
 	// Set by the reading goroutine; read elsewhere only after connected.
 	version   stomp.Version
-	connected bool
 	sendEvery time.Duration  // heart-beats we owe the peer
 	readLimit time.Duration  // silence after which the peer is dead
 	bridge    *bridge        // nil for clients
@@ -381,7 +383,7 @@ func (c *conn) readLoop() {
 			default:
 				var ne net.Error
 				if errors.As(err, &ne) && ne.Timeout() {
-					if !c.connected && c.bridge == nil {
+					if !c.connected.Load() && c.bridge == nil {
 						err = fmt.Errorf("no CONNECT frame within %v (HandshakeTimeout)", c.b.cfg.HandshakeTimeout)
 						c.b.emit(events.Event{Kind: events.ConnRefused, Remote: c.remote, Local: c.local, Reason: err.Error()})
 					} else {

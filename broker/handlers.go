@@ -59,7 +59,7 @@ const (
 // handle processes one frame from the peer. A non-nil error means the
 // connection is ending.
 func (c *conn) handle(f *stomp.Frame) error {
-	if !c.connected {
+	if !c.connected.Load() {
 		if f.Command == stomp.CONNECT || f.Command == stomp.STOMP {
 			return c.onConnect(f)
 		}
@@ -151,7 +151,7 @@ func (c *conn) onConnect(f *stomp.Frame) error {
 	}
 	c.version = v
 	c.r.SetVersion(v)
-	c.connected = true
+	c.connected.Store(true)
 	c.session = c.b.nextID("session")
 	if id := f.Get("client-id"); id != "" {
 		// One connection per client-id, as ActiveMQ (InvalidClientIDException):
@@ -160,7 +160,6 @@ func (c *conn) onConnect(f *stomp.Frame) error {
 		if other := c.b.claimClientID(id, c); other != nil {
 			return c.fail(f, msgClientIDInUse, fmt.Sprintf("client-id %q is already connected from %s; give each connection its own client-id", id, other.remote))
 		}
-		c.clientID = id
 	}
 	reply := stomp.New(stomp.CONNECTED, "version", string(v), "server", "brokerlab/"+Version, "session", c.session)
 	if br := f.Get(hdrBridge); br != "" {
@@ -801,7 +800,9 @@ func (c *conn) settle(a ackRef) bool {
 }
 
 // claimClientID registers c as the holder of id and returns nil, or
-// returns the connection that already holds it.
+// returns the connection that already holds it. c.clientID is set here,
+// under b.mu, where release reads it when the connection closes, which
+// may be on another goroutine.
 func (b *Broker) claimClientID(id string, c *conn) *conn {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -809,5 +810,6 @@ func (b *Broker) claimClientID(id string, c *conn) *conn {
 		return other
 	}
 	b.clientIDs[id] = c
+	c.clientID = id
 	return nil
 }
