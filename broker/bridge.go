@@ -60,6 +60,7 @@ type bridge struct {
 	ackMu     sync.Mutex
 	acks      map[string]string // subscription -> latest ack id
 	ackQueued bool
+	held      ackHold // ACKs held back while destinations are full (bridge_flow.go)
 
 	// advertised is the demand we told the peer about. Guarded by Broker.demandMu.
 	advertised map[string]demandAd
@@ -260,11 +261,8 @@ func (br *bridge) withdraw(id string) {
 	for _, s := range br.takeSubs(id) {
 		b := br.c.b
 		b.removeSub(s)
-		if name := s.dest.name; isRemoteTemp(name) && !b.tempAlive(name) {
-			// It stood only for its owner's demand over there: with that
-			// gone, a message sent to it here would wait forever.
-			b.deleteDest(name)
-		}
+		// It stood only for its owner's demand over there.
+		b.dropGoneTemp(s.dest.name)
 	}
 }
 
@@ -372,7 +370,7 @@ func (br *bridge) ingest(f *stomp.Frame) error {
 	if e := f.Get("expires"); e != "" {
 		m.expires, _ = strconv.ParseInt(e, 10, 64)
 	}
-	if isRemoteTemp(dest) && !b.tempAlive(dest) {
+	if b.tempGone(dest) {
 		// A reply that crossed its requester's departure: made again here,
 		// the destination would hold it for a consumer that cannot come.
 		b.emit(events.Event{Kind: events.MessageDropped, Link: br.link, Dest: dest, ID: id, Reason: msgTempGone + ": its owner has gone"})

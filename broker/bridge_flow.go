@@ -47,7 +47,7 @@ type heldAck struct {
 // ackOrHold acknowledges message id of subscription sub, or, while that
 // subscription's ACKs are held, makes id the one to send on release.
 func (br *bridge) ackOrHold(sub, id string) {
-	h := &br.c.hold
+	h := &br.held
 	if h.active.Load() {
 		h.mu.Lock()
 		if ha := h.subs[sub]; ha != nil {
@@ -65,7 +65,7 @@ func (br *bridge) ackOrHold(sub, id string) {
 // hold holds back the ACK of a message of size bytes routed into d, which
 // is over its limit, until d has room.
 func (br *bridge) hold(sub, id string, d *destination, size int64) {
-	h := &br.c.hold
+	h := &br.held
 	h.mu.Lock()
 	if h.subs == nil {
 		h.subs = map[string]*heldAck{}
@@ -96,16 +96,17 @@ func (br *bridge) hold(sub, id string, d *destination, size int64) {
 // releaseHeld sends the held ACKs as their destinations get room, oldest
 // first, until none is held or the connection ends.
 func (br *bridge) releaseHeld() {
-	h := &br.c.hold
+	h := &br.held
 	for {
 		h.mu.Lock()
-		if len(h.order) == 0 {
+		d := h.oldest()
+		if d == nil {
 			h.waiting = false
-			h.mu.Unlock()
+		}
+		h.mu.Unlock()
+		if d == nil {
 			return
 		}
-		d := h.subs[h.order[0]].dest
-		h.mu.Unlock()
 		if !d.reserve(br.c.b.cfg.DestinationMemoryLimit, false, br.c.closed, func(bool) {}, func() bool { return true }) {
 			return // closed: nothing is owed any more
 		}
@@ -113,9 +114,18 @@ func (br *bridge) releaseHeld() {
 	}
 }
 
+// oldest is the destination the oldest held ACK waits for; nil when none
+// is held. Called under h.mu.
+func (h *ackHold) oldest() *destination {
+	if len(h.order) == 0 {
+		return nil
+	}
+	return h.subs[h.order[0]].dest
+}
+
 // release sends the held ACKs waiting for d.
 func (br *bridge) release(d *destination) {
-	h := &br.c.hold
+	h := &br.held
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	kept := h.order[:0]
@@ -141,19 +151,18 @@ func (br *bridge) release(d *destination) {
 // ConnectionMemoryLimit: a peer that does not stop at its window must not
 // take our memory. It returns false if the connection ended meanwhile.
 func (br *bridge) holdBound() bool {
-	h := &br.c.hold
+	h := &br.held
 	if !h.active.Load() {
 		return true
 	}
 	limit := br.c.b.cfg.ConnectionMemoryLimit
 	for {
 		h.mu.Lock()
-		if h.bytes <= limit || len(h.order) == 0 {
-			h.mu.Unlock()
+		d, over := h.oldest(), h.bytes > limit
+		h.mu.Unlock()
+		if d == nil || !over {
 			return true
 		}
-		d := h.subs[h.order[0]].dest
-		h.mu.Unlock()
 		if !br.c.flowControlFor(d, false) {
 			return false
 		}

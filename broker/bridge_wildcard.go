@@ -26,10 +26,6 @@ type netWild struct {
 	hops     int
 	priority int
 	suppress bool
-	// allows is the bridge's filter, applied to each matching destination:
-	// a pattern the filters let through (/queue/>) still covers names they
-	// exclude (/queue/private.x), which must not cross.
-	allows func(dest string) bool
 }
 
 // patternDemand handles a peer's SUBSCRIBE to a pattern.
@@ -48,7 +44,7 @@ func (br *bridge) patternDemand(id, pattern string, hops int) {
 	// Client mode: the peer ACKs only the latest message per subscription
 	// (bridge_ack.go), which settles every child's earlier ones (wildcard.go).
 	w := &wildcardSub{conn: c, id: id, pattern: pattern, ack: ackClient, window: c.b.cfg.Prefetch,
-		net: &netWild{peer: br.peer, ttl: br.msgTTL, hops: hops, suppress: br.opts.suppress && isQueue(pattern), allows: br.allows}}
+		net: &netWild{peer: br.peer, ttl: br.msgTTL, hops: hops, suppress: br.opts.suppress && isQueue(pattern)}}
 	if br.opts.decreasePriority {
 		w.net.priority = -hops
 	}

@@ -80,7 +80,6 @@ type conn struct {
 	tx       map[string]*transaction
 	txBytes  int64 // what the open transactions buffer, against MaxTransactionBytes
 
-	hold ackHold // a bridge's ACKs held back while destinations are full (bridge_flow.go)
 }
 
 type outItem struct {
@@ -497,21 +496,29 @@ func (c *conn) deliver(s *subscription, m *message, body []byte) {
 		c.enqueue(it)
 		return
 	}
-	if s.parent != nil {
-		c.deliverChild(s, m, f, size, n) // wildcard.go
-		return
-	}
 	c.mu.Lock()
 	c.ackSeq++
 	d := newDelivery(s, m, c.ackSeq)
 	d.size = size
 	c.unacked[d.ackID] = d
 	if s.ack == ackClient {
-		s.sent = append(s.sent, d)
+		sent := s.sentList()
+		*sent = append(*sent, d)
+	}
+	f.Add("ack", d.ackID)
+	it := outItem{f: f, pooled: true, held: n}
+	if s.parent != nil {
+		// A wildcard's children dispatch concurrently from their own
+		// destinations: queued under c.mu, with its ack id taken and its
+		// place in the parent's sent list, the frame reaches the client in
+		// that order, so a cumulative ACK never settles a message still
+		// behind it on the wire.
+		c.enqueue(it)
+		c.mu.Unlock()
+		return
 	}
 	c.mu.Unlock()
-	f.Add("ack", d.ackID)
-	c.enqueue(outItem{f: f, pooled: true, held: n})
+	c.enqueue(it)
 }
 
 // starve notes that s found no room because this connection holds its
@@ -595,22 +602,19 @@ func recycle(f *stomp.Frame) {
 // resolveTemp maps a client's /temp-queue/x or /temp-topic/x to this
 // connection's own destination, creating the name on first use; other
 // names pass through.
-func (c *conn) resolveTemp(dest string) string {
-	if !isTemp(dest) {
-		return dest
-	}
+func (c *conn) resolveTemp(dest string) (real string, created bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if real, ok := c.temps[dest]; ok {
-		return real
+		return real, false
 	}
 	prefix, rest := remoteTempQueuePrefix, strings.TrimPrefix(dest, tempQueuePrefix)
 	if strings.HasPrefix(dest, tempTopicPrefix) {
 		prefix, rest = remoteTempTopicPrefix, strings.TrimPrefix(dest, tempTopicPrefix)
 	}
-	real := prefix + c.session + "." + rest
+	real = prefix + c.session + "." + rest
 	c.temps[strings.Clone(dest)] = real
-	return real
+	return real, true
 }
 
 // rawTCP is the TCP connection under nc, through TLS and the handshake's

@@ -333,8 +333,12 @@ func (d *destination) publishKept(m *message, locs []durableLoc) (full bool) {
 			}
 		}
 		for _, dur := range d.durables {
-			if dur.active == nil && dur.wants(m) {
-				d.keep(dur, m, locFor(locs, dur.key))
+			if dur.active != nil {
+				continue
+			}
+			// A copy in the store means the selector took m already.
+			if loc := locFor(locs, dur); loc.Valid() || dur.wants(m) {
+				d.keep(dur, m, loc)
 			}
 		}
 	} else {
@@ -694,6 +698,15 @@ func (d *destination) suppressed(s *subscription) bool {
 	return false
 }
 
+// body is m's body as s is given it: a durable subscription's spooled
+// copy is read back from its own record, anything else as Broker.body.
+func (s *subscription) body(m *message) ([]byte, error) {
+	if m.spooled && s.durable != nil {
+		return s.dest.b.storedBody(m, durableRecordID(m.id, s.durable.key))
+	}
+	return s.dest.b.body(m)
+}
+
 // deliver hands m to the subscription's connection. Called under dest.mu.
 // A spooled message's body is read back from the store for this delivery
 // only, so it never comes back into the destination's memory.
@@ -704,14 +717,7 @@ func (d *destination) suppressed(s *subscription) bool {
 // against the memory limit until acknowledged: a client-ack consumer that
 // reads but does not acknowledge pauses producers, not itself.
 func (s *subscription) deliver(m *message) {
-	var body []byte
-	var err error
-	if m.spooled && s.durable != nil {
-		// A durable subscription's kept copy, read from its own record.
-		body, err = s.dest.b.storedBody(m, durableRecordID(m.id, s.durable.key))
-	} else {
-		body, err = s.dest.b.body(m)
-	}
+	body, err := s.body(m)
 	if err != nil {
 		s.dest.freed(m)
 		// It stays stored and unacknowledged: a restart delivers it.

@@ -38,13 +38,6 @@ func (dur *durable) wants(m *message) bool {
 	return dur.selector == nil || dur.selector.Match(m.header)
 }
 
-func selectorText(s *selector.Selector) string {
-	if s == nil {
-		return ""
-	}
-	return s.String()
-}
-
 func durableKey(clientID, name string) string { return clientID + ":" + name }
 
 // subscribeDurable attaches s to the durable subscription named key,
@@ -53,7 +46,7 @@ func durableKey(clientID, name string) string { return clientID + ":" + name }
 func (b *Broker) subscribeDurable(key string, s *subscription) error {
 	b.mu.Lock()
 	dur := b.durables[key]
-	if b.durablePatterns[key] != nil || dur != nil && (dur.dest != s.dest || selectorText(dur.selector) != selectorText(s.selector)) {
+	if b.durablePatterns[key] != nil || dur != nil && (dur.dest != s.dest || dur.selector.String() != s.selector.String()) {
 		// Re-subscribing under the same name to another topic, or with
 		// another selector, replaces the subscription, as in JMS.
 		b.mu.Unlock()
@@ -196,13 +189,13 @@ func (m *message) keptCopy(d *destination, loc store.Location) *message {
 // durableLoc says where the store holds a durable subscription's copy of
 // a message.
 type durableLoc struct {
-	key string
+	dur *durable
 	loc store.Location
 }
 
-func locFor(locs []durableLoc, key string) store.Location {
+func locFor(locs []durableLoc, dur *durable) store.Location {
 	for _, l := range locs {
-		if l.key == key {
+		if l.dur == dur {
 			return l.loc
 		}
 	}
@@ -223,11 +216,11 @@ func (b *Broker) publishTo(d *destination, m *message) (full bool, err error) {
 }
 
 func (b *Broker) storeForDurables(d *destination, m *message) ([]durableLoc, error) {
-	locs, recs := b.durableRecords(d, m)
+	st, locs, recs := b.durableRecords(d, m)
 	if len(recs) == 0 {
 		return nil, nil
 	}
-	at, err := b.currentStore().AppendAt(recs...)
+	at, err := st.AppendAt(recs...)
 	if err != nil {
 		return nil, err
 	}
@@ -239,33 +232,37 @@ func (b *Broker) storeForDurables(d *destination, m *message) ([]durableLoc, err
 
 // durableRecords is what storing a persistent topic message's copies for
 // d's durable subscriptions appends: one record per subscription that
-// wants it, in the order of the returned keys. Nothing for any other
-// message, or without a store.
-func (b *Broker) durableRecords(d *destination, m *message) ([]durableLoc, []store.Record) {
-	if !d.topic || b.currentStore() == nil {
-		return nil, nil
+// wants it, in the order of the returned subscriptions, and the store to
+// append them to. Nothing for any other message, or without a store.
+func (b *Broker) durableRecords(d *destination, m *message) (*store.Store, []durableLoc, []store.Record) {
+	if !d.topic {
+		return nil, nil, nil
 	}
 	if v, _ := m.header("persistent"); v != "true" {
-		return nil, nil
+		return nil, nil, nil
+	}
+	st := b.currentStore()
+	if st == nil {
+		return nil, nil, nil
 	}
 	d.mu.Lock()
 	locs := make([]durableLoc, 0, len(d.durables))
 	for _, dur := range d.durables {
 		if dur.wants(m) {
-			locs = append(locs, durableLoc{key: dur.key})
+			locs = append(locs, durableLoc{dur: dur})
 		}
 	}
 	d.mu.Unlock()
 	if len(locs) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	recs := make([]store.Record, 0, len(locs))
 	for _, l := range locs {
 		r := putRecord(m)
-		r.ID = durableRecordID(m.id, l.key)
-		r.Headers = append(r.Headers, store.Header{Key: hdrDurable, Value: l.key})
+		r.ID = durableRecordID(m.id, l.dur.key)
+		r.Headers = append(r.Headers, store.Header{Key: hdrDurable, Value: l.dur.key})
 		recs = append(recs, r)
 	}
 	m.persistent = true
-	return locs, recs
+	return st, locs, recs
 }

@@ -33,7 +33,7 @@ type durablePattern struct {
 func (b *Broker) subscribeDurablePattern(key string, w *wildcardSub) error {
 	b.mu.Lock()
 	dp := b.durablePatterns[key]
-	if b.durables[key] != nil || dp != nil && (dp.pattern != w.pattern || selectorText(dp.selector) != selectorText(w.selector)) {
+	if b.durables[key] != nil || dp != nil && (dp.pattern != w.pattern || dp.selector.String() != w.selector.String()) {
 		// Another topic, pattern or selector under the same name replaces
 		// the subscription, as in JMS.
 		b.mu.Unlock()

@@ -328,8 +328,7 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	if isPattern(dest) {
 		return c.fail(f, msgWildcardSend, fmt.Sprintf("got %q; wildcards * and > are for SUBSCRIBE", dest))
 	}
-	temp := isRemoteTemp(dest)
-	if temp && !c.b.tempAlive(dest) {
+	if c.b.tempGone(dest) {
 		return c.fail(f, msgTempGone+": "+dest, tempGoneDetail)
 	}
 	if err := c.authorize(security.Write, dest); err != nil {
@@ -390,11 +389,9 @@ func (c *conn) onSend(f *stomp.Frame) error {
 	if _, err := c.b.publishTo(d, m); err != nil {
 		return c.fail(f, msgNotStored, err.Error())
 	}
-	if temp && !c.b.tempAlive(dest) {
-		// Its owner left between the check above and the publish, and
-		// b.dest made it again: delete it, or the message waits forever.
-		c.b.deleteDest(dest)
-	}
+	// Its owner may have left between the check above and the publish, and
+	// b.dest made it again.
+	c.b.dropGoneTemp(dest)
 	return nil
 }
 
@@ -691,10 +688,7 @@ func (c *conn) find(a ackRef, tx *transaction) *delivery {
 // cumulative acknowledgement of client mode; for a wildcard's child, to any
 // of its siblings too) and appends them to done.
 func (s *subscription) settleThrough(unacked map[string]*delivery, d *delivery, done []*delivery) []*delivery {
-	sent := &s.sent
-	if s.parent != nil {
-		sent = &s.parent.sent // the client subscribed once (wildcard.go)
-	}
+	sent := s.sentList()
 	list := *sent
 	i := 0
 	for ; i < len(list) && list[i].seq <= d.seq; i++ {
@@ -718,14 +712,21 @@ func (s *subscription) settleThrough(unacked map[string]*delivery, d *delivery, 
 	return done
 }
 
+// sentList is where s's client-mode deliveries are kept in the order
+// sent: its own list, or for a wildcard's child its parent's, since the
+// client subscribed once (wildcard.go).
+func (s *subscription) sentList() *[]*delivery {
+	if s.parent != nil {
+		return &s.parent.sent
+	}
+	return &s.sent
+}
+
 // unsend drops d from s's sent list (kept in sending order, so by seq): a
 // NACK settles it alone, and a consumer that only ever NACKs must not grow
 // the list without bound.
 func (s *subscription) unsend(d *delivery) {
-	sent := &s.sent
-	if s.parent != nil {
-		sent = &s.parent.sent // one order across a wildcard's destinations
-	}
+	sent := s.sentList()
 	if i, ok := slices.BinarySearchFunc(*sent, d.seq, func(x *delivery, seq uint64) int { return cmp.Compare(x.seq, seq) }); ok {
 		*sent = slices.Delete(*sent, i, i+1)
 	}
@@ -762,22 +763,7 @@ func (c *conn) finish(done []*delivery, nack bool) {
 			c.b.forgetFor(x.sub, x.msg)
 		}
 	}
-	if d.sub.parent != nil {
-		releaseAcross(done, nack) // they may be on several destinations (wildcard.go)
-	} else {
-		if nack {
-			ms := make([]*message, len(done))
-			for i, x := range done {
-				ms[i] = x.msg
-			}
-			dest.refused(d.sub, ms)
-		}
-		var size int64
-		for _, x := range done {
-			size += x.size
-		}
-		dest.release(d.sub, len(done), size)
-	}
+	releaseAcross(done, nack) // a wildcard's may be on several destinations (wildcard.go)
 	if !nack && c.bridge != nil {
 		c.bridge.forwarded.Add(uint64(len(done)))
 		c.b.emit(events.Event{Kind: events.MessageForwarded, Link: c.bridge.link, Dest: dest.name, ID: d.msg.id, Peer: c.bridge.peer})

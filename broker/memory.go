@@ -80,8 +80,7 @@ func (d *destination) shrink(n int64) {
 // under d.mu.
 func (d *destination) forgetBytes() {
 	if !d.deleted {
-		d.shrink(d.bytes)
-		d.bytes = 0
+		d.shrink(d.bytes) // to zero
 		d.deleted = true
 	}
 }

@@ -106,19 +106,14 @@ func (b *Broker) persistAll(ms []*message) ([][]durableLoc, error) {
 		return copies, nil
 	}
 	var recs []store.Record
-	type at struct{ msg, copy int } // copy -1: the message's own record
-	var where []at
 	for i, m := range ms {
-		if m.persistent {
+		switch {
+		case m.persistent:
 			recs = append(recs, putRecord(m))
-			where = append(where, at{i, -1})
-			continue
-		}
-		locs, rs := b.durableRecords(b.dest(m.dest), m)
-		copies[i] = locs
-		recs = append(recs, rs...)
-		for j := range rs {
-			where = append(where, at{i, j})
+		case isTopic(m.dest):
+			var rs []store.Record
+			_, copies[i], rs = b.durableRecords(b.dest(m.dest), m)
+			recs = append(recs, rs...)
 		}
 	}
 	if len(recs) == 0 {
@@ -128,11 +123,19 @@ func (b *Broker) persistAll(ms []*message) ([][]durableLoc, error) {
 	if err != nil {
 		return nil, err
 	}
-	for k, w := range where {
-		if w.copy < 0 {
-			ms[w.msg].loc = locs[k]
-		} else {
-			copies[w.msg][w.copy].loc = locs[k]
+	// The locations come back in the order the records went in: a
+	// message's own, or its copies (durableRecords marks a topic message
+	// with copies persistent, hence copies first).
+	k := 0
+	for i, m := range ms {
+		if m.persistent && copies[i] == nil {
+			m.loc = locs[k]
+			k++
+			continue
+		}
+		for j := range copies[i] {
+			copies[i][j].loc = locs[k]
+			k++
 		}
 	}
 	return copies, nil
@@ -355,12 +358,8 @@ func (b *Broker) recoverDurable(r store.Record, loc store.Location) bool {
 	if dur == nil {
 		return true // its subscription was deleted; the copy is stale
 	}
-	m := &message{id: strings.TrimSuffix(r.ID, "@"+key), dest: r.Dest, path: []string{b.cfg.Name}, persistent: true, redelivered: true}
-	if loc.Valid() {
-		m.loc, m.spooled = loc, true
-	} else {
-		m.body = r.Body
-	}
+	m := &message{id: strings.TrimSuffix(r.ID, "@"+key), dest: r.Dest, path: []string{b.cfg.Name}, persistent: true, redelivered: true,
+		loc: loc, spooled: true}
 	for _, h := range r.Headers {
 		if h.Key != hdrDurable {
 			m.headers = append(m.headers, stomp.Header{Key: h.Key, Value: h.Value})
@@ -368,9 +367,7 @@ func (b *Broker) recoverDurable(r store.Record, loc store.Location) bool {
 	}
 	dur.dest.mu.Lock()
 	dur.pending = append(dur.pending, m)
-	if m.spooled {
-		dur.dest.spooled++
-	}
+	dur.dest.spooled++
 	dur.dest.mu.Unlock()
 	return true
 }

@@ -63,9 +63,10 @@ func isRemoteTemp(name string) bool {
 // destination of this connection, also when the client named it by its
 // real /remote-temp-… name.
 func (c *conn) ownTemp(dest string) (real string, owned bool) {
+	var created bool
 	switch {
 	case isTemp(dest):
-		real = c.resolveTemp(dest)
+		real, created = c.resolveTemp(dest)
 	case isRemoteTemp(dest) && !isPattern(dest):
 		_, name := splitDest(dest)
 		if !strings.HasPrefix(name, c.session+".") {
@@ -76,14 +77,32 @@ func (c *conn) ownTemp(dest string) (real string, owned bool) {
 		real = dest
 		c.mu.Lock()
 		if _, ok := c.temps[real]; !ok {
-			c.temps[strings.Clone(real)] = real
+			real = strings.Clone(real) // the frame's text must not live as long as the connection
+			c.temps[real], created = real, true
 		}
 		c.mu.Unlock()
 	default:
 		return dest, false
 	}
-	c.b.temps.add(c, real)
+	if created {
+		// Registered once, when first named: every SEND with a
+		// temporary reply-to comes this way.
+		c.b.temps.add(c, real)
+	}
 	return real, true
+}
+
+// tempGone says whether name is a temporary destination that no longer
+// exists (tempAlive).
+func (b *Broker) tempGone(name string) bool { return isRemoteTemp(name) && !b.tempAlive(name) }
+
+// dropGoneTemp deletes name if it is a temporary destination whose owner
+// has gone: made (again) here, it would hold messages for a consumer that
+// cannot come.
+func (b *Broker) dropGoneTemp(name string) {
+	if b.tempGone(name) {
+		b.deleteDest(name)
+	}
 }
 
 // tempAlive says whether a temporary destination exists: its owner is

@@ -115,7 +115,7 @@ func (c *conn) commit(f *stomp.Frame, name string, tx *transaction) error {
 	}
 	c.mu.Unlock()
 	for _, m := range tx.sends {
-		if isRemoteTemp(m.dest) && !c.b.tempAlive(m.dest) {
+		if c.b.tempGone(m.dest) {
 			return c.fail(f, msgTempGone+": "+m.dest, tempGoneDetail+"; nothing of the transaction was applied")
 		}
 	}
@@ -169,14 +169,14 @@ func (c *conn) txFlowControl(f *stomp.Frame, tx *transaction) error {
 		if seen[m.dest] {
 			continue
 		}
-		if m.persistent && stored && isQueue(m.dest) {
-			if c.b.memOver() && !c.brokerFlowControl(c.b.dest(m.dest)) {
-				return c.noSpace(f, c.b.dest(m.dest), fmt.Sprintf("transaction %q was not committed", tx.name))
+		d := c.b.dest(m.dest)
+		if m.persistent && stored { // only queue messages are persistent here
+			if c.b.memOver() && !c.brokerFlowControl(d) {
+				return c.noSpace(f, d, fmt.Sprintf("transaction %q was not committed", tx.name))
 			}
 			continue
 		}
 		seen[m.dest] = true
-		d := c.b.dest(m.dest)
 		if !c.flowControl(d) {
 			return c.noSpace(f, d, fmt.Sprintf("transaction %q was not committed", tx.name))
 		}

@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"github.com/brokerlab/brokerlab/broker/selector"
-	"github.com/brokerlab/brokerlab/broker/stomp"
 )
 
 // Wildcards are ActiveMQ's: names are '.'-separated, '*' matches exactly
@@ -189,53 +188,45 @@ func (d *destination) kick() {
 	d.dispatchLocked()
 }
 
-// deliverChild is conn.deliver's end for a wildcard child in client or
-// client-individual mode. The frame is queued under c.mu, with its ack id
-// taken and its place in w.sent: ack ids then reach the client in the order
-// of w.sent, though the children's destinations dispatch concurrently, so a
-// cumulative ACK never settles a message still behind it on the wire.
-func (c *conn) deliverChild(s *subscription, m *message, f *stomp.Frame, size, held int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.ackSeq++
-	d := newDelivery(s, m, c.ackSeq)
-	d.size = size
-	c.unacked[d.ackID] = d
-	if s.ack == ackClient {
-		s.parent.sent = append(s.parent.sent, d)
-	}
-	f.Add("ack", d.ackID)
-	c.enqueue(outItem{f: f, pooled: true, held: held})
-}
-
-// releaseAcross settles what an ACK or NACK on a wildcard subscription
-// covered, which in client mode may span its children: each child's
+// releaseAcross settles what an ACK or NACK covered, which for a wildcard
+// subscription in client mode may span its children: each subscription's
 // destination gets back its own messages (NACK), in the order delivered,
-// and its credits.
+// and its credits and bytes.
 func releaseAcross(done []*delivery, nack bool) {
-	sortDeliveries(done)
+	if nack {
+		sortDeliveries(done)
+	}
 	type share struct {
 		s    *subscription
-		ms   []*message
-		size int64 // what they count in the destination until settled
+		n    int
+		ms   []*message // NACK only
+		size int64      // what they count in the destination until settled
 	}
-	var shares []share
+	var one [1]share // the usual case: one subscription
+	shares := one[:0]
 next:
 	for _, x := range done {
 		for i := range shares {
-			if shares[i].s == x.sub {
-				shares[i].ms = append(shares[i].ms, x.msg)
-				shares[i].size += x.size
+			if sh := &shares[i]; sh.s == x.sub {
+				sh.n++
+				sh.size += x.size
+				if nack {
+					sh.ms = append(sh.ms, x.msg)
+				}
 				continue next
 			}
 		}
-		shares = append(shares, share{x.sub, []*message{x.msg}, x.size})
+		sh := share{s: x.sub, n: 1, size: x.size}
+		if nack {
+			sh.ms = []*message{x.msg}
+		}
+		shares = append(shares, sh)
 	}
 	for _, sh := range shares {
 		if nack {
 			sh.s.dest.refused(sh.s, sh.ms)
 		}
-		sh.s.dest.release(sh.s, len(sh.ms), sh.size)
+		sh.s.dest.release(sh.s, sh.n, sh.size)
 	}
 }
 
@@ -258,9 +249,10 @@ func (b *Broker) attachWildcards(d *destination) {
 }
 
 // attach subscribes w's new child to d, unless w is a peer's demand whose
-// bridge filters keep d from crossing.
+// bridge filters keep d from crossing: a pattern the filters let through
+// (/queue/>) still covers names they exclude (/queue/private.x).
 func (b *Broker) attach(w *wildcardSub, d *destination) {
-	if w.net != nil && w.net.allows != nil && !w.net.allows(d.name) {
+	if w.net != nil && !w.conn.bridge.allows(d.name) {
 		return
 	}
 	s := w.child(d)

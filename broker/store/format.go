@@ -258,10 +258,8 @@ func (d *decoder) skip() {
 	d.b = d.b[n:]
 }
 
-func (d *decoder) string() string { return d.stringLike("") }
-
-// stringLike is string, returning old instead of a copy when they are
-// equal.
+// stringLike reads a string, returning old instead of a copy when they
+// are equal.
 func (d *decoder) stringLike(old string) string {
 	n := d.uvarint()
 	if d.bad || n > uint64(len(d.b)) {
