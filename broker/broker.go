@@ -505,7 +505,9 @@ func (b *Broker) route(m *message) { b.dest(m.dest).publish(m) }
 // ActiveMQ's default shared dead-letter strategy.
 const DeadLetterQueue = "/queue/ActiveMQ.DLQ"
 
-func (b *Broker) deadLetter(m *message, why string) {
+// deadLetter moves m to the DLQ; record is the store's record of it, which
+// the same append acknowledges.
+func (b *Broker) deadLetter(m *message, record, why string) {
 	hs := make([]stomp.Header, 0, len(m.headers)+1)
 	hs = append(hs, stomp.Header{Key: "original-destination", Value: m.dest})
 	for _, h := range m.headers {
@@ -521,8 +523,8 @@ func (b *Broker) deadLetter(m *message, why string) {
 	b.emit(events.Event{Kind: events.MessageDropped, Dest: m.dest, ID: m.id, Reason: "dead-lettered to " + DeadLetterQueue + ": " + why})
 	dead := &message{id: m.id, dest: DeadLetterQueue, headers: hs, body: body, path: m.path, redelivered: true, persistent: m.persistent}
 	if st := b.currentStore(); m.persistent && st != nil {
-		// One append: the message is in the DLQ or still in its queue after a crash, never neither.
-		if err := st.Append(store.Record{Kind: store.Ack, ID: m.id}, putRecord(dead)); err != nil {
+		// One append: the message is in the DLQ or still where it was after a crash, never neither.
+		if err := st.Append(store.Record{Kind: store.Ack, ID: record}, putRecord(dead)); err != nil {
 			b.emit(events.Event{Kind: events.StoreRecovered, State: storeFailed, Reason: "dead-lettering " + m.id + ": " + err.Error()})
 		}
 	}

@@ -390,16 +390,16 @@ func (d *destination) redelivered(ms []*message) (back, dead []*message) {
 	return back, dead
 }
 
-// deadLetterAll routes what redelivered set aside to the DLQ, first
-// forgetting a topic subscription's stored copy (s nil for a queue, whose
-// record deadLetter acknowledges itself). Outside d.mu: the DLQ is another
-// destination with its own lock.
+// deadLetterAll routes what redelivered set aside to the DLQ (s is the
+// subscription whose own copies they are, nil for a queue's). Outside
+// d.mu: the DLQ is another destination with its own lock.
 func (d *destination) deadLetterAll(s *subscription, dead []*message) {
 	for _, m := range dead {
-		if s != nil {
-			d.b.forgetFor(s, m)
+		record := m.id
+		if s != nil && s.durable != nil {
+			record = durableRecordID(m.id, s.durable.key) // a durable subscription's copy
 		}
-		d.b.deadLetter(m, fmt.Sprintf("delivered %d times, more than 1+maximumRedeliveries (%d)", m.deliveries, d.b.cfg.MaxRedeliveries))
+		d.b.deadLetter(m, record, fmt.Sprintf("delivered %d times, more than 1+maximumRedeliveries (%d)", m.deliveries, d.b.cfg.MaxRedeliveries))
 	}
 }
 
@@ -698,15 +698,6 @@ func (d *destination) suppressed(s *subscription) bool {
 	return false
 }
 
-// body is m's body as s is given it: a durable subscription's spooled
-// copy is read back from its own record, anything else as Broker.body.
-func (s *subscription) body(m *message) ([]byte, error) {
-	if m.spooled && s.durable != nil {
-		return s.dest.b.storedBody(m, durableRecordID(m.id, s.durable.key))
-	}
-	return s.dest.b.body(m)
-}
-
 // deliver hands m to the subscription's connection. Called under dest.mu.
 // A spooled message's body is read back from the store for this delivery
 // only, so it never comes back into the destination's memory.
@@ -717,7 +708,7 @@ func (s *subscription) body(m *message) ([]byte, error) {
 // against the memory limit until acknowledged: a client-ack consumer that
 // reads but does not acknowledge pauses producers, not itself.
 func (s *subscription) deliver(m *message) {
-	body, err := s.body(m)
+	body, err := s.dest.b.body(m)
 	if err != nil {
 		s.dest.freed(m)
 		// It stays stored and unacknowledged: a restart delivers it.

@@ -178,7 +178,7 @@ func (d *destination) keep(dur *durable, m *message, loc store.Location) {
 
 // keptCopy is a durable subscription's own copy of m, spooled: its
 // headers without the body, which is read back from loc, the copy's
-// record in the store (storedBody, under durableRecordID). It shares
+// record in the store (Broker.body, under durableRecordID). It shares
 // nothing with m's frame.
 func (m *message) keptCopy(d *destination, loc store.Location) *message {
 	k := &message{id: strings.Clone(m.id), dest: d.name, expires: m.expires, persistent: true, pr: m.pr, loc: loc, spooled: true}

@@ -192,3 +192,49 @@ func TestTransactionStoresDurableCopiesWithItsMessages(t *testing.T) {
 		}
 	}
 }
+
+// A durable subscriber's spooled copy (every kept copy is, after a
+// restart) that it keeps refusing goes to the DLQ with its body, and the
+// DLQ keeps it across the next restart; it is never lost between the two.
+func TestSpooledDurableCopyDeadLettered(t *testing.T) {
+	dir := t.TempDir()
+	opts := broker.Options{Name: "p", DataDir: dir, MaxRedeliveries: 1}
+	b1 := brokertest.NewBroker(t, opts)
+	c, _ := durableSub(t, b1.Addr(), "dl", "/topic/dl", false)
+	c.Disconnect()
+	p := dial(t, b1.Addr())
+	if err := p.Send("/topic/dl", "text/plain", []byte("refused"), stomp.SendOpt.Receipt, stomp.SendOpt.Header("persistent", "true")); err != nil {
+		t.Fatal(err)
+	}
+	b1.Kill()
+
+	b2 := brokertest.NewBroker(t, opts)
+	d, ds := durableSub(t, b2.Addr(), "dl", "/topic/dl", true)
+	for range 2 { // delivered twice: more than 1+MaxRedeliveries after the second NACK
+		m := recv(t, ds)
+		if err := d.Nack(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Send("/queue/brokerlab.test.fence", "", nil, stomp.SendOpt.Receipt); err != nil {
+		t.Fatal(err)
+	}
+	b2.Kill()
+
+	b3 := brokertest.NewBroker(t, opts)
+	q := dial(t, b3.Addr())
+	qs, err := q.Subscribe(broker.DeadLetterQueue, stomp.AckAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := recv(t, qs); string(m.Body) != "refused" || m.Header.Get("original-destination") != "/topic/dl" {
+		t.Fatalf("from the DLQ after a restart: %q, original-destination %q", m.Body, m.Header.Get("original-destination"))
+	}
+	d3, ds3 := durableSub(t, b3.Addr(), "dl", "/topic/dl", false)
+	select {
+	case m := <-ds3.C:
+		t.Fatalf("the dead-lettered copy came back to the durable subscriber: %q", m.Body)
+	case <-time.After(200 * time.Millisecond):
+	}
+	d3.Disconnect()
+}

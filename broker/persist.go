@@ -147,13 +147,6 @@ func (b *Broker) body(m *message) ([]byte, error) {
 	if !m.spooled {
 		return m.body, nil
 	}
-	return b.storedBody(m, m.id)
-}
-
-// storedBody reads back the body of spooled m from the record id, which
-// must be the one at m.loc: the message's own, or a durable subscription's
-// copy of it (durableRecordID).
-func (b *Broker) storedBody(m *message, id string) ([]byte, error) {
 	st := b.currentStore()
 	if st == nil {
 		return nil, fmt.Errorf("the store holding %s's body is closed", m.id)
@@ -162,10 +155,21 @@ func (b *Broker) storedBody(m *message, id string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.ID != id {
-		return nil, fmt.Errorf("store: read %s: found %s at its location", id, r.ID)
+	// m.loc is the message's own record, or a durable subscription's copy
+	// of it (durableRecordID), which names its subscription.
+	if r.ID != m.id && r.ID != durableRecordID(m.id, recordHeader(r, hdrDurable)) {
+		return nil, fmt.Errorf("store: read %s: found %s at its location", m.id, r.ID)
 	}
 	return r.Body, nil
+}
+
+func recordHeader(r store.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return h.Value
+		}
+	}
+	return ""
 }
 
 func (b *Broker) currentStore() *store.Store {
@@ -340,12 +344,7 @@ func (b *Broker) recoverDurable(r store.Record, loc store.Location) bool {
 		d.mu.Unlock()
 		return true
 	}
-	var key string
-	for _, h := range r.Headers {
-		if h.Key == hdrDurable {
-			key = h.Value
-		}
-	}
+	key := recordHeader(r, hdrDurable)
 	if key == "" {
 		return false
 	}
